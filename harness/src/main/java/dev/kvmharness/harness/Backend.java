@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness;
+
+import java.util.Optional;
+
+/**
+ * Where VMs run: real KVM through /dev/kvm ({@code kvm}) or the TDP MMU simulator ({@code sim}). A port is
+ * written against this interface and runs unchanged on either.
+ */
+public interface Backend {
+    /** "kvm" or "sim". */
+    String name();
+
+    /** Why this backend cannot run here (no /dev/kvm, ...), or empty. */
+    Optional<String> unavailableReason();
+
+    /** What the host offers: capability values and guest CPU properties the harness adapts to. */
+    HostCaps caps();
+
+    /** Creates a VM with slot 0, guest page tables and {@code shape.nrVcpus()} vCPUs running its program. */
+    Vm createVm(VmShape shape);
+}

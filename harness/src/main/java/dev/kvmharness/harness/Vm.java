@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness;
+
+import java.util.List;
+
+/**
+ * A VM as the selftests' struct kvm_vm presents it: memslots backed by host memory, guest page tables the
+ * harness builds, vCPUs, and stats. Closing it destroys the VM and releases every fd, mapping and thread.
+ */
+public interface Vm extends AutoCloseable {
+    Backend backend();
+
+    GuestMode mode();
+
+    /** The highest guest frame number the guest can address (vm->max_gfn). */
+    long maxGfn();
+
+    /**
+     * vm_userspace_mem_region_add(): backs {@code npages} guest pages at {@code gpa} with fresh host memory
+     * of the given source and installs it as memslot {@code slot}.
+     */
+    MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags);
+
+    /** The region installed as {@code slot}. */
+    MemRegion region(int slot);
+
+    /** virt_map(): maps {@code bytes} of guest virtual memory at {@code gva} to {@code gpa} with 4K pages. */
+    void virtMap(long gva, long gpa, long bytes);
+
+    /** addr_gpa2hva(): where the host sees guest physical address {@code gpa}. */
+    long gpa2hva(long gpa);
+
+    /** addr_gpa2alias(): the second host mapping of {@code gpa} (shared sources only), or 0. */
+    long gpa2alias(long gpa);
+
+    /** Host reads and writes of guest memory by gpa, through the region's host mapping. */
+    long read64(long gpa);
+
+    void write64(long gpa, long value);
+
+    void fill(long gpa, long len, byte value);
+
+    /** Fills through the alias mapping (shared sources): populates the page cache without mapping it here. */
+    void fillAlias(long gpa, long len, byte value);
+
+    List<Vcpu> vcpus();
+
+    default Vcpu vcpu(int index) {
+        return vcpus().get(index);
+    }
+
+    /** A snapshot of the VM's and every vCPU's stats, by KVM's binary-stats names. */
+    Stats stats();
+
+    /** Demand paging with userfaultfd over part of the host memory (the selftests' userfaultfd_util). */
+    DemandPaging demandPaging(DemandPaging.Config config);
+
+    @Override
+    void close();
+}

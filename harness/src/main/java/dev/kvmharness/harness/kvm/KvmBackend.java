@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.kvm;
+
+import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.HostCaps;
+import dev.kvmharness.harness.TestSkipped;
+import dev.kvmharness.harness.Vm;
+import dev.kvmharness.harness.VmShape;
+import dev.kvmharness.kvm.Kvm;
+import dev.kvmharness.kvm.VcpuKick;
+import dev.kvmharness.kvm.bindings.KvmApi;
+import dev.kvmharness.kvm.bindings.KvmCpuid2;
+import java.util.Optional;
+
+/** The real backend: VMs on /dev/kvm through kvm-native. */
+public final class KvmBackend implements Backend {
+    private volatile HostCaps caps;
+
+    @Override
+    public String name() {
+        return "kvm";
+    }
+
+    @Override
+    public Optional<String> unavailableReason() {
+        return Kvm.unavailableReason();
+    }
+
+    /** open_kvm_dev_path_or_exit(): skip (exit 4) when /dev/kvm cannot be used. */
+    Kvm openOrSkip() {
+        unavailableReason().ifPresent(r -> {
+            throw new TestSkipped(r);
+        });
+        return Kvm.open();
+    }
+
+    @Override
+    public HostCaps caps() {
+        HostCaps c = caps;
+        if (c == null) {
+            try (Kvm kvm = openOrSkip()) {
+                c = readCaps(kvm);
+            }
+            caps = c;
+        }
+        return c;
+    }
+
+    static HostCaps readCaps(Kvm kvm) {
+        KvmCpuid2 cpuid = kvm.supportedCpuid();
+        int physBits = 36;
+        boolean gbPages = false;
+        for (KvmCpuid2.Entry e : cpuid.entries()) {
+            if (e.function() == 0x80000008) {
+                physBits = e.eax() & 0xff;
+            }
+            if (e.function() == 0x80000001) {
+                gbPages = (e.edx() & (1 << 26)) != 0;
+            }
+        }
+        return new HostCaps(kvm.checkExtension(KvmApi.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmApi.KVM_CAP_NR_MEMSLOTS),
+                physBits, gbPages, kvm.has(KvmApi.KVM_CAP_USER_MEMORY2), kvm.has(KvmApi.KVM_CAP_GUEST_MEMFD),
+                kvm.has(KvmApi.KVM_CAP_BINARY_STATS_FD));
+    }
+
+    @Override
+    public Vm createVm(VmShape shape) {
+        VcpuKick.install();
+        HostCaps c = caps();
+        if (shape.nrVcpus() > c.maxVcpus()) {
+            throw new IllegalArgumentException("nr_vcpus = " + shape.nrVcpus() + " too large for host, max-vcpus = " + c.maxVcpus());
+        }
+        return new KvmVm(this, openOrSkip(), shape, c);
+    }
+}

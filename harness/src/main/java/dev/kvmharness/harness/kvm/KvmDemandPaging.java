@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.kvm;
+
+import com.sun.jna.Memory;
+import dev.kvmharness.harness.DemandPaging;
+import dev.kvmharness.harness.TestAssertionFailure;
+import dev.kvmharness.harness.UffdResolveException;
+import dev.kvmharness.kvm.Userfaultfd;
+import dev.kvmharness.kvm.bindings.Uffd;
+import dev.kvmharness.sys.EventFd;
+import dev.kvmharness.sys.IoctlException;
+import dev.kvmharness.sys.LibC;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * uffd_setup_demand_paging() / uffd_stop_demand_paging() on a real userfaultfd: register the range, start
+ * the reader threads (each polls the uffd and a shared stop eventfd), and on close signal, join and close.
+ * A reader that fails records the failure; {@link #close()} rethrows it as the test's failure.
+ */
+final class KvmDemandPaging implements DemandPaging {
+    private final Userfaultfd uffd;
+    private final EventFd stop;
+    private final List<Thread> readers = new ArrayList<>();
+    private final AtomicLong pages = new AtomicLong();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final Memory prototype;
+    private boolean closed;
+
+    KvmDemandPaging(Config config) {
+        long mode = config.mode() == Mode.MINOR ? Uffd.UFFDIO_REGISTER_MODE_MINOR : Uffd.UFFDIO_REGISTER_MODE_MISSING;
+        long expected = Uffd.ioctlBit(config.mode() == Mode.MINOR ? Uffd.NR_CONTINUE : Uffd.NR_COPY);
+        this.uffd = Userfaultfd.create(0);
+        EventFd stopFd = null;
+        try {
+            long allowed = uffd.register(config.hva(), config.len(), mode);
+            TestAssertionFailure.check((allowed & expected) == expected, "(uffdio_register.ioctls & expected_ioctls) == expected_ioctls",
+                    "missing userfaultfd ioctls");
+            stopFd = new EventFd();
+        } catch (RuntimeException e) {
+            uffd.close();
+            throw e;
+        }
+        this.stop = stopFd;
+        this.prototype = new Memory(Math.max(1, config.prototype() == null ? 0 : config.prototype().length));
+        if (config.prototype() != null) {
+            prototype.write(0, config.prototype(), 0, config.prototype().length);
+        }
+        for (int i = 0; i < config.readers(); i++) {
+            Thread t = new Thread(() -> serve(config), "uffd-reader-" + i);
+            t.setDaemon(true);
+            readers.add(t);
+            t.start();
+        }
+    }
+
+    private void serve(Config config) {
+        try {
+            uffd.serve(stop, (fd, scratch, msg) -> {
+                if (config.delayUs() > 0) {
+                    LibC.usleep((int) config.delayUs());
+                }
+                config.handler().handle(config.mode(), new Resolver() {
+                    @Override
+                    public void copy(long dst, long len) {
+                        try {
+                            fd.copy(scratch, dst, com.sun.jna.Pointer.nativeValue(prototype), len, 0);
+                        } catch (IoctlException e) {
+                            throw new UffdResolveException(e.ioctl(), e.errno(), e);
+                        }
+                    }
+
+                    @Override
+                    public void cont(long start, long len) {
+                        try {
+                            fd.cont(scratch, start, len);
+                        } catch (IoctlException e) {
+                            throw new UffdResolveException(e.ioctl(), e.errno(), e);
+                        }
+                    }
+                }, msg.address());
+                pages.incrementAndGet();
+            });
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
+        }
+    }
+
+    @Override
+    public long pagesHandled() {
+        return pages.get();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            stop.signal();
+            for (Thread t : readers) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stop.close();
+            uffd.close();
+        }
+        Throwable f = failure.get();
+        if (f != null) {
+            throw new TestAssertionFailure("uffd reader", "Reader thread handler fn failed: " + f.getMessage(), f);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.kvm;
+
+import dev.kvmharness.harness.Exit;
+import dev.kvmharness.harness.GuestTimeoutException;
+import dev.kvmharness.harness.Ucall;
+import dev.kvmharness.harness.Vcpu;
+import dev.kvmharness.harness.guest.Reg;
+import dev.kvmharness.harness.guest.UcallSite;
+import dev.kvmharness.harness.x86.CompiledGuest;
+import dev.kvmharness.harness.x86.X86Compiler;
+import dev.kvmharness.kvm.StatsFd;
+import dev.kvmharness.kvm.VcpuFd;
+import dev.kvmharness.kvm.bindings.KvmApi;
+import dev.kvmharness.kvm.bindings.KvmCpuid2;
+import dev.kvmharness.kvm.bindings.KvmRegs;
+import dev.kvmharness.kvm.bindings.KvmRun;
+import dev.kvmharness.kvm.bindings.KvmSregs;
+import dev.kvmharness.sys.Sys;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A vCPU on /dev/kvm: vm_arch_vcpu_add() at construction (CPUID, long-mode sregs, stack, entry point), KVM_RUN
+ * bounded by a {@link RunWatchdog}, and get_ucall() decoding the harness's ucall port writes.
+ */
+final class KvmVcpu implements Vcpu, AutoCloseable {
+    private final VcpuFd fd;
+    private final CompiledGuest code;
+    private final KvmRun run;
+    private final KvmRegs regs = new KvmRegs();
+    private final RunWatchdog watchdog;
+    private final Duration timeout;
+    private final StatsFd statsFd;
+
+    KvmVcpu(KvmVm vm, VcpuFd fd, CompiledGuest code, long entry, long rsp, KvmCpuid2 cpuid,
+            Consumer<KvmSregs> initSregs, boolean stats, Duration timeout) {
+        this.fd = fd;
+        this.code = code;
+        this.run = fd.kvmRun();
+        this.watchdog = new RunWatchdog(run);
+        this.timeout = timeout;
+        StatsFd s = null;
+        try {
+            fd.setCpuid2(cpuid);
+            KvmSregs sregs = new KvmSregs();
+            fd.getSregs(sregs);
+            initSregs.accept(sregs);
+            fd.setSregs(sregs);
+            fd.getRegs(regs);
+            regs.set(KvmRegs.Field.RFLAGS, regs.get(KvmRegs.Field.RFLAGS) | X86VcpuSetup.RFLAGS_FIXED);
+            regs.set(KvmRegs.Field.RSP, rsp);
+            regs.set(KvmRegs.Field.RIP, entry);
+            fd.setRegs(regs);
+            fd.setMpState(0);
+            if (stats) {
+                s = fd.statsFd();
+            }
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+        this.statsFd = s;
+    }
+
+    @Override
+    public int id() {
+        return fd.id();
+    }
+
+    StatsFd statsFd() {
+        return statsFd;
+    }
+
+    private static KvmRegs.Field field(Reg r, CompiledGuest code) {
+        return KvmRegs.Field.valueOf(code.register(r).name());
+    }
+
+    @Override
+    public void setArgs(long... args) {
+        if (args.length > code.program().argCount()) {
+            throw new IllegalArgumentException("program " + code.program().name() + " takes " + code.program().argCount()
+                    + " argument(s), got " + args.length);
+        }
+        fd.getRegs(regs);
+        for (int i = 0; i < args.length; i++) {
+            regs.set(field(Reg.of(i), code), args[i]);
+        }
+        fd.setRegs(regs);
+    }
+
+    @Override
+    public Exit run() {
+        while (true) {
+            watchdog.arm(Sys.gettid(), timeout);
+            boolean exited;
+            try {
+                exited = fd.run();
+            } finally {
+                if (watchdog.disarm()) {
+                    throw new GuestTimeoutException(id(), timeout);
+                }
+            }
+            if (exited) {
+                int reason = run.exitReason();
+                return new Exit(reason, KvmApi.exitReasonName(reason), run.describe());
+            }
+            // EINTR from a stray signal (or a late kick of an earlier run): retry, as _vcpu_run() does.
+            run.immediateExit(false);
+        }
+    }
+
+    @Override
+    public Ucall ucall() {
+        if (run.exitReason() != KvmApi.KVM_EXIT_IO || run.ioPort() != X86Compiler.UCALL_PORT
+                || run.ioDirection() != KvmApi.KVM_EXIT_IO_OUT) {
+            return Ucall.NONE;
+        }
+        int site = (int) run.ioData();
+        List<UcallSite> sites = code.program().ucallSites();
+        if (site < 0 || site >= sites.size()) {
+            return Ucall.NONE;
+        }
+        UcallSite s = sites.get(site);
+        long[] values = new long[s.values().size()];
+        if (values.length > 0) {
+            fd.getRegs(regs);
+            for (int i = 0; i < values.length; i++) {
+                values[i] = regs.get(field(s.values().get(i), code));
+            }
+        }
+        return Ucall.of(s, values);
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (statsFd != null) {
+                statsFd.close();
+            }
+        } finally {
+            fd.close();
+        }
+    }
+}

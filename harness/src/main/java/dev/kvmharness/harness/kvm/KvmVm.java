@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.kvm;
+
+import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.BackingSource;
+import dev.kvmharness.harness.DemandPaging;
+import dev.kvmharness.harness.GuestMode;
+import dev.kvmharness.harness.HostCaps;
+import dev.kvmharness.harness.MemRegion;
+import dev.kvmharness.harness.PhysPageAllocator;
+import dev.kvmharness.harness.Slot0Layout;
+import dev.kvmharness.harness.Stats;
+import dev.kvmharness.harness.TestAssertionFailure;
+import dev.kvmharness.harness.Vcpu;
+import dev.kvmharness.harness.Vm;
+import dev.kvmharness.harness.VmShape;
+import dev.kvmharness.harness.x86.CompiledGuest;
+import dev.kvmharness.harness.x86.GuestPhysicalMemory;
+import dev.kvmharness.harness.x86.PageSize;
+import dev.kvmharness.harness.x86.X86Compiler;
+import dev.kvmharness.harness.x86.X86PageTables;
+import dev.kvmharness.kvm.Kvm;
+import dev.kvmharness.kvm.StatDescriptor;
+import dev.kvmharness.kvm.StatsFd;
+import dev.kvmharness.kvm.VmFd;
+import dev.kvmharness.kvm.bindings.KvmCpuid2;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A VM on /dev/kvm built like __vm_create_with_vcpus(): slot 0 identity mapped and holding the compiled guest
+ * program, descriptor tables, page tables and stacks; then the vCPUs in long mode at the program's entry.
+ */
+final class KvmVm implements Vm {
+    private final KvmBackend backend;
+    private final Kvm kvm;
+    private final VmFd vmFd;
+    private final VmShape shape;
+    private final HostCaps caps;
+    private final long pageSize;
+    private final TreeMap<Integer, KvmMemRegion> regions = new TreeMap<>();
+    private final List<KvmVcpu> vcpus = new ArrayList<>();
+    private final List<KvmDemandPaging> demandPagers = new ArrayList<>();
+    private PhysPageAllocator allocator;
+    private X86PageTables pageTables;
+    private StatsFd statsFd;
+    private boolean closed;
+
+    KvmVm(KvmBackend backend, Kvm kvm, VmShape shape, HostCaps caps) {
+        this.backend = backend;
+        this.kvm = kvm;
+        this.shape = shape;
+        this.caps = caps;
+        this.pageSize = shape.mode().pageSize();
+        VmFd fd = null;
+        try {
+            fd = kvm.createVm(shape.type());
+        } catch (RuntimeException e) {
+            kvm.close();
+            throw e;
+        }
+        this.vmFd = fd;
+        try {
+            build();
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void build() {
+        long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
+        addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
+        long slot0End = Slot0Layout.BASE_GPA + slot0Pages * pageSize;
+        // Page 0 stays unused so that a null pointer in the guest is not silently valid data.
+        allocator = new PhysPageAllocator(Slot0Layout.BASE_GPA + pageSize, slot0End, pageSize);
+        GuestPhysicalMemory mem = new GuestPhysicalMemory() {
+            @Override
+            public long read64(long gpa) {
+                return KvmVm.this.read64(gpa);
+            }
+
+            @Override
+            public void write64(long gpa, long value) {
+                KvmVm.this.write64(gpa, value);
+            }
+        };
+        pageTables = new X86PageTables(mem, allocator::allocPage, 4);
+        pageTables.mapRange(Slot0Layout.BASE_GPA, Slot0Layout.BASE_GPA, slot0End - Slot0Layout.BASE_GPA,
+                caps.gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M);
+
+        CompiledGuest code = X86Compiler.compile(shape.program());
+        long codeGpa = allocator.alloc((code.code().length + pageSize - 1) / pageSize);
+        region(0).memory.write(codeGpa - Slot0Layout.BASE_GPA, code.code());
+
+        long gdt = allocator.allocPage();
+        long idt = allocator.allocPage();
+        long tss = allocator.allocPage();
+        X86VcpuSetup.fillGdt(gdt, tss, this::write64);
+
+        if (caps.binaryStats()) {
+            statsFd = vmFd.statsFd();
+        }
+        KvmCpuid2 cpuid = KvmCpuid2.of(kvm.supportedCpuid().entries());
+        for (int i = 0; i < shape.nrVcpus(); i++) {
+            long stack = allocator.alloc(Slot0Layout.STACK_PAGES);
+            // The System V ABI wants (rsp + 8) 16-byte aligned at a function's entry.
+            long rsp = stack + Slot0Layout.STACK_PAGES * pageSize - 8;
+            vcpus.add(new KvmVcpu(this, vmFd.createVcpu(i), code, codeGpa, rsp, cpuid,
+                    sregs -> X86VcpuSetup.initSregs(sregs, gdt, idt, tss, pageTables.cr3(), pageSize),
+                    caps.binaryStats(), shape.runTimeout()));
+        }
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public GuestMode mode() {
+        return shape.mode();
+    }
+
+    @Override
+    public long maxGfn() {
+        return caps.maxGfn(pageSize);
+    }
+
+    VmFd vmFd() {
+        return vmFd;
+    }
+
+    @Override
+    public synchronized MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags) {
+        TestAssertionFailure.check(!regions.containsKey(slot), "!regions.containsKey(slot)",
+                "A mem region with the requested slot already exists.\n  requested slot: %d", slot);
+        long size = npages * pageSize;
+        for (KvmMemRegion r : regions.values()) {
+            TestAssertionFailure.check(gpa + size <= r.gpa() || r.gpa() + r.size() <= gpa, "no overlap",
+                    "overlapping userspace_mem_region already exists\n  requested gpa: 0x%x npages: 0x%x\n"
+                            + "  existing slot: %d gpa: 0x%x size: 0x%x", gpa, npages, r.slot(), r.gpa(), r.size());
+        }
+        HostMemory memory = HostMemory.allocate(src, size);
+        try {
+            vmFd.setUserMemoryRegion(slot, flags, gpa, size, memory.hva());
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+        KvmMemRegion region = new KvmMemRegion(slot, gpa, flags, memory);
+        regions.put(slot, region);
+        return region;
+    }
+
+    @Override
+    public KvmMemRegion region(int slot) {
+        KvmMemRegion r = regions.get(slot);
+        if (r == null) {
+            throw new IllegalArgumentException("no memslot " + slot);
+        }
+        return r;
+    }
+
+    private KvmMemRegion regionOf(long gpa) {
+        for (KvmMemRegion r : regions.values()) {
+            if (r.contains(gpa)) {
+                return r;
+            }
+        }
+        throw new TestAssertionFailure("No vm physical memory at 0x" + Long.toHexString(gpa));
+    }
+
+    @Override
+    public void virtMap(long gva, long gpa, long bytes) {
+        pageTables.mapRange(gva, gpa, bytes, PageSize.SIZE_4K);
+    }
+
+    @Override
+    public long gpa2hva(long gpa) {
+        KvmMemRegion r = regionOf(gpa);
+        return r.hva() + (gpa - r.gpa());
+    }
+
+    @Override
+    public long gpa2alias(long gpa) {
+        KvmMemRegion r = regionOf(gpa);
+        return r.alias() == 0 ? 0 : r.alias() + (gpa - r.gpa());
+    }
+
+    @Override
+    public long read64(long gpa) {
+        KvmMemRegion r = regionOf(gpa);
+        return r.memory.read64(gpa - r.gpa());
+    }
+
+    @Override
+    public void write64(long gpa, long value) {
+        KvmMemRegion r = regionOf(gpa);
+        r.memory.write64(gpa - r.gpa(), value);
+    }
+
+    @Override
+    public void fill(long gpa, long len, byte value) {
+        KvmMemRegion r = regionOf(gpa);
+        r.memory.fill(gpa - r.gpa(), len, value);
+    }
+
+    @Override
+    public void fillAlias(long gpa, long len, byte value) {
+        KvmMemRegion r = regionOf(gpa);
+        r.memory.fillAlias(gpa - r.gpa(), len, value);
+    }
+
+    @Override
+    public List<Vcpu> vcpus() {
+        return List.copyOf(vcpus);
+    }
+
+    @Override
+    public Stats stats() {
+        Set<String> cumulative = new HashSet<>();
+        Map<String, long[]> vmStats = statsFd == null ? Map.of() : statsFd.readAll();
+        if (statsFd != null) {
+            collectCumulative(statsFd, cumulative);
+        }
+        List<Map<String, long[]>> perVcpu = new ArrayList<>();
+        for (KvmVcpu v : vcpus) {
+            StatsFd s = v.statsFd();
+            perVcpu.add(s == null ? Map.of() : s.readAll());
+            if (s != null) {
+                collectCumulative(s, cumulative);
+            }
+        }
+        return new Stats(vmStats, perVcpu, cumulative);
+    }
+
+    private static void collectCumulative(StatsFd fd, Set<String> out) {
+        for (StatDescriptor d : fd.descriptors()) {
+            if (d.type() == StatDescriptor.Type.CUMULATIVE || d.isHistogram()) {
+                out.add(d.name());
+            }
+        }
+    }
+
+    @Override
+    public DemandPaging demandPaging(DemandPaging.Config config) {
+        KvmDemandPaging dp = new KvmDemandPaging(config);
+        synchronized (this) {
+            demandPagers.add(dp);
+        }
+        return dp;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        List<AutoCloseable> order = new ArrayList<>(demandPagers);
+        order.addAll(vcpus);
+        if (statsFd != null) {
+            order.add(statsFd);
+        }
+        if (vmFd != null) {
+            order.add(vmFd);
+        }
+        order.add(kvm);
+        // Host memory goes last: KVM must no longer reference it through a memslot.
+        order.addAll(regions.values().stream().map(r -> (AutoCloseable) r.memory).toList());
+        for (AutoCloseable c : order) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("closing VM resources failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}

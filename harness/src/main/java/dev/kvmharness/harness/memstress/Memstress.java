@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.memstress;
+
+import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.BackingSource;
+import dev.kvmharness.harness.GuestLog;
+import dev.kvmharness.harness.GuestMode;
+import dev.kvmharness.harness.TestAssertionFailure;
+import dev.kvmharness.harness.Vm;
+import dev.kvmharness.harness.VmShape;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * lib/memstress.c: a VM whose test region sits at the top of guest physical memory, split into
+ * {@code slots} memslots, mapped at {@link #GUEST_TEST_VIRT_MEM}, and divided between vCPUs (partitioned)
+ * or shared by all of them (overlapped).
+ */
+public final class Memstress implements AutoCloseable {
+    /** DEFAULT_GUEST_TEST_MEM. */
+    public static final long GUEST_TEST_VIRT_MEM = 0xc0000000L;
+    /** MEMSTRESS_MEM_SLOT_INDEX: the test region's first memslot. */
+    public static final int MEM_SLOT_INDEX = 1;
+    /** DEFAULT_PER_VCPU_MEM_SIZE. */
+    public static final long DEFAULT_PER_VCPU_MEM_SIZE = 1L << 30;
+
+    private final Vm vm;
+    private final long gpa;
+    private final long size;
+    private final long guestPageSize;
+    private final List<VcpuArgs> vcpuArgs;
+
+    private Memstress(Vm vm, long gpa, long size, long guestPageSize, List<VcpuArgs> vcpuArgs) {
+        this.vm = vm;
+        this.gpa = gpa;
+        this.size = size;
+        this.guestPageSize = guestPageSize;
+        this.vcpuArgs = vcpuArgs;
+    }
+
+    /** Guest behaviour knobs (memstress_set_write_percent / _random_access) and the random seed. */
+    public record Options(int writePercent, boolean randomAccess, long randomSeed, Duration runTimeout) {
+        public static Options defaults(long seed) {
+            return new Options(100, false, seed, VmShape.DEFAULT_RUN_TIMEOUT);
+        }
+    }
+
+    /** memstress_create_vm(). */
+    public static Memstress createVm(Backend backend, GuestMode mode, int nrVcpus, long vcpuMemoryBytes, int slots,
+                                     BackingSource src, boolean partition, Options options) {
+        GuestLog.info("Testing guest mode: %s\n", mode.label());
+        long guestPageSize = mode.pageSize();
+        long guestNumPages = (nrVcpus * vcpuMemoryBytes) / guestPageSize;
+        TestAssertionFailure.check(vcpuMemoryBytes % 4096 == 0, "vcpu_memory_bytes % getpagesize() == 0",
+                "Guest memory size is not host page size aligned.");
+        TestAssertionFailure.check(vcpuMemoryBytes % guestPageSize == 0, "vcpu_memory_bytes % guest_page_size == 0",
+                "Guest memory size is not guest page size aligned.");
+        TestAssertionFailure.check(guestNumPages % slots == 0, "guest_num_pages % slots == 0",
+                "Guest memory cannot be evenly divided into %d slots.", slots);
+
+        Vm vm = backend.createVm(VmShape.of(MemstressGuest.PROGRAM, nrVcpus).withMode(mode)
+                .withExtraMemPages(guestNumPages).withRunTimeout(options.runTimeout()));
+        try {
+            long regionEndGfn = vm.maxGfn() + 1;
+            TestAssertionFailure.check(guestNumPages < regionEndGfn, "guest_num_pages < region_end_gfn",
+                    "Requested more guest memory than address space allows.\n    guest pages: %x max gfn: %x"
+                            + " nr_vcpus: %d wss: %x]", guestNumPages, regionEndGfn - 1, nrVcpus, vcpuMemoryBytes);
+            long gpa = (regionEndGfn - guestNumPages - 1) * guestPageSize;
+            gpa &= -src.pageSize();
+            long size = guestNumPages * guestPageSize;
+            GuestLog.info("guest physical test memory: [0x%x, 0x%x)\n", gpa, gpa + size);
+
+            long regionPages = guestNumPages / slots;
+            for (int i = 0; i < slots; i++) {
+                vm.addRegion(src, gpa + regionPages * guestPageSize * i, MEM_SLOT_INDEX + i, regionPages, 0);
+            }
+            vm.virtMap(GUEST_TEST_VIRT_MEM, gpa, size);
+
+            List<VcpuArgs> args = new ArrayList<>();
+            for (int i = 0; i < nrVcpus; i++) {
+                VcpuArgs a = partition
+                        ? new VcpuArgs(vm.vcpu(i), i, GUEST_TEST_VIRT_MEM + i * vcpuMemoryBytes, gpa + i * vcpuMemoryBytes,
+                                vcpuMemoryBytes / guestPageSize)
+                        : new VcpuArgs(vm.vcpu(i), i, GUEST_TEST_VIRT_MEM, gpa, guestNumPages);
+                vm.vcpu(i).setArgs(a.gva(), a.pages(), guestPageSize, options.writePercent(),
+                        (options.randomSeed() + i) & 0xffffffffL, options.randomAccess() ? 1 : 0);
+                GuestLog.debug("Added VCPU %d with test mem gpa [%x, %x)\n", i, a.gpa(), a.gpa() + a.pages() * guestPageSize);
+                args.add(a);
+            }
+            return new Memstress(vm, gpa, size, guestPageSize, args);
+        } catch (RuntimeException | Error e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    public Vm vm() {
+        return vm;
+    }
+
+    /** memstress_args.gpa: start of the test region. */
+    public long gpa() {
+        return gpa;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public long guestPageSize() {
+        return guestPageSize;
+    }
+
+    public List<VcpuArgs> vcpuArgs() {
+        return vcpuArgs;
+    }
+
+    public VcpuArgs vcpuArgs(int i) {
+        return vcpuArgs.get(i);
+    }
+
+    /** memstress_destroy_vm(). */
+    @Override
+    public void close() {
+        vm.close();
+    }
+}

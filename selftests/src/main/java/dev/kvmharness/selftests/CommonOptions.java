@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options every port has besides the C test's own. */
+public final class CommonOptions {
+    @Option(names = "--backend", paramLabel = "kvm|sim",
+            description = "Where to run: kvm (/dev/kvm) or sim (the TDP MMU simulator). Default: ${DEFAULT-VALUE}.")
+    String backend = Backends.DEFAULT;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed for the guest (and the simulator). Default: random.")
+    Long seed;
+
+    @Option(names = "--json", paramLabel = "PATH", description = "Write the result as JSON to PATH.")
+    Path json;
+
+    @Option(names = "--stats", description = "Print the KVM binary-stats deltas of the run.")
+    boolean stats;
+
+    @Option(names = "--run-timeout", paramLabel = "SECONDS",
+            description = "Kick a vCPU out of KVM_RUN and fail if the guest has not exited after this long. Default: ${DEFAULT-VALUE}.")
+    long runTimeoutSeconds = 120;
+}

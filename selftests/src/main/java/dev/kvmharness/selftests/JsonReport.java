@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kvmharness.harness.Ksft;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * --json: one object per run with test, backend, result (pass|fail|skip), the options as understood, timings,
+ * rates and the stats deltas by KVM name. Timings fields (ending in _ns) are host wall-clock time on kvm.
+ */
+final class JsonReport {
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private JsonReport() {
+    }
+
+    static Map<String, Object> build(Port port, String backend, long seed, Ksft.Result r, Port.Result result) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("test", port.name());
+        root.put("backend", backend);
+        root.put("result", r.status());
+        root.put("exit_code", r.exitCode());
+        if (r.reason() != null) {
+            root.put("reason", r.reason());
+        }
+        root.put("seed", seed);
+        root.put("options", port.options());
+        root.put("timings", result.timings());
+        root.put("rates", result.rates());
+        Map<String, Object> stats = new LinkedHashMap<>();
+        if (result.stats() != null) {
+            stats.put("vm", StatsReport.toJson(result.stats().vm()));
+            stats.put("vcpu", StatsReport.toJson(result.stats().vcpuTotal()));
+        }
+        root.put("stats", stats);
+        return root;
+    }
+
+    static void write(Path path, Port port, String backend, long seed, Ksft.Result r, Port.Result result) {
+        try {
+            MAPPER.writeValue(path.toFile(), build(port, backend, seed, r, result));
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + path, e);
+        }
+    }
+}

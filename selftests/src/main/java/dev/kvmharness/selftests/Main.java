@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code java -jar selftests.jar <test-name> [options]} runs one port; with no test name every port runs in
+ * turn, each in its own JVM, reported as TAP the way the kselftest runner reports a directory.
+ */
+@Command(name = "selftests.jar", sortOptions = false,
+        subcommands = {DemandPagingTest.class},
+        description = {"KVM selftests ported to Java, on real KVM (/dev/kvm) or the TDP MMU simulator.",
+            "With no test name, runs every test (kselftest runner style, TAP output)."})
+public final class Main implements Callable<Integer> {
+
+    /** Every port, by its C name, in the order the suite runs them. */
+    static final List<String> TESTS = List.of("demand_paging_test");
+
+    @Option(names = "--backend", paramLabel = "kvm|sim", description = "Backend for every test. Default: ${DEFAULT-VALUE}.")
+    String backend = Backends.DEFAULT;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS",
+            description = "Per-test timeout, as tools/testing/selftests/kvm/settings sets it. Default: ${DEFAULT-VALUE}.")
+    int timeoutSeconds = SuiteRunner.DEFAULT_TIMEOUT_SECONDS;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "List the tests and options, and exit.")
+    boolean help;
+
+    @picocli.CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        try {
+            Backends.byName(backend);
+        } catch (IllegalArgumentException e) {
+            return Usage.error(spec.commandLine(), e.getMessage());
+        }
+        return new SuiteRunner(backend, timeoutSeconds, System.out).run(TESTS);
+    }
+
+    /** The CLI with the project's error handling: bad input gives one usage line and exit 2. */
+    static CommandLine commandLine() {
+        CommandLine cmd = new CommandLine(new Main());
+        cmd.setParameterExceptionHandler((ex, args) -> Usage.error(ex.getCommandLine(), ex.getMessage()));
+        return cmd;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.Stats;
+import java.util.Map;
+
+/** A ported selftest as the CLI drives it: parsed options in, a measured result out. */
+interface Port {
+    /** The C test's name, e.g. "demand_paging_test". */
+    String name();
+
+    /** Checks the options before anything runs; an IllegalArgumentException is a usage error (exit 2). */
+    void validate();
+
+    /** The options as they were understood, for the JSON report. */
+    Map<String, Object> options();
+
+    /** The test's main() body; throws TestSkipped or TestAssertionFailure as the C test would exit. */
+    Result execute(Backend backend, long seed);
+
+    /** What a run measured: timings in ns, rates, and the stats deltas by KVM name. */
+    record Result(Map<String, Object> timings, Map<String, Object> rates, Stats.Delta stats) {
+        static final Result NONE = new Result(Map.of(), Map.of(), null);
+    }
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * kselftest/runner.sh for the ports: each test in a fresh JVM with a timeout, its output prefixed with "# ",
+ * then "ok N selftests: kvm: name" (or "# SKIP", "# TIMEOUT n seconds", "# exit=rc") and the totals.
+ */
+final class SuiteRunner {
+    static final int DEFAULT_TIMEOUT_SECONDS = 120;
+    private static final int EXIT_SKIP = 4;
+
+    private final String backend;
+    private final int timeoutSeconds;
+    private final PrintStream out;
+
+    SuiteRunner(String backend, int timeoutSeconds, PrintStream out) {
+        this.backend = backend;
+        this.timeoutSeconds = timeoutSeconds;
+        this.out = out;
+    }
+
+    /** Runs the tests and returns 0 if none failed or timed out, 1 otherwise (a skip is not a failure). */
+    int run(List<String> tests) {
+        out.println("TAP version 13");
+        out.println("1.." + tests.size());
+        int pass = 0;
+        int fail = 0;
+        int skip = 0;
+        for (int i = 0; i < tests.size(); i++) {
+            String name = tests.get(i);
+            String title = "selftests: kvm: " + name;
+            out.println("# timeout set to " + timeoutSeconds);
+            out.println("# " + title);
+            Outcome o = runOne(name);
+            int n = i + 1;
+            if (o.timedOut) {
+                out.println("not ok " + n + " " + title + " # TIMEOUT " + timeoutSeconds + " seconds");
+                fail++;
+            } else if (o.exitCode == 0) {
+                out.println("ok " + n + " " + title);
+                pass++;
+            } else if (o.exitCode == EXIT_SKIP) {
+                out.println("ok " + n + " " + title + " # SKIP");
+                skip++;
+            } else {
+                out.println("not ok " + n + " " + title + " # exit=" + o.exitCode);
+                fail++;
+            }
+        }
+        out.printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0%n", pass, fail, skip);
+        out.flush();
+        return fail == 0 ? 0 : 1;
+    }
+
+    private record Outcome(int exitCode, boolean timedOut) {
+    }
+
+    private Outcome runOne(String test) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.add("-cp");
+        cmd.add(classpath());
+        cmd.add(Main.class.getName());
+        cmd.add(test);
+        cmd.add("--backend");
+        cmd.add(backend);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        try {
+            Process p = pb.start();
+            Thread pump = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        synchronized (out) {
+                            out.println("# " + line);
+                        }
+                    }
+                } catch (IOException e) {
+                    synchronized (out) {
+                        out.println("# (output lost: " + e.getMessage() + ")");
+                    }
+                }
+            }, "suite-output-" + test);
+            pump.start();
+            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly().waitFor();
+            }
+            pump.join();
+            return new Outcome(done ? p.exitValue() : 124, !done);
+        } catch (IOException e) {
+            throw new UncheckedIOException("starting " + test, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Outcome(130, false);
+        }
+    }
+
+    private static String classpath() {
+        try {
+            return new File(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath()
+                    + File.pathSeparator + System.getProperty("java.class.path");
+        } catch (URISyntaxException e) {
+            return System.getProperty("java.class.path");
+        }
+    }
+}
