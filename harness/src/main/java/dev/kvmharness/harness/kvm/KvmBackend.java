@@ -48,18 +48,21 @@ public final class KvmBackend implements Backend {
 
     static HostCaps readCaps(Kvm kvm) {
         KvmCpuid2 cpuid = kvm.supportedCpuid();
-        int physBits = 36;
+        int paBits = 36;
+        int guestPhysBits = 0;
         boolean gbPages = false;
         for (KvmCpuid2.Entry e : cpuid.entries()) {
             if (e.function() == 0x80000008) {
-                physBits = e.eax() & 0xff;
+                paBits = e.eax() & 0xff;
+                guestPhysBits = (e.eax() >>> 16) & 0xff;
             }
             if (e.function() == 0x80000001) {
                 gbPages = (e.edx() & (1 << 26)) != 0;
             }
         }
+        long gpaLimit = HostCpu.read().gpaLimit(guestPhysBits != 0 ? guestPhysBits : paBits, paBits);
         return new HostCaps(kvm.checkExtension(KvmApi.KVM_CAP_MAX_VCPUS), kvm.checkExtension(KvmApi.KVM_CAP_NR_MEMSLOTS),
-                physBits, gbPages, kvm.has(KvmApi.KVM_CAP_USER_MEMORY2), kvm.has(KvmApi.KVM_CAP_GUEST_MEMFD),
+                paBits, gpaLimit, gbPages, kvm.has(KvmApi.KVM_CAP_USER_MEMORY2), kvm.has(KvmApi.KVM_CAP_GUEST_MEMFD),
                 kvm.has(KvmApi.KVM_CAP_BINARY_STATS_FD));
     }
 
