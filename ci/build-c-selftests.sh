@@ -26,7 +26,7 @@ set -euo pipefail
 
 TARBALL=${C_SELFTESTS_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 PACKAGE=${C_SELFTESTS_PACKAGE:-linux-source-6.12}
-WORK_DIR=${C_SELFTESTS_DIR:-$HOME/.cache/kvm-c-selftests}
+WORK_DIR=${C_SELFTESTS_DIR:-${HOME:-/root}/.cache/kvm-c-selftests}
 TARGETS=${C_SELFTESTS_TARGETS:-demand_paging_test max_guest_memory_test set_memory_region_test}
 JOBS=${C_SELFTESTS_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
@@ -103,7 +103,7 @@ tarball_id="$(stat -L -c '%s %Y' "$TARBALL") $TARBALL"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$tarball_id" ] && [ -f "$SRC/Makefile" ]; then
     log "source already extracted in $SRC"
 else
-    log "extracting $TARBALL into $WORK_DIR (takes a minute)"
+    log "extracting $TARBALL into $WORK_DIR"
     tmp="$WORK_DIR/.extract.$$"
     rm -rf "$tmp"
     mkdir -p "$tmp"

@@ -4,7 +4,8 @@
 # ABI tests compare kvm-native against) from the kernel's UAPI headers, installed by build-c-selftests.sh.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-src=$("$top/ci/build-c-selftests.sh" --headers-only | tail -n 1)
+kvm_dir=$("$top/ci/build-c-selftests.sh" | tail -n 1)   # <src>/tools/testing/selftests/kvm
+src=$(cd "$kvm_dir/../../../.." && pwd)
 gcc -I "$src/usr/include" -o /tmp/abi_golden "$top/kvm-native/src/test/c/abi_golden.c"
 /tmp/abi_golden > "$top/kvm-native/src/test/resources/kernel-abi.txt"
 echo "wrote kvm-native/src/test/resources/kernel-abi.txt"

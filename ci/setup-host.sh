@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Prepares this machine for the test suite: reserves hugetlb pages for the hugetlb backing sources and makes
+# sure /dev/kvm can be opened. Idempotent; needs root for the reservation (without it, the hugetlb tests skip
+# with the reason).
+set -euo pipefail
+
+HUGEPAGES_2M=${HUGEPAGES_2M:-160}
+
+if [ -w /proc/sys/vm/nr_hugepages ]; then
+  have=$(cat /proc/sys/vm/nr_hugepages)
+  if [ "$have" -lt "$HUGEPAGES_2M" ]; then
+    echo "$HUGEPAGES_2M" > /proc/sys/vm/nr_hugepages
+  fi
+  echo "hugepages (2 MiB): $(cat /proc/sys/vm/nr_hugepages) reserved"
+else
+  echo "hugepages: cannot write /proc/sys/vm/nr_hugepages (not root?); hugetlb tests will skip"
+fi
+
+if [ -e /dev/kvm ]; then
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    echo "/dev/kvm: usable"
+  else
+    echo "/dev/kvm: present but not accessible to $(id -un); KVM tests will skip"
+  fi
+else
+  echo "/dev/kvm: absent; KVM tests will skip"
+fi

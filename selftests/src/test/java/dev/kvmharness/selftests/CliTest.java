@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/** The command line's contract: help lists tests and options; bad input is one usage line and exit 2. */
+class CliTest {
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cmd = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        for (CommandLine sub : cmd.getSubcommands().values()) {
+            sub.setOut(new PrintWriter(out, true));
+            sub.setErr(new PrintWriter(err, true));
+        }
+        int exit = cmd.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsEveryTestAndTheCommonOptions() {
+        Run r = run("--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("demand_paging_test").contains("--backend").contains("--timeout");
+    }
+
+    @Test
+    void testHelpListsTheCOptionsAndTheCommonOnes() {
+        Run r = run("demand_paging_test", "-h");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("-u=uffd_mode", "-a", "-d=uffd_delay_usec", "-r=readers_per_uffd", "-b=memory",
+                "-s=type", "-v=vcpus", "-c=cpu_list", "-o", "-m=vm_mode", "--backend", "--seed", "--json", "--stats");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--no-such-option", "-x", "-b", "-u=SOMETIMES", "-b=lots", "-b=10Q", "-v=0", "-v=abc",
+        "-r=0", "-d=-5", "-s=nvram", "-m=3", "--backend=qemu", "-c=99999"})
+    void badOptionIsOneUsageLineAndExit2(String bad) {
+        Run r = run("demand_paging_test", bad);
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(2);
+        assertThat(r.err().lines().toList().get(0)).startsWith("error: ");
+        assertThat(r.err().lines().toList().get(1)).startsWith("usage: selftests.jar demand_paging_test");
+        assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void simBackendIsAClearErrorUntilTheSimulatorLands() {
+        Run r = run("demand_paging_test", "--backend", "sim");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("backend 'sim' is not available yet");
+    }
+
+    @Test
+    void unknownTestNameIsAUsageError() {
+        Run r = run("no_such_test");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("usage: selftests.jar");
+    }
+}
