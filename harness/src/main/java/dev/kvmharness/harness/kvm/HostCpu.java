@@ -61,7 +61,8 @@ record HostCpu(boolean amd, int family, int physBits) {
             return limit;
         }
         long ht = 12L << 30;
-        long htStart = family < 0x17 || physBits == 0 ? (1L << 40) - ht : (1L << physBits) - ht;
+        // The C code computes ht_gfn from max_pfn = 2^(bits-12) - 1, hence the extra page on 17h+.
+        long htStart = family < 0x17 || physBits == 0 ? (1L << 40) - ht : (1L << physBits) - 4096 - ht;
         return Math.min(limit, htStart);
     }
 }

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.guest;
+
+import java.util.Objects;
+
+/**
+ * One instruction of the backend-neutral guest IR. The set is deliberately small and every member has exact
+ * semantics, so that the x86 compiler and an interpreter agree bit for bit:
+ * registers are 64-bit, arithmetic wraps modulo 2^64, ordered comparisons are unsigned, memory operands are
+ * guest-virtual {@code base + sign-extended disp} (wrapping), little-endian, loads zero-extend.
+ * Immediates are full 64-bit values; fitting them into an encoding is the compiler's job.
+ */
+public sealed interface Insn {
+
+    /** {@code dst = imm}. */
+    record MovImm(Reg dst, long imm) implements Insn {
+        public MovImm {
+            Objects.requireNonNull(dst, "dst");
+        }
+    }
+
+    /** {@code dst = src}. */
+    record Mov(Reg dst, Reg src) implements Insn {
+        public Mov {
+            Objects.requireNonNull(dst, "dst");
+            Objects.requireNonNull(src, "src");
+        }
+    }
+
+    /** {@code dst = dst <op> src}; see {@link AluOp} for division by zero and shift counts. */
+    record Alu(AluOp op, Reg dst, Reg src) implements Insn {
+        public Alu {
+            Objects.requireNonNull(op, "op");
+            Objects.requireNonNull(dst, "dst");
+            Objects.requireNonNull(src, "src");
+        }
+    }
+
+    /** {@code dst = dst <op> imm}. */
+    record AluImm(AluOp op, Reg dst, long imm) implements Insn {
+        public AluImm {
+            Objects.requireNonNull(op, "op");
+            Objects.requireNonNull(dst, "dst");
+        }
+    }
+
+    /** {@code dst = zero-extend(mem[w](base + disp))}. */
+    record Load(Width w, Reg dst, Reg base, int disp) implements Insn {
+        public Load {
+            Objects.requireNonNull(w, "w");
+            Objects.requireNonNull(dst, "dst");
+            Objects.requireNonNull(base, "base");
+        }
+    }
+
+    /** {@code mem[w](base + disp) = low w bytes of src}. */
+    record Store(Width w, Reg base, int disp, Reg src) implements Insn {
+        public Store {
+            Objects.requireNonNull(w, "w");
+            Objects.requireNonNull(base, "base");
+            Objects.requireNonNull(src, "src");
+        }
+    }
+
+    /** Continue at {@code target}. */
+    record Jump(Label target) implements Insn {
+        public Jump {
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /** Continue at {@code target} if {@code a <cond> b}, else with the next instruction. */
+    record Branch(Cond cond, Reg a, Reg b, Label target) implements Insn {
+        public Branch {
+            Objects.requireNonNull(cond, "cond");
+            Objects.requireNonNull(a, "a");
+            Objects.requireNonNull(b, "b");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /** Continue at {@code target} if {@code a <cond> imm}, else with the next instruction. */
+    record BranchImm(Cond cond, Reg a, long imm, Label target) implements Insn {
+        public BranchImm {
+            Objects.requireNonNull(cond, "cond");
+            Objects.requireNonNull(a, "a");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /** Pseudo-instruction: marks where {@code label} points. Executes as nothing. */
+    record Bind(Label label) implements Insn {
+        public Bind {
+            Objects.requireNonNull(label, "label");
+        }
+    }
+
+    /**
+     * Call the host with {@link GuestProgram#ucallSites()}{@code .get(site)}. The host sees the site's registers
+     * as they are at this point; the guest continues with the next instruction when the host resumes it.
+     */
+    record Ucall(int site) implements Insn {
+    }
+
+    /** Spin-loop hint; changes no guest state. */
+    record Pause() implements Insn {
+    }
+
+    /** Stop this vCPU for good: it never executes another instruction, however often the host resumes it. */
+    record Halt() implements Insn {
+    }
+}
