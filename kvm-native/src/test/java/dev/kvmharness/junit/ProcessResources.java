@@ -33,7 +33,8 @@ public final class ProcessResources {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.filter(p -> {
                 try {
-                    return Files.readSymbolicLink(p).toString().contains("kvm");
+                    String target = Files.readSymbolicLink(p).toString();
+                    return target.startsWith("anon_inode:kvm") || target.equals("/dev/kvm");
                 } catch (IOException e) {
                     return false;
                 }

@@ -54,8 +54,7 @@ public final class MemstressGuest {
                 nextRandom(g, rand);
                 g.mov(roll, rand);
                 g.urem(roll, 100);
-                g.ifTrue(Cond.ULT, roll, writePercent, () -> g.store64(addr, 0, pattern));
-                g.ifTrue(Cond.UGE, roll, writePercent, () -> g.load64(roll, addr, 0));
+                g.ifElse(Cond.ULT, roll, writePercent, () -> g.store64(addr, 0, pattern), () -> g.load64(roll, addr, 0));
                 g.add(i, 1);
             });
             g.sync(1);

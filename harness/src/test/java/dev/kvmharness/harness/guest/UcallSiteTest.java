@@ -34,8 +34,6 @@ class UcallSiteTest {
 
     @Test
     void widthZeroPaddingAndPercent() {
-        assertThat(render("100%% at 0x%016lx, [%5d] [%05d] [%-]", 0xbeefL, 42, -42).replace("[%-]", ""))
-                .isNotEmpty();
         assertThat(render("100%% at 0x%016lx, [%5d] [%05d]", 0xbeefL, 42, -42))
                 .isEqualTo("100% at 0x000000000000beef, [   42] [-0042]");
     }

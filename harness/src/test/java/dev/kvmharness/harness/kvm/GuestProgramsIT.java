@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.kvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kvmharness.harness.BackingSource;
+import dev.kvmharness.harness.Exit;
+import dev.kvmharness.harness.GuestTimeoutException;
+import dev.kvmharness.harness.TestAssertionFailure;
+import dev.kvmharness.harness.Ucall;
+import dev.kvmharness.harness.Vm;
+import dev.kvmharness.harness.VmShape;
+import dev.kvmharness.harness.guest.Cond;
+import dev.kvmharness.harness.guest.GuestProgram;
+import dev.kvmharness.harness.guest.Reg;
+import dev.kvmharness.junit.RequiresKvm;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Guest programs compiled by the x86 code generator, run on real KVM: each instruction's result is reported
+ * back through ucalls and compared with the same computation in Java.
+ */
+@RequiresKvm
+class GuestProgramsIT {
+    private static final KvmBackend KVM = new KvmBackend();
+    /** A data page mapped for the guest at this gva, backed by memslot 1. */
+    private static final long DATA_GVA = 0x10_0000_0000L;
+    private static final long DATA_GPA = 0x1_0000_0000L;
+
+    private static Vm vm(GuestProgram p) {
+        Vm vm = KVM.createVm(VmShape.of(p, 1).withRunTimeout(Duration.ofSeconds(30)));
+        vm.addRegion(BackingSource.ANONYMOUS, DATA_GPA, 1, 16, 0);
+        vm.virtMap(DATA_GVA, DATA_GPA, 16 * 4096);
+        return vm;
+    }
+
+    /** Runs until DONE, collecting every ucall before it. */
+    private static List<Ucall> ucalls(Vm vm, long... args) {
+        vm.vcpu(0).setArgs(args);
+        List<Ucall> out = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            Ucall uc = vm.vcpu(0).runToUcall();
+            if (uc.kind() == Ucall.Kind.DONE) {
+                return out;
+            }
+            out.add(uc);
+        }
+        throw new AssertionError("no GUEST_DONE after 100 ucalls: " + out);
+    }
+
+    @Test
+    void syncStagesAndDone() {
+        GuestProgram p = GuestProgram.define("stages", g -> {
+            Reg i = g.temp();
+            g.mov(i, 0);
+            g.whileTrue(Cond.ULT, i, 3, () -> {
+                g.sync(i);
+                g.add(i, 1);
+            });
+            g.sync(42);
+            g.done();
+        });
+        try (Vm vm = vm(p)) {
+            assertThat(ucalls(vm)).extracting(Ucall::kind, Ucall::stage).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple(Ucall.Kind.SYNC, 0L), org.assertj.core.groups.Tuple.tuple(Ucall.Kind.SYNC, 1L),
+                    org.assertj.core.groups.Tuple.tuple(Ucall.Kind.SYNC, 2L), org.assertj.core.groups.Tuple.tuple(Ucall.Kind.SYNC, 42L));
+        }
+    }
+
+    @Test
+    void aluOpsMatchJavaArithmetic() {
+        long a = 0xFEDC_BA98_7654_3210L;
+        long b = 0x0000_0001_2345_6789L;
+        GuestProgram p = GuestProgram.define("alu", g -> {
+            Reg x = g.arg(0);
+            Reg y = g.arg(1);
+            Reg[] r = new Reg[6];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = g.temp();
+                g.mov(r[i], x);
+            }
+            g.add(r[0], y);
+            g.sub(r[1], y);
+            g.mul(r[2], y);
+            g.udiv(r[3], y);
+            g.urem(r[4], y);
+            g.xor(r[5], y);
+            g.printf("%lx %lx %lx %lx %lx %lx", r);
+            for (Reg reg : r) {
+                g.mov(reg, x);
+            }
+            g.and(r[0], y);
+            g.or(r[1], y);
+            g.shl(r[2], 13);
+            g.shr(r[3], 63);
+            g.add(r[4], -1);
+            g.mul(r[5], 0x1_0000_0001L);
+            g.printf("%lx %lx %lx %lx %lx %lx", r);
+            for (Reg reg : r) {
+                g.mov(reg, x);
+            }
+            g.sub(r[0], 0x7fff_ffff);
+            g.add(r[1], 0x8000_0000L);
+            g.udiv(r[2], 1000);
+            g.urem(r[3], 100);
+            g.and(r[4], 0xffff_ffff_0000_0000L);
+            g.shl(r[5], y);
+            g.printf("%lx %lx %lx %lx %lx %lx", r);
+            g.done();
+        });
+        try (Vm vm = vm(p)) {
+            List<Ucall> uc = ucalls(vm, a, b);
+            assertThat(uc).hasSize(3).allMatch(u -> u.kind() == Ucall.Kind.PRINTF);
+            assertThat(uc.get(0).values()).containsExactly(a + b, a - b, a * b, Long.divideUnsigned(a, b),
+                    Long.remainderUnsigned(a, b), a ^ b);
+            assertThat(uc.get(1).values()).containsExactly(a & b, a | b, a << 13, a >>> 63, a - 1, a * 0x1_0000_0001L);
+            assertThat(uc.get(2).values()).containsExactly(a - 0x7fff_ffff, a + 0x8000_0000L, Long.divideUnsigned(a, 1000),
+                    Long.remainderUnsigned(a, 100), a & 0xffff_ffff_0000_0000L, a << (b & 63));
+            assertThat(uc.get(0).message()).isEqualTo(String.format("%x %x %x %x %x %x", a + b, a - b, a * b,
+                    Long.divideUnsigned(a, b), Long.remainderUnsigned(a, b), a ^ b));
+        }
+    }
+
+    @Test
+    void loadsAndStoresOfEveryWidthReachHostMemory() {
+        GuestProgram p = GuestProgram.define("memory", g -> {
+            Reg base = g.arg(0);
+            Reg v = g.arg(1);
+            g.store64(base, 0, v);
+            g.store32(base, 8, v);
+            g.store16(base, 16, v);
+            g.store8(base, 24, v);
+            Reg r8 = g.temp();
+            Reg r16 = g.temp();
+            Reg r32 = g.temp();
+            Reg r64 = g.temp();
+            g.load8(r8, base, 0);
+            g.load16(r16, base, 0);
+            g.load32(r32, base, 0);
+            g.load64(r64, base, 4096);
+            g.printf("%lx %lx %lx %lx", r8, r16, r32, r64);
+            g.done();
+        });
+        long v = 0x8877_6655_4433_2211L;
+        try (Vm vm = vm(p)) {
+            vm.write64(DATA_GPA + 4096, 0xCAFE_F00D_DEAD_BEEFL);
+            List<Ucall> uc = ucalls(vm, DATA_GVA, v);
+            assertThat(uc.get(0).values()).containsExactly(0x11L, 0x2211L, 0x4433_2211L, 0xCAFE_F00D_DEAD_BEEFL);
+            assertThat(vm.read64(DATA_GPA)).isEqualTo(v);
+            assertThat(vm.read64(DATA_GPA + 8)).isEqualTo(0x4433_2211L);
+            assertThat(vm.read64(DATA_GPA + 16)).isEqualTo(0x2211L);
+            assertThat(vm.read64(DATA_GPA + 24)).isEqualTo(0x11L);
+        }
+    }
+
+    @Test
+    void unsignedConditionsBranchCorrectly() {
+        GuestProgram p = GuestProgram.define("conds", g -> {
+            Reg a = g.arg(0);
+            Reg b = g.arg(1);
+            Reg bits = g.temp();
+            g.mov(bits, 0);
+            Cond[] conds = Cond.values();
+            for (int i = 0; i < conds.length; i++) {
+                int bit = i;
+                g.ifTrue(conds[i], a, b, () -> g.or(bits, 1L << bit));
+            }
+            g.sync(bits);
+            g.done();
+        });
+        long[][] pairs = {{0, -1}, {-1, 0}, {5, 5}, {1L << 63, 1}, {1, 1L << 63}};
+        for (long[] pair : pairs) {
+            try (Vm vm = vm(p)) {
+                long expected = 0;
+                Cond[] conds = Cond.values();
+                for (int i = 0; i < conds.length; i++) {
+                    if (holds(conds[i], pair[0], pair[1])) {
+                        expected |= 1L << i;
+                    }
+                }
+                assertThat(ucalls(vm, pair[0], pair[1]).get(0).stage()).as("conditions on %x, %x", pair[0], pair[1])
+                        .isEqualTo(expected);
+            }
+        }
+    }
+
+    private static boolean holds(Cond c, long a, long b) {
+        int cmp = Long.compareUnsigned(a, b);
+        switch (c) {
+            case EQ:
+                return cmp == 0;
+            case NE:
+                return cmp != 0;
+            case ULT:
+                return cmp < 0;
+            case ULE:
+                return cmp <= 0;
+            case UGT:
+                return cmp > 0;
+            default:
+                return cmp >= 0;
+        }
+    }
+
+    @Test
+    void guestAssertFailsTheTestWithTheGuestsMessageAndValues() {
+        GuestProgram p = GuestProgram.define("assert", g -> {
+            Reg x = g.arg(0);
+            g.guestAssert(Cond.ULT, x, 10, "x = %lu is too big", x);
+            g.done();
+        });
+        try (Vm vm = vm(p)) {
+            vm.vcpu(0).setArgs(12);
+            assertThatThrownBy(() -> vm.vcpu(0).runToUcall()).isInstanceOf(TestAssertionFailure.class)
+                    .hasMessageContaining("x = 12 is too big");
+        }
+        try (Vm vm = vm(p)) {
+            vm.vcpu(0).setArgs(3);
+            assertThat(vm.vcpu(0).runToUcall().kind()).isEqualTo(Ucall.Kind.DONE);
+        }
+    }
+
+    @Test
+    void aGuestThatNeverExitsIsKickedOutAtTheDeadline() {
+        GuestProgram spin = GuestProgram.define("spin", g -> g.loop(g::pause));
+        long start = System.nanoTime();
+        try (Vm vm = KVM.createVm(VmShape.of(spin, 1).withRunTimeout(Duration.ofSeconds(1)))) {
+            assertThatThrownBy(() -> vm.vcpu(0).run()).isInstanceOf(GuestTimeoutException.class)
+                    .hasMessageContaining("vCPU 0 did not exit to the host within 1 s");
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+    }
+
+    @Test
+    void aGuestPageFaultWithoutHandlersShutsTheVcpuDown() {
+        GuestProgram wild = GuestProgram.define("wild", g -> {
+            Reg p = g.temp();
+            g.mov(p, 0x7000_0000_0000L);
+            g.store64(p, 0, p);
+            g.done();
+        });
+        try (Vm vm = vm(wild)) {
+            Exit exit = vm.vcpu(0).run();
+            assertThat(exit.reason()).as("exit %s", exit).isIn(Exit.SHUTDOWN, Exit.INTERNAL_ERROR);
+            assertThat(vm.vcpu(0).ucall()).isEqualTo(Ucall.NONE);
+        }
+    }
+}
