@@ -6,6 +6,8 @@
 set -euo pipefail
 
 HUGEPAGES_2M=${HUGEPAGES_2M:-160}
+HUGEPAGES_1G=${HUGEPAGES_1G:-1}
+GB_POOL=/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
 
 if [ -w /proc/sys/vm/nr_hugepages ]; then
   have=$(cat /proc/sys/vm/nr_hugepages)
@@ -15,6 +17,12 @@ if [ -w /proc/sys/vm/nr_hugepages ]; then
   echo "hugepages (2 MiB): $(cat /proc/sys/vm/nr_hugepages) reserved"
 else
   echo "hugepages: cannot write /proc/sys/vm/nr_hugepages (not root?); hugetlb tests will skip"
+fi
+if [ -w "$GB_POOL" ]; then
+  if [ "$(cat "$GB_POOL")" -lt "$HUGEPAGES_1G" ]; then
+    echo "$HUGEPAGES_1G" > "$GB_POOL" || true
+  fi
+  echo "hugepages (1 GiB): $(cat "$GB_POOL") reserved"
 fi
 
 if [ -e /dev/kvm ]; then

@@ -8,26 +8,34 @@ import com.sun.jna.Pointer;
 
 /**
  * Checked forms of the {@link LibC} calls: each returns the result or throws a {@link SyscallException}
- * naming the call and errno. This is the only place where -1 and errno are looked at.
+ * naming the call and errno. The ioctl forms catch directly rather than through {@link #checked}, since
+ * the fault-handling path calls them once per page.
  */
 public final class Sys {
     private Sys() {
     }
 
-    public static int open(String path, int flags) {
+    /** A libc call that reports failure through errno. */
+    @FunctionalInterface
+    private interface Call<T> {
+        T invoke() throws LastErrorException;
+    }
+
+    /** Runs {@code call}, turning errno into a SyscallException naming {@code name}. */
+    private static <T> T checked(String name, String detail, Call<T> call) {
         try {
-            return LibC.open(path, flags);
+            return call.invoke();
         } catch (LastErrorException e) {
-            throw new SyscallException("open", e.getErrorCode(), path);
+            throw new SyscallException(name, e.getErrorCode(), detail);
         }
     }
 
+    public static int open(String path, int flags) {
+        return checked("open", path, () -> LibC.open(path, flags));
+    }
+
     public static void close(int fd) {
-        try {
-            LibC.close(fd);
-        } catch (LastErrorException e) {
-            throw new SyscallException("close", e.getErrorCode());
-        }
+        checked("close", null, () -> LibC.close(fd));
     }
 
     /** An ioctl with a pointer argument; {@code name} is the ioctl's kernel name, used in the error. */
@@ -49,75 +57,40 @@ public final class Sys {
     }
 
     public static Pointer mmap(long length, int prot, int flags, int fd, long offset) {
-        try {
-            return LibC.mmap(null, length, prot, flags, fd, offset);
-        } catch (LastErrorException e) {
-            throw new SyscallException("mmap", e.getErrorCode(), "length=" + length + " flags=0x" + Integer.toHexString(flags));
-        }
+        return checked("mmap", "length=" + length + " flags=0x" + Integer.toHexString(flags),
+                () -> LibC.mmap(null, length, prot, flags, fd, offset));
     }
 
     public static void munmap(Pointer addr, long length) {
-        try {
-            LibC.munmap(addr, length);
-        } catch (LastErrorException e) {
-            throw new SyscallException("munmap", e.getErrorCode());
-        }
+        checked("munmap", null, () -> LibC.munmap(addr, length));
     }
 
     public static void madvise(Pointer addr, long length, int advice) {
-        try {
-            LibC.madvise(addr, length, advice);
-        } catch (LastErrorException e) {
-            throw new SyscallException("madvise", e.getErrorCode(), "advice=" + advice);
-        }
+        checked("madvise", "advice=" + advice, () -> LibC.madvise(addr, length, advice));
     }
 
     public static int memfdCreate(String name, int flags) {
-        try {
-            return LibC.memfd_create(name, flags);
-        } catch (LastErrorException e) {
-            throw new SyscallException("memfd_create", e.getErrorCode());
-        }
+        return checked("memfd_create", name, () -> LibC.memfd_create(name, flags));
     }
 
     public static void ftruncate(int fd, long length) {
-        try {
-            LibC.ftruncate(fd, length);
-        } catch (LastErrorException e) {
-            throw new SyscallException("ftruncate", e.getErrorCode());
-        }
+        checked("ftruncate", null, () -> LibC.ftruncate(fd, length));
     }
 
     public static void fallocate(int fd, int mode, long offset, long len) {
-        try {
-            LibC.fallocate(fd, mode, offset, len);
-        } catch (LastErrorException e) {
-            throw new SyscallException("fallocate", e.getErrorCode());
-        }
+        checked("fallocate", null, () -> LibC.fallocate(fd, mode, offset, len));
     }
 
     public static long pread(int fd, Pointer buf, long count, long offset) {
-        try {
-            return LibC.pread(fd, buf, count, offset);
-        } catch (LastErrorException e) {
-            throw new SyscallException("pread", e.getErrorCode());
-        }
+        return checked("pread", null, () -> LibC.pread(fd, buf, count, offset));
     }
 
     public static int eventfd(int initval, int flags) {
-        try {
-            return LibC.eventfd(initval, flags);
-        } catch (LastErrorException e) {
-            throw new SyscallException("eventfd", e.getErrorCode());
-        }
+        return checked("eventfd", null, () -> LibC.eventfd(initval, flags));
     }
 
     public static long syscall(String name, long number, long a0) {
-        try {
-            return LibC.syscall(number, a0);
-        } catch (LastErrorException e) {
-            throw new SyscallException(name, e.getErrorCode());
-        }
+        return checked(name, null, () -> LibC.syscall(number, a0));
     }
 
     /** The kernel thread id of the calling thread (what tgkill and sched_setaffinity take). */
@@ -127,11 +100,7 @@ public final class Sys {
 
     /** Sends {@code sig} to one thread of this process. */
     public static void tgkill(int tid, int sig) {
-        try {
-            LibC.syscall(LibC.SYS_tgkill, LibC.getpid(), tid, sig);
-        } catch (LastErrorException e) {
-            throw new SyscallException("tgkill", e.getErrorCode());
-        }
+        checked("tgkill", "tid " + tid, () -> LibC.syscall(LibC.SYS_tgkill, LibC.getpid(), tid, sig));
     }
 
     /** Pins thread {@code tid} (0 = the caller) to one host CPU. */
@@ -139,22 +108,14 @@ public final class Sys {
         Memory mask = new Memory(128);
         mask.clear();
         mask.setByte(cpu / 8, (byte) (1 << (cpu % 8)));
-        try {
-            LibC.sched_setaffinity(tid, mask.size(), mask);
-        } catch (LastErrorException e) {
-            throw new SyscallException("sched_setaffinity", e.getErrorCode(), "cpu " + cpu);
-        }
+        checked("sched_setaffinity", "cpu " + cpu, () -> LibC.sched_setaffinity(tid, mask.size(), mask));
     }
 
     /** The host CPUs the calling thread may run on. */
     public static java.util.BitSet affinity() {
         Memory mask = new Memory(128);
         mask.clear();
-        try {
-            LibC.sched_getaffinity(0, mask.size(), mask);
-        } catch (LastErrorException e) {
-            throw new SyscallException("sched_getaffinity", e.getErrorCode());
-        }
+        checked("sched_getaffinity", null, () -> LibC.sched_getaffinity(0, mask.size(), mask));
         return java.util.BitSet.valueOf(mask.getByteArray(0, (int) mask.size()));
     }
 
