@@ -16,12 +16,16 @@ import java.util.Optional;
 
 /** The /dev/kvm system fd: capabilities, supported CPUID, VM creation (the "system ioctls" of api.rst). */
 public final class Kvm extends OwnedFd {
-    public static final String DEV_KVM = "/dev/kvm";
+    /**
+     * The KVM device node: /dev/kvm unless the system property {@code kvmharness.dev.kvm} names another (to
+     * run against a differently named node, or to check that tests skip where KVM is missing).
+     */
+    public static final String DEV_KVM = System.getProperty("kvmharness.dev.kvm", "/dev/kvm");
     /** Large enough for every CPUID leaf KVM reports (the selftests use 100). */
     private static final int MAX_CPUID_ENTRIES = 256;
 
     private Kvm(int fd) {
-        super(fd, "/dev/kvm");
+        super(fd, DEV_KVM);
     }
 
     /** Opens /dev/kvm read-write; fails with {@code open failed: ENOENT} and friends. */

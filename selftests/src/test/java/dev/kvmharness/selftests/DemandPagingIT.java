@@ -85,6 +85,14 @@ class DemandPagingIT {
     }
 
     @Test
+    void withoutKvmTheTestSkipsWithTheReason() throws Exception {
+        SelftestsJar.Result r = SelftestsJar.run(60, new String[] {"-Dkvmharness.dev.kvm=/dev/no-kvm-here"},
+                "demand_paging_test", "--backend", "kvm", "-b", "4M");
+        assertThat(r.exit()).as(r.all()).isEqualTo(4);
+        assertThat(r.out()).contains("1..0 # SKIP /dev/no-kvm-here not present");
+    }
+
+    @Test
     void tooManyVcpusIsAnAssertionFailure() throws Exception {
         SelftestsJar.Result r = SelftestsJar.run(60, "demand_paging_test", "--backend", "kvm", "-v", "100000", "-b", "4M");
         assertThat(r.exit()).isEqualTo(254);

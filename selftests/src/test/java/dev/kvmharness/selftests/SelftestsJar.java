@@ -26,11 +26,17 @@ final class SelftestsJar {
     }
 
     static Result run(long timeoutSeconds, String... args) throws IOException, InterruptedException {
+        return run(timeoutSeconds, new String[0], args);
+    }
+
+    /** As {@link #run(long, String...)} with JVM options before {@code -jar}. */
+    static Result run(long timeoutSeconds, String[] jvmOptions, String... args) throws IOException, InterruptedException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR.toAbsolutePath() + " missing: the integration tests run after 'mvn package'");
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(List.of(jvmOptions));
         cmd.add("-jar");
         cmd.add(JAR.toString());
         cmd.addAll(List.of(args));
