@@ -24,6 +24,13 @@ public interface Vm extends AutoCloseable {
     /** The region installed as {@code slot}. */
     MemRegion region(int slot);
 
+    /**
+     * vm_vaddr_alloc() for harness data: {@code bytes} of zeroed guest memory in slot 0, identity mapped, so
+     * the returned address is both the gva and the gpa. Used for structures host and guest share
+     * (memstress_args).
+     */
+    long vaddrAlloc(long bytes);
+
     /** virt_map(): maps {@code bytes} of guest virtual memory at {@code gva} to {@code gpa} with 4K pages. */
     void virtMap(long gva, long gpa, long bytes);
 

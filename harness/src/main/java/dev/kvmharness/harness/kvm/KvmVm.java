@@ -176,6 +176,11 @@ final class KvmVm implements Vm {
     }
 
     @Override
+    public synchronized long vaddrAlloc(long bytes) {
+        return allocator.alloc((bytes + pageSize - 1) / pageSize);
+    }
+
+    @Override
     public void virtMap(long gva, long gpa, long bytes) {
         pageTables.mapRange(gva, gpa, bytes, PageSize.SIZE_4K);
     }

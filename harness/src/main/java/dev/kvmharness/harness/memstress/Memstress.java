@@ -26,13 +26,15 @@ public final class Memstress implements AutoCloseable {
     public static final long DEFAULT_PER_VCPU_MEM_SIZE = 1L << 30;
 
     private final Vm vm;
+    private final long argsGva;
     private final long gpa;
     private final long size;
     private final long guestPageSize;
     private final List<VcpuArgs> vcpuArgs;
 
-    private Memstress(Vm vm, long gpa, long size, long guestPageSize, List<VcpuArgs> vcpuArgs) {
+    private Memstress(Vm vm, long argsGva, long gpa, long size, long guestPageSize, List<VcpuArgs> vcpuArgs) {
         this.vm = vm;
+        this.argsGva = argsGva;
         this.gpa = gpa;
         this.size = size;
         this.guestPageSize = guestPageSize;
@@ -77,18 +79,28 @@ public final class Memstress implements AutoCloseable {
             }
             vm.virtMap(GUEST_TEST_VIRT_MEM, gpa, size);
 
+            // memstress_args lives in guest memory: the guest reads its parameters from it on every access.
+            long argsGva = vm.vaddrAlloc(MemstressArgs.size(nrVcpus));
+            vm.write64(argsGva + MemstressArgs.OFF_GUEST_PAGE_SIZE, guestPageSize);
+            vm.write64(argsGva + MemstressArgs.OFF_WRITE_PERCENT, options.writePercent());
+            vm.write64(argsGva + MemstressArgs.OFF_RANDOM_ACCESS, options.randomAccess() ? 1 : 0);
+            vm.write64(argsGva + MemstressArgs.OFF_RANDOM_SEED, options.randomSeed() & 0xffffffffL);
+            vm.write64(argsGva + MemstressArgs.OFF_SIZE, MemstressArgs.size(nrVcpus));
             List<VcpuArgs> args = new ArrayList<>();
             for (int i = 0; i < nrVcpus; i++) {
                 VcpuArgs a = partition
                         ? new VcpuArgs(vm.vcpu(i), i, GUEST_TEST_VIRT_MEM + i * vcpuMemoryBytes, gpa + i * vcpuMemoryBytes,
                                 vcpuMemoryBytes / guestPageSize)
                         : new VcpuArgs(vm.vcpu(i), i, GUEST_TEST_VIRT_MEM, gpa, guestNumPages);
-                vm.vcpu(i).setArgs(a.gva(), a.pages(), guestPageSize, options.writePercent(),
-                        (options.randomSeed() + i) & 0xffffffffL, options.randomAccess() ? 1 : 0);
+                long va = MemstressArgs.vcpuArgs(argsGva, i);
+                vm.write64(va + MemstressArgs.VCPU_OFF_GVA, a.gva());
+                vm.write64(va + MemstressArgs.VCPU_OFF_PAGES, a.pages());
+                vm.write64(va + MemstressArgs.VCPU_OFF_IDX, i);
+                vm.vcpu(i).setArgs(argsGva, i);
                 GuestLog.debug("Added VCPU %d with test mem gpa [%x, %x)\n", i, a.gpa(), a.gpa() + a.pages() * guestPageSize);
                 args.add(a);
             }
-            return new Memstress(vm, gpa, size, guestPageSize, args);
+            return new Memstress(vm, argsGva, gpa, size, guestPageSize, args);
         } catch (RuntimeException | Error e) {
             vm.close();
             throw e;
@@ -118,6 +130,19 @@ public final class Memstress implements AutoCloseable {
 
     public VcpuArgs vcpuArgs(int i) {
         return vcpuArgs.get(i);
+    }
+
+    /** memstress_set_write_percent(): takes effect from the guest's next access. */
+    public void setWritePercent(int percent) {
+        if (percent < 0 || percent > 100) {
+            throw new IllegalArgumentException("write percent " + percent + " not in [0, 100]");
+        }
+        vm.write64(argsGva + MemstressArgs.OFF_WRITE_PERCENT, percent);
+    }
+
+    /** memstress_set_random_access(). */
+    public void setRandomAccess(boolean random) {
+        vm.write64(argsGva + MemstressArgs.OFF_RANDOM_ACCESS, random ? 1 : 0);
     }
 
     /** memstress_destroy_vm(). */

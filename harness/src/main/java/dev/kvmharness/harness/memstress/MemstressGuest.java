@@ -7,17 +7,19 @@ import dev.kvmharness.harness.guest.GuestProgram;
 import dev.kvmharness.harness.guest.Reg;
 
 /**
- * memstress_guest_code(): each pass touches every page of the vCPU's slice once, in order or in random
- * order, writing 0x0123456789ABCDEF or reading per write_percent, then GUEST_SYNC(1); forever.
+ * memstress_guest_code(): each pass first reads every page of memstress_args, then touches every page of the
+ * vCPU's slice once, in order or in random order, writing 0x0123456789ABCDEF or reading per write_percent, then
+ * GUEST_SYNC(1); forever. Like the C guest it reads its parameters from memstress_args in guest memory on every
+ * access, so the host can change them between passes and the guest's memory traffic matches the original.
  *
- * <p>Argument registers (set per vCPU by {@link Memstress}): 0 gva of the slice, 1 pages in it, 2 guest page
- * size, 3 write percent, 4 random seed (global seed + vCPU index), 5 random access (0 or 1).
+ * <p>Argument registers: 0 the gva of memstress_args ({@link MemstressArgs}), 1 this vCPU's index.
  */
 public final class MemstressGuest {
     public static final long WRITE_PATTERN = 0x0123456789ABCDEFL;
     /** Park–Miller minimal standard generator (guest_random_u32): seed = seed * 48271 mod (2^31 − 1). */
     static final long LCG_MULTIPLIER = 48271;
     static final long LCG_MODULUS = 0x7fffffffL;
+    private static final long PAGE_SIZE = 4096;
 
     public static final GuestProgram PROGRAM = GuestProgram.define("memstress_guest_code", MemstressGuest::body);
 
@@ -25,36 +27,62 @@ public final class MemstressGuest {
     }
 
     private static void body(GuestBuilder g) {
-        Reg gva = g.arg(0);
-        Reg pages = g.arg(1);
-        Reg pageSize = g.arg(2);
-        Reg writePercent = g.arg(3);
-        Reg rand = g.arg(4);
-        Reg randomAccess = g.arg(5);
+        Reg args = g.arg(0);
+        Reg vcpuIdx = g.arg(1);
+        Reg vcpuArgs = g.temp();
+        Reg gva = g.temp();
+        Reg pages = g.temp();
+        Reg rand = g.temp();
         Reg i = g.temp();
-        Reg page = g.temp();
         Reg addr = g.temp();
-        Reg roll = g.temp();
-        Reg pattern = g.temp();
+        Reg tmp = g.temp();
+        Reg argsSize = g.temp();
+        Reg percent = g.temp();
 
-        g.mov(pattern, WRITE_PATTERN);
+        // vcpu_args = &args->vcpu_args[vcpu_idx]
+        g.mov(vcpuArgs, vcpuIdx);
+        g.mul(vcpuArgs, MemstressArgs.VCPU_ARGS_SIZE);
+        g.add(vcpuArgs, args);
+        g.add(vcpuArgs, MemstressArgs.OFF_VCPU_ARGS);
+        // rand_state = new_guest_random_state(guest_random_seed + vcpu_idx)
+        g.load64(rand, args, MemstressArgs.OFF_RANDOM_SEED);
+        g.add(rand, vcpuIdx);
+        g.and(rand, 0xffffffffL);
+        g.load64(gva, vcpuArgs, MemstressArgs.VCPU_OFF_GVA);
+        g.load64(pages, vcpuArgs, MemstressArgs.VCPU_OFF_PAGES);
+        g.load64(tmp, vcpuArgs, MemstressArgs.VCPU_OFF_IDX);
+        g.guestAssert(Cond.EQ, tmp, vcpuIdx, "vcpu_args->vcpu_idx == vcpu_idx");
+
         g.loop(() -> {
+            // Fault in memstress_args itself before the measured accesses.
+            g.load64(argsSize, args, MemstressArgs.OFF_SIZE);
+            g.mov(i, 0);
+            g.whileTrue(Cond.ULT, i, argsSize, () -> {
+                g.mov(addr, args);
+                g.add(addr, i);
+                g.load8(tmp, addr, 0);
+                g.add(i, PAGE_SIZE);
+            });
             g.mov(i, 0);
             g.whileTrue(Cond.ULT, i, pages, () -> {
-                g.mov(page, i);
-                g.ifTrue(Cond.NE, randomAccess, 0, () -> {
+                g.load64(tmp, args, MemstressArgs.OFF_RANDOM_ACCESS);
+                g.ifElse(Cond.NE, tmp, 0, () -> {
                     nextRandom(g, rand);
-                    g.mov(page, rand);
-                    g.urem(page, pages);
-                });
-                g.mov(addr, page);
-                g.mul(addr, pageSize);
+                    g.mov(addr, rand);
+                    g.urem(addr, pages);
+                }, () -> g.mov(addr, i));
+                g.load64(tmp, args, MemstressArgs.OFF_GUEST_PAGE_SIZE);
+                g.mul(addr, tmp);
                 g.add(addr, gva);
                 // __guest_random_bool(): one draw per access, even at 100% writes, as in C.
                 nextRandom(g, rand);
-                g.mov(roll, rand);
-                g.urem(roll, 100);
-                g.ifElse(Cond.ULT, roll, writePercent, () -> g.store64(addr, 0, pattern), () -> g.load64(roll, addr, 0));
+                g.mov(tmp, rand);
+                g.urem(tmp, 100);
+                g.load64(percent, args, MemstressArgs.OFF_WRITE_PERCENT);
+                g.ifElse(Cond.ULT, tmp, percent, () -> {
+                    g.mov(tmp, WRITE_PATTERN);
+                    g.store64(addr, 0, tmp);
+                }, () -> g.load64(tmp, addr, 0));
                 g.add(i, 1);
             });
             g.sync(1);
