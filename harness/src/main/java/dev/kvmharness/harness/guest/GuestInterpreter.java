@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.guest;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The reference semantics of the guest IR: runs a {@link GuestProgram} instruction by instruction on a
+ * register file and an {@link InterpreterMemory}. This class <em>is</em> the specification the backends are
+ * held to; the x86 compiler must agree with it bit for bit (the register values at every ucall, and every
+ * byte of memory written), and the real-KVM tests {@code RandomProgramsIT} and {@code CompiledFormsIT} check
+ * exactly that. Where {@link Insn}, {@link AluOp}, {@link Cond} or {@link Width} document a rule, this class
+ * applies it literally:
+ * <ul>
+ *   <li>registers are 64-bit; the host presets the argument registers, every other register starts at 0;</li>
+ *   <li>arithmetic wraps modulo 2^64, shift counts are taken modulo 64, {@code UDIV}/{@code UREM} are unsigned
+ *       and a zero divisor faults ({@link DivideByZeroException}, where x86 takes a #DE);</li>
+ *   <li>ordered comparisons are unsigned;</li>
+ *   <li>a memory operand is the guest-virtual address {@code base + disp}, {@code disp} sign-extended, wrapping;
+ *       loads zero-extend, stores write the low bytes of the source;</li>
+ *   <li>{@link Insn.Ucall} hands the site's registers to the host, and execution continues after it;</li>
+ *   <li>{@link Insn.Halt} stops for good: resuming a halted program halts again.</li>
+ * </ul>
+ *
+ * <p>It behaves like a vCPU: {@link #run} returns at each ucall the way KVM_RUN returns with KVM_EXIT_IO, and
+ * the next {@link #run} continues after the ucall. Labels are resolved once, here. One interpreter is one
+ * vCPU and is not thread-safe; several may share a program and, if the memory allows it, a memory.
+ */
+public final class GuestInterpreter {
+    private final GuestProgram program;
+    private final InterpreterMemory memory;
+    private final Insn[] code;
+    /** For each control transfer, the index to continue at when it is taken (just past the label's Bind). */
+    private final int[] targets;
+    /** For each ucall site, the indexes of its value registers. */
+    private final int[][] siteRegs;
+    private final long[] regs = new long[Reg.COUNT];
+    private int pc;
+    private long steps;
+
+    /**
+     * The outcome of one {@link GuestInterpreter#run}.
+     *
+     * @param kind why the run returned
+     * @param siteIndex for a ucall, the index into {@link GuestProgram#ucallSites()}; otherwise -1
+     * @param site for a ucall, that site; otherwise null
+     * @param values for a ucall, the contents of the site's {@link UcallSite#values()} registers at the call, in
+     *     order (a fresh array the caller owns); otherwise empty
+     */
+    public record Step(Kind kind, int siteIndex, UcallSite site, long[] values) {
+        /** Why a {@link GuestInterpreter#run} returned. */
+        public enum Kind {
+            /** The program made a ucall; {@link Step#site()} says which. */
+            UCALL,
+            /** The program executed a {@link Insn.Halt}; every further run halts again. */
+            HALT,
+            /** The step budget ran out; the next run carries on where this one stopped. */
+            OUT_OF_STEPS
+        }
+
+        private static final long[] NONE = new long[0];
+        static final Step HALT = new Step(Kind.HALT, -1, null, NONE);
+        static final Step OUT_OF_STEPS = new Step(Kind.OUT_OF_STEPS, -1, null, NONE);
+
+        public boolean isUcall() {
+            return kind == Kind.UCALL;
+        }
+
+        /** The ucall's kind, or null if this step is not a ucall. */
+        public UcallKind ucallKind() {
+            return site == null ? null : site.kind();
+        }
+    }
+
+    /**
+     * The guest divided by zero: on x86 a #DE, which the harness's empty IDT turns into a shutdown. The
+     * interpreter stays at the faulting instruction, so running it again faults again.
+     */
+    public static final class DivideByZeroException extends ArithmeticException {
+        private static final long serialVersionUID = 1L;
+        private final int insnIndex;
+        private final transient Insn insn;
+
+        DivideByZeroException(String programName, int insnIndex, Insn insn) {
+            super(programName + ": instruction #" + insnIndex + " " + insn + " divides by zero (#DE)");
+            this.insnIndex = insnIndex;
+            this.insn = insn;
+        }
+
+        /** Index of the faulting instruction in {@link GuestProgram#instructions()}. */
+        public int insnIndex() {
+            return insnIndex;
+        }
+
+        public Insn insn() {
+            return insn;
+        }
+    }
+
+    public GuestInterpreter(GuestProgram program, InterpreterMemory memory) {
+        this.program = Objects.requireNonNull(program, "program");
+        this.memory = Objects.requireNonNull(memory, "memory");
+        List<Insn> insns = program.instructions();
+        code = insns.toArray(new Insn[0]);
+        targets = new int[code.length];
+        for (int i = 0; i < code.length; i++) {
+            Label target = GuestProgram.targetOf(code[i]);
+            targets[i] = target == null ? -1 : program.bindIndex(target) + 1;
+        }
+        List<UcallSite> sites = program.ucallSites();
+        siteRegs = new int[sites.size()][];
+        for (int s = 0; s < siteRegs.length; s++) {
+            siteRegs[s] = sites.get(s).values().stream().mapToInt(Reg::index).toArray();
+        }
+    }
+
+    public GuestProgram program() {
+        return program;
+    }
+
+    /** vcpu_args_set(): loads {@code r0..r<n-1>}; at most {@link GuestProgram#argCount()} values. */
+    public void setArgs(long... args) {
+        if (args.length > program.argCount()) {
+            throw new IllegalArgumentException("program " + program.name() + " takes " + program.argCount()
+                    + " argument(s), got " + args.length);
+        }
+        System.arraycopy(args, 0, regs, 0, args.length);
+    }
+
+    public long reg(Reg r) {
+        return regs[r.index()];
+    }
+
+    /** Sets a register, as KVM_SET_REGS would between runs. */
+    public void setReg(Reg r, long value) {
+        regs[r.index()] = value;
+    }
+
+    /** A copy of the register file, indexed by {@link Reg#index()}. */
+    public long[] registers() {
+        return regs.clone();
+    }
+
+    /** Index of the next instruction to execute (for a halted program, the {@link Insn.Halt}). */
+    public int pc() {
+        return pc;
+    }
+
+    /** Instructions executed so far, over all runs; {@link Insn.Bind} pseudo-instructions are free. */
+    public long steps() {
+        return steps;
+    }
+
+    /**
+     * Runs until the program makes a ucall or halts, or {@code maxSteps} instructions have executed. After a
+     * fault (an exception from here) {@link #pc()} is the faulting instruction, as RIP is after an x86 fault.
+     *
+     * @throws DivideByZeroException if the program divides by zero
+     * @throws RuntimeException whatever {@link InterpreterMemory} throws for an access it cannot serve
+     */
+    public Step run(long maxSteps) {
+        if (maxSteps <= 0) {
+            throw new IllegalArgumentException("maxSteps must be positive, got " + maxSteps);
+        }
+        final long[] r = regs;
+        final Insn[] code = this.code;
+        int pc = this.pc;
+        long left = maxSteps;
+        try {
+            while (true) {
+                Insn insn = code[pc];
+                if (insn instanceof Insn.Bind) {
+                    pc++;
+                    continue;
+                }
+                if (left == 0) {
+                    return Step.OUT_OF_STEPS;
+                }
+                left--;
+                if (insn instanceof Insn.Alu a) {
+                    int dst = a.dst().index();
+                    r[dst] = alu(pc, a.op(), r[dst], r[a.src().index()]);
+                    pc++;
+                } else if (insn instanceof Insn.AluImm a) {
+                    int dst = a.dst().index();
+                    r[dst] = alu(pc, a.op(), r[dst], a.imm());
+                    pc++;
+                } else if (insn instanceof Insn.MovImm m) {
+                    r[m.dst().index()] = m.imm();
+                    pc++;
+                } else if (insn instanceof Insn.Mov m) {
+                    r[m.dst().index()] = r[m.src().index()];
+                    pc++;
+                } else if (insn instanceof Insn.Load l) {
+                    long gva = r[l.base().index()] + l.disp();
+                    r[l.dst().index()] = l.w().truncate(memory.read(l.w(), gva));
+                    pc++;
+                } else if (insn instanceof Insn.Store s) {
+                    long gva = r[s.base().index()] + s.disp();
+                    memory.write(s.w(), gva, s.w().truncate(r[s.src().index()]));
+                    pc++;
+                } else if (insn instanceof Insn.Branch b) {
+                    pc = b.cond().test(r[b.a().index()], r[b.b().index()]) ? targets[pc] : pc + 1;
+                } else if (insn instanceof Insn.BranchImm b) {
+                    pc = b.cond().test(r[b.a().index()], b.imm()) ? targets[pc] : pc + 1;
+                } else if (insn instanceof Insn.Jump) {
+                    pc = targets[pc];
+                } else if (insn instanceof Insn.Ucall u) {
+                    int[] regIdx = siteRegs[u.site()];
+                    long[] values = new long[regIdx.length];
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = r[regIdx[i]];
+                    }
+                    pc++;
+                    return new Step(Step.Kind.UCALL, u.site(), program.ucallSites().get(u.site()), values);
+                } else if (insn instanceof Insn.Pause) {
+                    pc++;
+                } else if (insn instanceof Insn.Halt) {
+                    return Step.HALT;
+                } else {
+                    throw new IllegalStateException("no semantics for " + insn);
+                }
+            }
+        } finally {
+            this.pc = pc;
+            steps += maxSteps - left;
+        }
+    }
+
+    private long alu(int at, AluOp op, long a, long b) {
+        if (b == 0 && op.divides()) {
+            throw new DivideByZeroException(program.name(), at, code[at]);
+        }
+        return op.apply(a, b);
+    }
+}
