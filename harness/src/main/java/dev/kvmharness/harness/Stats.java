@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One snapshot of a VM's binary stats and each of its vCPUs', keyed by KVM's stat names (remote_tlb_flush,
@@ -15,7 +16,7 @@ import java.util.Map;
  * @param cumulative the names whose values only grow (KVM_STATS_TYPE_CUMULATIVE and the histograms); others
  *     (instant, peak) are reported as their value after, not as a difference
  */
-public record Stats(Map<String, long[]> vm, List<Map<String, long[]>> vcpus, java.util.Set<String> cumulative) {
+public record Stats(Map<String, long[]> vm, List<Map<String, long[]>> vcpus, Set<String> cumulative) {
 
     /** after − before for cumulative stats, after for the others; vCPU stats also summed over vCPUs. */
     public Delta delta(Stats before) {

@@ -180,31 +180,13 @@ class GuestProgramsIT {
                 long expected = 0;
                 Cond[] conds = Cond.values();
                 for (int i = 0; i < conds.length; i++) {
-                    if (holds(conds[i], pair[0], pair[1])) {
+                    if (conds[i].test(pair[0], pair[1])) {
                         expected |= 1L << i;
                     }
                 }
                 assertThat(ucalls(vm, pair[0], pair[1]).get(0).stage()).as("conditions on %x, %x", pair[0], pair[1])
                         .isEqualTo(expected);
             }
-        }
-    }
-
-    private static boolean holds(Cond c, long a, long b) {
-        int cmp = Long.compareUnsigned(a, b);
-        switch (c) {
-            case EQ:
-                return cmp == 0;
-            case NE:
-                return cmp != 0;
-            case ULT:
-                return cmp < 0;
-            case ULE:
-                return cmp <= 0;
-            case UGT:
-                return cmp > 0;
-            default:
-                return cmp >= 0;
         }
     }
 
