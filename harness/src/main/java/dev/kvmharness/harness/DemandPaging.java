@@ -45,6 +45,12 @@ public interface DemandPaging extends AutoCloseable {
     /** Faults handled so far by all readers. */
     long pagesHandled();
 
+    /**
+     * How long each fault's resolution took (the handler's UFFDIO_COPY / UFFDIO_CONTINUE, without the -d delay),
+     * in ns: what PER_PAGE_DEBUG's "UFFD page-in" lines print one by one. Complete once {@link #close()} returned.
+     */
+    org.HdrHistogram.Histogram pageInLatencyNs();
+
     @Override
     void close();
 }

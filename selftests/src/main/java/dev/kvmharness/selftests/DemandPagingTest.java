@@ -16,6 +16,7 @@ import dev.kvmharness.harness.memstress.VcpuArgs;
 import dev.kvmharness.harness.memstress.VcpuThreads;
 import dev.kvmharness.sys.Sys;
 import java.time.Duration;
+import org.HdrHistogram.Histogram;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,7 +95,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
 
     /** What one run measured (per guest mode). */
     record Outcome(GuestMode mode, long totalNs, double perVcpuRate, double overallRate, long pagesPerVcpu,
-                   long uffdPages, Stats.Delta stats) {
+                   long uffdPages, Histogram pageInLatencyNs, Stats.Delta stats) {
     }
 
     @Override
@@ -186,7 +187,11 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
         rates.put("overall_pgs_per_sec", last.overallRate());
         rates.put("pages_per_vcpu", last.pagesPerVcpu());
         rates.put("uffd_pages_handled", last.uffdPages());
-        return new Result(timings, rates, last.stats());
+        Map<String, Object> latencies = new LinkedHashMap<>();
+        if (last.uffdPages() > 0) {
+            latencies.put("uffd_page_in_ns", LatencySummary.of(last.pageInLatencyNs()));
+        }
+        return new Result(timings, rates, latencies, last.stats());
     }
 
     /** run_test(). */
@@ -233,9 +238,11 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
                 Stats.Delta delta = ms.vm().stats().delta(before);
 
                 long uffdPages = 0;
+                Histogram pageIn = new Histogram(3);
                 for (DemandPaging dp : uffds) {
-                    uffdPages += dp.pagesHandled();
                     dp.close();
+                    uffdPages += dp.pagesHandled();
+                    pageIn.add(dp.pageInLatencyNs());
                 }
                 uffds.clear();
 
@@ -248,7 +255,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
                 for (int i = 0; i < perThread.length; i++) {
                     GuestLog.debug("vCPU %d execution time: %d.%09ds\n", i, perThread[i] / 1_000_000_000L, perThread[i] % 1_000_000_000L);
                 }
-                return new Outcome(mode, totalNs, perVcpu, perVcpu * p.nrVcpus(), pages, uffdPages, delta);
+                return new Outcome(mode, totalNs, perVcpu, perVcpu * p.nrVcpus(), pages, uffdPages, pageIn, delta);
             } finally {
                 for (DemandPaging dp : uffds) {
                     dp.close();

@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * --json: one object per run with test, backend, result (pass|fail|skip), the options as understood, timings,
- * rates and the stats deltas by KVM name. Timings fields (ending in _ns) are host wall-clock time on kvm.
+ * rates, latency percentiles and the stats deltas by KVM name. Timings fields (ending in _ns) are host wall-clock time on kvm.
  */
 final class JsonReport {
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -33,6 +33,7 @@ final class JsonReport {
         root.put("options", port.options());
         root.put("timings", result.timings());
         root.put("rates", result.rates());
+        root.put("latencies", result.latencies());
         Map<String, Object> stats = new LinkedHashMap<>();
         if (result.stats() != null) {
             stats.put("vm", StatsReport.toJson(result.stats().vm()));

@@ -19,8 +19,12 @@ interface Port {
     /** The test's main() body; throws TestSkipped or TestAssertionFailure as the C test would exit. */
     Result execute(Backend backend, long seed);
 
-    /** What a run measured: timings in ns, rates, and the stats deltas by KVM name. */
-    record Result(Map<String, Object> timings, Map<String, Object> rates, Stats.Delta stats) {
-        static final Result NONE = new Result(Map.of(), Map.of(), null);
+    /**
+     * What a run measured: timings in ns, rates, latency distributions (name to count, mean and percentiles in
+     * ns), and the stats deltas by KVM name.
+     */
+    record Result(Map<String, Object> timings, Map<String, Object> rates, Map<String, Object> latencies,
+                  Stats.Delta stats) {
+        static final Result NONE = new Result(Map.of(), Map.of(), Map.of(), null);
     }
 }

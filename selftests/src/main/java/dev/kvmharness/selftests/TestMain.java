@@ -35,6 +35,7 @@ final class TestMain {
         Ksft.Result r = Ksft.run(() -> result.set(port.execute(backend, seed)), out, err);
         if (common.stats && result.get().stats() != null) {
             StatsReport.print(result.get().stats(), out);
+            result.get().latencies().forEach((name, summary) -> out.println("Latency " + name + ": " + summary));
         }
         if (common.json != null) {
             JsonReport.write(common.json, port, backend.name(), seed, r, result.get());

@@ -71,6 +71,9 @@ class DemandPagingIT {
         // 16 MiB of 4K pages, each faulted in once through userfaultfd.
         assertThat(root.at("/rates/uffd_pages_handled").asLong()).isEqualTo(4096);
         assertThat(root.at("/timings/total_guest_execution_ns").asLong()).isPositive();
+        assertThat(root.at("/latencies/uffd_page_in_ns/count").asLong()).isEqualTo(4096);
+        assertThat(root.at("/latencies/uffd_page_in_ns/p50").asLong()).isPositive()
+                .isLessThanOrEqualTo(root.at("/latencies/uffd_page_in_ns/p99").asLong());
         // Every first touch of a page is a VM exit (EPT/NPT violation, or #PF under shadow paging).
         assertThat(root.at("/stats/vcpu/exits").asLong()).isGreaterThanOrEqualTo(4096);
         assertThat(root.at("/stats/vm").has("remote_tlb_flush")).isTrue();

@@ -11,6 +11,7 @@ import dev.kvmharness.sys.EventFd;
 import dev.kvmharness.sys.IoctlException;
 import dev.kvmharness.sys.LibC;
 import java.util.ArrayList;
+import org.HdrHistogram.Histogram;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,6 +28,9 @@ final class KvmDemandPaging implements DemandPaging {
     private final AtomicLong pages = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Memory prototype;
+    /** One histogram per reader (HdrHistogram is single-writer), merged on close. */
+    private final List<Histogram> readerLatencies = new ArrayList<>();
+    private final Histogram latency = newHistogram();
     private boolean closed;
 
     KvmDemandPaging(Config config) {
@@ -49,19 +53,27 @@ final class KvmDemandPaging implements DemandPaging {
             prototype.write(0, config.prototype(), 0, config.prototype().length);
         }
         for (int i = 0; i < config.readers(); i++) {
-            Thread t = new Thread(() -> serve(config), "uffd-reader-" + i);
+            Histogram h = newHistogram();
+            readerLatencies.add(h);
+            Thread t = new Thread(() -> serve(config, h), "uffd-reader-" + i);
             t.setDaemon(true);
             readers.add(t);
             t.start();
         }
     }
 
-    private void serve(Config config) {
+    /** 1 ns to 1 minute at 3 significant digits. */
+    private static Histogram newHistogram() {
+        return new Histogram(60_000_000_000L, 3);
+    }
+
+    private void serve(Config config, Histogram latencyNs) {
         try {
             uffd.serve(stop, (fd, scratch, msg) -> {
                 if (config.delayUs() > 0) {
                     LibC.usleep((int) config.delayUs());
                 }
+                long start = System.nanoTime();
                 config.handler().handle(config.mode(), new Resolver() {
                     @Override
                     public void copy(long dst, long len) {
@@ -81,6 +93,7 @@ final class KvmDemandPaging implements DemandPaging {
                         }
                     }
                 }, msg.address());
+                latencyNs.recordValue(Math.max(1, System.nanoTime() - start));
                 pages.incrementAndGet();
             });
         } catch (Throwable t) {
@@ -91,6 +104,11 @@ final class KvmDemandPaging implements DemandPaging {
     @Override
     public long pagesHandled() {
         return pages.get();
+    }
+
+    @Override
+    public synchronized Histogram pageInLatencyNs() {
+        return latency.copy();
     }
 
     @Override
@@ -110,6 +128,7 @@ final class KvmDemandPaging implements DemandPaging {
             stop.close();
             uffd.close();
         }
+        readerLatencies.forEach(latency::add);
         Throwable f = failure.get();
         if (f != null) {
             throw new TestAssertionFailure("uffd reader", "Reader thread handler fn failed: " + f.getMessage(), f);
