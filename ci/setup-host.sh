@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Prepares this machine for the test suite: reserves hugetlb pages for the hugetlb backing sources and makes
-# sure /dev/kvm can be opened. Idempotent; needs root for the reservation (without it, the hugetlb tests skip
+# Prepares this machine for the test suite: reserves hugetlb pages for the hugetlb backing sources, checks
+# that /dev/kvm can be opened, and installs and starts the Docker engine for the container tests. Idempotent; needs root for the reservation (without it, the hugetlb tests skip
 # with the reason).
 set -euo pipefail
 
@@ -34,3 +34,5 @@ if [ -e /dev/kvm ]; then
 else
   echo "/dev/kvm: absent; KVM tests will skip"
 fi
+
+"$(dirname "$0")/setup-docker.sh"

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests.container;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kvmharness.junit.RequiresKvm;
+import org.junit.jupiter.api.Test;
+
+/** The selftests inside a container started by Testcontainers: with /dev/kvm passed in, and without it. */
+@RequiresDocker
+class ContainerIT {
+
+    @Test
+    @RequiresKvm
+    void demandPagingWithUserfaultfdPassesInAContainer() throws Exception {
+        SelftestsContainer.Result r = SelftestsContainer.run(true, "demand_paging_test", "--backend", "kvm",
+                "-u", "MISSING", "-b", "16M");
+        assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("Testing guest mode: PA-bits:ANY, VA-bits:48,  4K pages")
+                .containsPattern("Overall demand paging rate:\t\\d+\\.\\d{6} pgs/sec");
+    }
+
+    @Test
+    @RequiresKvm
+    void theSuiteRunsInAContainer() throws Exception {
+        SelftestsContainer.Result r = SelftestsContainer.run(true, "--backend", "kvm");
+        assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).startsWith("TAP version 13").contains("ok 1 selftests: kvm: demand_paging_test")
+                .contains("# Totals: pass:1 fail:0");
+    }
+
+    @Test
+    void withoutKvmInTheContainerTheTestSkips() throws Exception {
+        SelftestsContainer.Result r = SelftestsContainer.run(false, "demand_paging_test", "--backend", "kvm", "-b", "4M");
+        assertThat(r.exitCode()).isEqualTo(4);
+        assertThat(r.out()).contains("1..0 # SKIP /dev/kvm not present");
+    }
+}
