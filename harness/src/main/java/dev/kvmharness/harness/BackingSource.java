@@ -11,11 +11,14 @@ import java.util.stream.Collectors;
 public enum BackingSource {
     ANONYMOUS("anonymous", 4096, false, false),
     ANONYMOUS_THP("anonymous_thp", 2L << 20, false, false),
-    ANONYMOUS_HUGETLB("anonymous_hugetlb", 2L << 20, true, false),
+    ANONYMOUS_HUGETLB("anonymous_hugetlb", 0 /* the default hugepage size */, true, false),
     ANONYMOUS_HUGETLB_2MB("anonymous_hugetlb_2mb", 2L << 20, true, false),
     ANONYMOUS_HUGETLB_1GB("anonymous_hugetlb_1gb", 1L << 30, true, false),
     SHMEM("shmem", 4096, false, true),
-    SHARED_HUGETLB("shared_hugetlb", 2L << 20, true, true);
+    SHARED_HUGETLB("shared_hugetlb", 0 /* the default hugepage size */, true, true);
+
+    /** Marks the sources that use the system's default hugepage size (no MAP_HUGE_* size flag). */
+    private static final long DEFAULT_HUGEPAGE = 0;
 
     private final String cliName;
     private final long pageSize;
@@ -36,10 +39,34 @@ public enum BackingSource {
 
     /**
      * The backing page size (get_backing_src_pagesz): the granule in which demand paging resolves faults.
-     * THP reports the PMD size; anonymous_hugetlb and shared_hugetlb report the default hugepage size.
+     * THP reports the PMD size; anonymous_hugetlb and shared_hugetlb report the default hugepage size
+     * (/proc/meminfo), the others the size in their name.
      */
     public long pageSize() {
-        return pageSize;
+        return pageSize != DEFAULT_HUGEPAGE ? pageSize : DefaultHugepageSize.BYTES;
+    }
+
+    /** True for the hugetlb sources that take the system's default hugepage size rather than naming one. */
+    public boolean usesDefaultHugepageSize() {
+        return pageSize == DEFAULT_HUGEPAGE;
+    }
+
+    /** "Hugepagesize:" of /proc/meminfo, read once (2 MiB if it cannot be read). */
+    private static final class DefaultHugepageSize {
+        static final long BYTES = read();
+
+        private static long read() {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                    if (line.startsWith("Hugepagesize:")) {
+                        return Long.parseLong(line.replaceAll("[^0-9]", "")) << 10;
+                    }
+                }
+            } catch (java.io.IOException | NumberFormatException e) {
+                // fall through to the x86 default
+            }
+            return 2L << 20;
+        }
     }
 
     public boolean isHugetlb() {

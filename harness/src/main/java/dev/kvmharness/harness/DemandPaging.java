@@ -20,10 +20,10 @@ public interface DemandPaging extends AutoCloseable {
      * @param len its length
      * @param readers handler threads polling this uffd (-r)
      * @param pageSize the granule faults are resolved in (the backing page size)
-     * @param prototype what UFFDIO_COPY copies into each page (MISSING mode), {@code pageSize} bytes
+     * @param fill the byte every page UFFDIO_COPY supplies is filled with (MISSING mode; guest_data_prototype)
      * @param handler the test's per-fault code (handle_uffd_page_request)
      */
-    record Config(Mode mode, long delayUs, long hva, long len, int readers, long pageSize, byte[] prototype,
+    record Config(Mode mode, long delayUs, long hva, long len, int readers, long pageSize, byte fill,
                   Handler handler) {
     }
 

@@ -31,12 +31,28 @@ public enum GuestMode {
         return vaBits;
     }
 
-    /** Parses -m: the mode's index in the C enum (8 = PXXV48_4K on x86) or its name. */
+    /** VM_MODE_PXXV48_4K's index in the C enum vm_guest_mode. */
+    public static final int PXXV48_4K_ID = 9;
+    /** NUM_VM_MODES. */
+    public static final int NUM_VM_MODES = 16;
+
+    /**
+     * Parses -m: the mode's index in the C enum vm_guest_mode (9 = PXXV48_4K, the one x86-64 mode) or its
+     * name. IDs of modes other architectures have are rejected as unsupported, like for_each_guest_mode().
+     */
     public static GuestMode parse(String arg) {
         String a = arg.trim();
-        if (a.equals("8") || a.equalsIgnoreCase(PXXV48_4K.name())) {
+        if (a.equalsIgnoreCase(PXXV48_4K.name())) {
             return PXXV48_4K;
         }
-        throw new IllegalArgumentException("Guest mode ID " + arg + " not supported (x86-64 supports 8: " + PXXV48_4K.label + ")");
+        int id = TestUtil.atoiNonNegative("Guest mode ID", a);
+        if (id >= NUM_VM_MODES) {
+            throw new IllegalArgumentException("Guest mode ID " + id + " too big");
+        }
+        if (id != PXXV48_4K_ID) {
+            throw new IllegalArgumentException("Guest mode ID " + id + " not supported (x86-64 supports "
+                    + PXXV48_4K_ID + ": " + PXXV48_4K.label + ")");
+        }
+        return PXXV48_4K;
     }
 }

@@ -42,7 +42,8 @@ public final class TestUtil {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("Overflow parsing size!");
         }
-        String scale = size.substring(end).toLowerCase();
+        // Like parse_size(), only the first character after the number counts: "64MB" is 64M.
+        String scale = end < size.length() ? String.valueOf(Character.toLowerCase(size.charAt(end))) : "";
         int shift;
         switch (scale) {
             case "t":

@@ -21,6 +21,8 @@ class TestUtilTest {
         assertThat(TestUtil.parseSize("4096")).isEqualTo(4096);
         assertThat(TestUtil.parseSize("0x1000")).isEqualTo(4096);
         assertThat(TestUtil.parseSize("010")).isEqualTo(8);
+        // Only the first letter after the number counts, as in C.
+        assertThat(TestUtil.parseSize("64MB")).isEqualTo(64L << 20);
     }
 
     @Test

@@ -20,6 +20,8 @@ public final class VcpuFd extends OwnedFd {
     private final int id;
     private final Mapping runMapping;
     private final KvmRun run;
+    /** KVM_RUN calls hold the read side; close() takes the write side. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock inFlight = new java.util.concurrent.locks.ReentrantReadWriteLock();
 
     VcpuFd(VmFd vm, int fd, int id, int mmapSize) {
         super(fd, "vcpu " + id + " fd");
@@ -50,6 +52,7 @@ public final class VcpuFd extends OwnedFd {
      * interrupted by a signal (EINTR: a kick, or immediate_exit was set). Any other failure throws.
      */
     public boolean run() {
+        inFlight.readLock().lock();
         try {
             LibC.ioctl(fd(), Ioctl.KVM_RUN.number(), 0L);
             return true;
@@ -58,6 +61,8 @@ public final class VcpuFd extends OwnedFd {
                 return false;
             }
             throw new IoctlException(Ioctl.KVM_RUN.name(), e.getErrorCode());
+        } finally {
+            inFlight.readLock().unlock();
         }
     }
 
@@ -94,15 +99,24 @@ public final class VcpuFd extends OwnedFd {
                 "vcpu " + id + " stats fd");
     }
 
+    /**
+     * Closes the fd and unmaps kvm_run. A KVM_RUN in flight on another thread is waited for, so its fd is never
+     * recycled under it and kvm_run is not unmapped while it runs; kick it first if it may not exit.
+     */
     @Override
     public void close() {
-        if (isClosed()) {
-            return;
-        }
+        inFlight.writeLock().lock();
         try {
-            runMapping.close();
+            if (isClosed()) {
+                return;
+            }
+            try {
+                runMapping.close();
+            } finally {
+                super.close();
+            }
         } finally {
-            super.close();
+            inFlight.writeLock().unlock();
         }
     }
 }

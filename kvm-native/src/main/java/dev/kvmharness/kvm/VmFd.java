@@ -41,8 +41,9 @@ public final class VmFd extends OwnedFd {
 
     /** KVM_CREATE_VCPU; the vCPU's kvm_run page is mapped at once. */
     public VcpuFd createVcpu(int vcpuId) {
+        int mmapSize = kvm.vcpuMmapSize();
         int vcpuFd = ioctl(Ioctl.KVM_CREATE_VCPU, vcpuId);
-        return new VcpuFd(this, vcpuFd, vcpuId, kvm.vcpuMmapSize());
+        return new VcpuFd(this, vcpuFd, vcpuId, mmapSize);
     }
 
     /** KVM_SET_USER_MEMORY_REGION: create, move, change flags of, or (size 0) delete a memslot. */

@@ -56,6 +56,7 @@ public final class LibC {
     public static final short POLLIN = 0x1;
     public static final short POLLERR = 0x8;
     public static final short POLLHUP = 0x10;
+    public static final short POLLNVAL = 0x20;
 
     public static final long SYS_gettid = 186;
     public static final long SYS_tgkill = 234;

@@ -48,6 +48,6 @@ public final class Poll {
     }
 
     public boolean failed(int i) {
-        return (revents(i) & (LibC.POLLERR | LibC.POLLHUP)) != 0;
+        return (revents(i) & (LibC.POLLERR | LibC.POLLHUP | LibC.POLLNVAL)) != 0;
     }
 }

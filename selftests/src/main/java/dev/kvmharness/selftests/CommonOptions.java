@@ -10,7 +10,11 @@ public final class CommonOptions {
             description = "Where to run: kvm (/dev/kvm) or sim (the TDP MMU simulator). Default: ${DEFAULT-VALUE}.")
     String backend = Backends.DEFAULT;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Random seed for the guest (and the simulator). Default: random.")
+    /** What the C tests print: glibc's random() is never seeded, so its first value is always this. */
+    static final long C_DEFAULT_SEED = 0x6b8b4567L;
+
+    @Option(names = "--seed", paramLabel = "N",
+            description = "Random seed for the guest (and the simulator), 0..0xffffffff. Default: 0x6b8b4567, the C tests' seed.")
     Long seed;
 
     @Option(names = "--json", paramLabel = "PATH", description = "Write the result as JSON to PATH.")

@@ -37,8 +37,8 @@ import picocli.CommandLine.Option;
         description = "KVM demand paging test: vCPUs fault in their memory, optionally through userfaultfd.")
 public final class DemandPagingTest implements Callable<Integer>, Port {
 
-    @Option(names = "-m", paramLabel = "vm_mode", description = "Guest mode ID to test (x86-64: 8 = ${sys:line.separator}"
-            + "      PA-bits:ANY, VA-bits:48, 4K pages). May be used multiple times.")
+    @Option(names = "-m", paramLabel = "vm_mode", description = "Guest mode ID to test (x86-64: 9 = "
+            + "PA-bits:ANY, VA-bits:48,  4K pages). May be used multiple times.")
     List<String> modes = new ArrayList<>();
 
     @Option(names = "-u", paramLabel = "uffd_mode",
@@ -87,6 +87,9 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
 
     private Params params;
 
+    /** What guest_data_prototype is filled with: every demand-paged page holds it. */
+    static final byte GUEST_DATA_FILL = (byte) 0xAB;
+
     /** struct test_params, resolved from the options. */
     record Params(List<GuestMode> modes, DemandPaging.Mode uffdMode, boolean singleUffd, long uffdDelayUs,
                   int readersPerUffd, long guestPercpuMemSize, BackingSource src, int nrVcpus,
@@ -110,10 +113,12 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
 
     /** Validates and resolves the options the way main() does; bad values are usage errors. */
     Params parse() {
-        List<GuestMode> m = new ArrayList<>();
+        // Like guest_modes_cmdline(): each -m enables a mode; enabling one twice runs it once.
+        java.util.Set<GuestMode> enabled = java.util.EnumSet.noneOf(GuestMode.class);
         for (String s : modes) {
-            m.add(GuestMode.parse(s));
+            enabled.add(GuestMode.parse(s));
         }
+        List<GuestMode> m = new ArrayList<>(enabled);
         if (m.isEmpty()) {
             m.add(GuestMode.PXXV48_4K);
         }
@@ -200,8 +205,6 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
         try (Memstress ms = Memstress.createVm(backend, mode, p.nrVcpus(), p.guestPercpuMemSize(), 1, p.src(),
                 p.partition(), opts)) {
             long demandPagingSize = p.src().pageSize();
-            byte[] guestDataPrototype = new byte[(int) demandPagingSize];
-            java.util.Arrays.fill(guestDataPrototype, (byte) 0xAB);
 
             int numUffds = 0;
             if (p.uffdMode() == DemandPaging.Mode.MINOR) {
@@ -209,7 +212,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
                 for (int i = 0; i < numUffds; i++) {
                     VcpuArgs a = ms.vcpuArgs(i);
                     // prefault_mem(): populate the page cache through the alias so the guest takes minor faults.
-                    ms.vm().fillAlias(a.gpa(), a.pages() * ms.guestPageSize(), (byte) 0xAB);
+                    ms.vm().fillAlias(a.gpa(), a.pages() * ms.guestPageSize(), GUEST_DATA_FILL);
                 }
             }
 
@@ -221,7 +224,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
                     for (int i = 0; i < numUffds; i++) {
                         long vcpuHva = ms.vm().gpa2hva(ms.vcpuArgs(i).gpa());
                         uffds.add(ms.vm().demandPaging(new DemandPaging.Config(p.uffdMode(), p.uffdDelayUs(), vcpuHva,
-                                uffdRegionSize, p.readersPerUffd(), demandPagingSize, guestDataPrototype,
+                                uffdRegionSize, p.readersPerUffd(), demandPagingSize, GUEST_DATA_FILL,
                                 (m, r, addr) -> handleUffdPageRequest(m, r, addr, demandPagingSize))));
                     }
                 }
@@ -289,8 +292,11 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
             }
         } catch (UffdResolveException e) {
             if (!e.isEexist()) {
-                GuestLog.info("Failed %s in 0x%x from thread %d, errno = %d\n",
-                        mode == DemandPaging.Mode.MISSING ? "UFFDIO_COPY" : "UFFDIO_CONTINUE", addr, Sys.gettid(), e.errno());
+                if (mode == DemandPaging.Mode.MISSING) {
+                    GuestLog.info("Failed UFFDIO_COPY in 0x%x from thread %d, errno = %d\n", addr, Sys.gettid(), e.errno());
+                } else {
+                    GuestLog.info("Failed UFFDIO_CONTINUE in 0x%x, thread %d, errno = %d\n", addr, Sys.gettid(), e.errno());
+                }
                 throw e;
             }
         }

@@ -70,6 +70,9 @@ final class SuiteRunner {
     private Outcome runOne(String test) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        // The harness's own settings (e.g. kvmharness.dev.kvm) reach every test.
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("kvmharness."))
+                .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
         cmd.add("-cp");
         cmd.add(classpath());
         cmd.add(Main.class.getName());
@@ -77,8 +80,10 @@ final class SuiteRunner {
         cmd.add("--backend");
         cmd.add(backend);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Process running = null;
         try {
             Process p = pb.start();
+            running = p;
             Thread pump = new Thread(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                     String line;
@@ -104,6 +109,7 @@ final class SuiteRunner {
             throw new UncheckedIOException("starting " + test, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            running.destroyForcibly();
             return new Outcome(130, false);
         }
     }

@@ -5,7 +5,6 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.GuestLog;
 import dev.kvmharness.harness.Ksft;
 import java.io.PrintStream;
-import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 
@@ -25,10 +24,16 @@ final class TestMain {
         try {
             port.validate();
             backend = Backends.byName(common.backend);
+            if (common.seed != null && (common.seed < 0 || common.seed > 0xffffffffL)) {
+                throw new IllegalArgumentException("--seed must be in 0..0xffffffff (guest_random_seed is 32 bits)");
+            }
+            if (common.runTimeoutSeconds < 1 || common.runTimeoutSeconds > 86_400) {
+                throw new IllegalArgumentException("--run-timeout must be between 1 and 86400 seconds");
+            }
         } catch (IllegalArgumentException e) {
             return Usage.error(cmd, e.getMessage());
         }
-        long seed = common.seed != null ? common.seed : new SecureRandom().nextInt() & 0xffffffffL;
+        long seed = common.seed != null ? common.seed : CommonOptions.C_DEFAULT_SEED;
         GuestLog.configure(out, false, System.getenv("DEBUG") != null);
         GuestLog.info("Random seed: 0x%x\n", seed);
         AtomicReference<Port.Result> result = new AtomicReference<>(Port.Result.NONE);
@@ -38,7 +43,12 @@ final class TestMain {
             result.get().latencies().forEach((name, summary) -> out.println("Latency " + name + ": " + summary));
         }
         if (common.json != null) {
-            JsonReport.write(common.json, port, backend.name(), seed, r, result.get());
+            try {
+                JsonReport.write(common.json, port, backend.name(), seed, r, result.get());
+            } catch (java.io.UncheckedIOException e) {
+                err.println("error: cannot write --json " + common.json + ": " + e.getCause().getMessage());
+                return r.exitCode() == Ksft.PASS ? Ksft.FAIL : r.exitCode();
+            }
         }
         return r.exitCode();
     }

@@ -47,7 +47,8 @@ class CliTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--no-such-option", "-x", "-b", "-u=SOMETIMES", "-b=lots", "-b=10Q", "-v=0", "-v=abc",
-        "-r=0", "-d=-5", "-s=nvram", "-m=3", "--backend=qemu", "-c=99999"})
+        "-r=0", "-d=-5", "-s=nvram", "-m=3", "-m=8", "-m=16", "--backend=qemu", "-c=99999", "--seed=-1",
+        "--seed=0x100000000", "--run-timeout=0"})
     void badOptionIsOneUsageLineAndExit2(String bad) {
         Run r = run("demand_paging_test", bad);
         assertThat(r.exit()).isEqualTo(2);

@@ -35,7 +35,7 @@ class DemandPagingIT {
         "-s anonymous_hugetlb -u MISSING -b 32M",
         "-s anonymous_hugetlb_1gb -u MISSING -b 1G",
         "-s shared_hugetlb -u MINOR -b 32M",
-        "-m 8 -c 0,1 -b 16M",
+        "-m 9 -m 9 -c 0,1 -b 16M",
     })
     void passesWithTheCOutputLines(String options) throws Exception {
         SelftestsJar.Result r = SelftestsJar.run(300, ("demand_paging_test --backend kvm " + options).split(" "));

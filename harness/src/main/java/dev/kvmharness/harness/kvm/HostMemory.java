@@ -16,6 +16,10 @@ import dev.kvmharness.sys.SyscallException;
  * the alias through which uffd MINOR mode pre-populates the page cache).
  */
 final class HostMemory implements AutoCloseable {
+    /** thp_configured(): the kernel was built with transparent hugepages. */
+    private static final boolean THP_CONFIGURED =
+            java.nio.file.Files.exists(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage"));
+
     private final BackingSource source;
     private final Mapping mapping;
     private final Mapping aliasMapping;
@@ -47,7 +51,15 @@ final class HostMemory implements AutoCloseable {
                     Mapping m = Mapping.map(size + pad, LibC.PROT_READ | LibC.PROT_WRITE,
                             LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0);
                     long off = thp ? alignUp(m.address(), pad) - m.address() : 0;
-                    m.madvise(off, size, thp ? LibC.MADV_HUGEPAGE : LibC.MADV_NOHUGEPAGE);
+                    try {
+                        // As vm_mem_add(): THP on or off explicitly, where the kernel has THP at all.
+                        if (THP_CONFIGURED) {
+                            m.madvise(off, size, thp ? LibC.MADV_HUGEPAGE : LibC.MADV_NOHUGEPAGE);
+                        }
+                    } catch (RuntimeException e) {
+                        m.close();
+                        throw e;
+                    }
                     return new HostMemory(src, m, null, null, off, size);
                 }
                 case ANONYMOUS_HUGETLB:
@@ -65,8 +77,13 @@ final class HostMemory implements AutoCloseable {
                     try {
                         Sys.ftruncate(fd.fd(), size);
                         Mapping m = Mapping.map(size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd.fd(), 0);
-                        Mapping alias = Mapping.map(size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd.fd(), 0);
-                        return new HostMemory(src, m, alias, fd, 0, size);
+                        try {
+                            Mapping alias = Mapping.map(size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd.fd(), 0);
+                            return new HostMemory(src, m, alias, fd, 0, size);
+                        } catch (RuntimeException e) {
+                            m.close();
+                            throw e;
+                        }
                     } catch (RuntimeException e) {
                         fd.close();
                         throw e;
@@ -86,6 +103,9 @@ final class HostMemory implements AutoCloseable {
 
     /** MAP_HUGE_2MB / MAP_HUGE_1GB: log2 of the page size in the top bits of the flags. */
     private static int hugeFlag(BackingSource src) {
+        if (src.usesDefaultHugepageSize()) {
+            return 0;
+        }
         return Long.numberOfTrailingZeros(src.pageSize()) << LibC.MAP_HUGE_SHIFT;
     }
 

@@ -33,7 +33,8 @@ final class KvmDemandPaging implements DemandPaging {
     private final Histogram latency = newHistogram();
     private boolean closed;
 
-    KvmDemandPaging(Config config) {
+    /** @param prototype the page UFFDIO_COPY copies from (MISSING mode), shared by every uffd of the VM */
+    KvmDemandPaging(Config config, Memory prototype) {
         long mode = config.mode() == Mode.MINOR ? Uffd.UFFDIO_REGISTER_MODE_MINOR : Uffd.UFFDIO_REGISTER_MODE_MISSING;
         long expected = Uffd.ioctlBit(config.mode() == Mode.MINOR ? Uffd.NR_CONTINUE : Uffd.NR_COPY);
         this.uffd = Userfaultfd.create(0);
@@ -48,10 +49,7 @@ final class KvmDemandPaging implements DemandPaging {
             throw e;
         }
         this.stop = stopFd;
-        this.prototype = new Memory(Math.max(1, config.prototype() == null ? 0 : config.prototype().length));
-        if (config.prototype() != null) {
-            prototype.write(0, config.prototype(), 0, config.prototype().length);
-        }
+        this.prototype = prototype;
         for (int i = 0; i < config.readers(); i++) {
             Histogram h = newHistogram();
             readerLatencies.add(h);
@@ -77,6 +75,9 @@ final class KvmDemandPaging implements DemandPaging {
                 config.handler().handle(config.mode(), new Resolver() {
                     @Override
                     public void copy(long dst, long len) {
+                        if (prototype == null || len > prototype.size()) {
+                            throw new IllegalStateException("UFFDIO_COPY of " + len + " bytes without a prototype page that large");
+                        }
                         try {
                             fd.copy(scratch, dst, com.sun.jna.Pointer.nativeValue(prototype), len, 0);
                         } catch (IoctlException e) {
@@ -117,16 +118,22 @@ final class KvmDemandPaging implements DemandPaging {
             return;
         }
         closed = true;
-        try {
-            stop.signal();
-            for (Thread t : readers) {
-                t.join();
+        stop.signal();
+        // The fds may only close once no reader can poll them any more: join even if interrupted.
+        boolean interrupted = false;
+        for (Thread t : readers) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-        } catch (InterruptedException e) {
+        }
+        stop.close();
+        uffd.close();
+        if (interrupted) {
             Thread.currentThread().interrupt();
-        } finally {
-            stop.close();
-            uffd.close();
         }
         readerLatencies.forEach(latency::add);
         Throwable f = failure.get();

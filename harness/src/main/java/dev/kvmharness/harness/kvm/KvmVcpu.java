@@ -93,12 +93,12 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
     @Override
     public Exit run() {
         while (true) {
-            watchdog.arm(Sys.gettid(), timeout);
+            RunWatchdog.Deadline deadline = watchdog.arm(Sys.gettid(), timeout);
             boolean exited;
             try {
                 exited = fd.run();
             } finally {
-                if (watchdog.disarm()) {
+                if (deadline.disarm()) {
                     throw new GuestTimeoutException(id(), timeout);
                 }
             }

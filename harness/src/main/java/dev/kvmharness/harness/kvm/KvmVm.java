@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.harness.kvm;
 
+import com.sun.jna.Memory;
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
@@ -45,6 +46,7 @@ final class KvmVm implements Vm {
     private final TreeMap<Integer, KvmMemRegion> regions = new TreeMap<>();
     private final List<KvmVcpu> vcpus = new ArrayList<>();
     private final List<KvmDemandPaging> demandPagers = new ArrayList<>();
+    private final Map<List<Long>, Memory> prototypes = new java.util.HashMap<>();
     private PhysPageAllocator allocator;
     private X86PageTables pageTables;
     private StatsFd statsFd;
@@ -253,11 +255,18 @@ final class KvmVm implements Vm {
     }
 
     @Override
-    public DemandPaging demandPaging(DemandPaging.Config config) {
-        KvmDemandPaging dp = new KvmDemandPaging(config);
-        synchronized (this) {
-            demandPagers.add(dp);
+    public synchronized DemandPaging demandPaging(DemandPaging.Config config) {
+        Memory prototype = null;
+        if (config.mode() == DemandPaging.Mode.MISSING) {
+            // guest_data_prototype: one page per VM however many uffds use it (1 GiB for 1 GiB hugetlb).
+            prototype = prototypes.computeIfAbsent(List.of(config.pageSize(), (long) config.fill()), k -> {
+                Memory m = new Memory(config.pageSize());
+                m.setMemory(0, config.pageSize(), config.fill());
+                return m;
+            });
         }
+        KvmDemandPaging dp = new KvmDemandPaging(config, prototype);
+        demandPagers.add(dp);
         return dp;
     }
 
@@ -279,6 +288,7 @@ final class KvmVm implements Vm {
         order.add(kvm);
         // Host memory goes last: KVM must no longer reference it through a memslot.
         order.addAll(regions.values().stream().map(r -> (AutoCloseable) r.memory).toList());
+        order.addAll(prototypes.values().stream().map(m -> (AutoCloseable) m::close).toList());
         for (AutoCloseable c : order) {
             try {
                 c.close();

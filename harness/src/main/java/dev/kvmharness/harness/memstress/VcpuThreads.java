@@ -34,10 +34,14 @@ public final class VcpuThreads {
         for (VcpuArgs a : args) {
             Thread th = new Thread(() -> {
                 try {
-                    if (pcpus != null) {
-                        Sys.pinToCpu(0, pcpus[a.vcpuIdx()]);
+                    try {
+                        if (pcpus != null) {
+                            Sys.pinToCpu(0, pcpus[a.vcpuIdx()]);
+                        }
+                    } finally {
+                        // A thread that failed to start still counts, so start() never waits forever.
+                        running.countDown();
                     }
-                    running.countDown();
                     go.await();
                     long start = System.nanoTime();
                     fn.accept(a);
