@@ -30,9 +30,4 @@ public final class PhysPageAllocator {
     public long allocPage() {
         return alloc(1);
     }
-
-    /** Pages handed out so far end here. */
-    public long watermark() {
-        return next;
-    }
 }

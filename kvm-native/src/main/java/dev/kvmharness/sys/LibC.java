@@ -62,9 +62,6 @@ public final class LibC {
     public static final long SYS_tgkill = 234;
     public static final long SYS_userfaultfd = 323;
 
-    public static final int FALLOC_FL_KEEP_SIZE = 1;
-    public static final int FALLOC_FL_PUNCH_HOLE = 2;
-
     public static native int open(String path, int flags) throws LastErrorException;
 
     public static native int close(int fd) throws LastErrorException;
@@ -85,8 +82,6 @@ public final class LibC {
     public static native int memfd_create(String name, int flags) throws LastErrorException;
 
     public static native int ftruncate(int fd, long length) throws LastErrorException;
-
-    public static native int fallocate(int fd, int mode, long offset, long len) throws LastErrorException;
 
     public static native long pread(int fd, Pointer buf, long count, long offset) throws LastErrorException;
 

@@ -2,8 +2,6 @@
 package dev.kvmharness.sys;
 
 import com.sun.jna.Pointer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 /**
  * An mmap()ed range this process owns. Accessors check bounds and liveness, so a test that reads a guest
@@ -89,15 +87,6 @@ public final class Mapping implements AutoCloseable {
     public void fill(long offset, long len, byte value) {
         check(offset, len);
         base.setMemory(offset, len, value);
-    }
-
-    /**
-     * A direct little-endian buffer over part of the mapping, for bulk copies. The buffer must not be used
-     * after the mapping is closed: it is for short-lived use inside one call.
-     */
-    public ByteBuffer buffer(long offset, int len) {
-        check(offset, len);
-        return base.getByteBuffer(offset, len).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** madvise(2) over part of the mapping. */

@@ -3,7 +3,6 @@ package dev.kvmharness.sys;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
 /**
@@ -77,9 +76,6 @@ public final class Sys {
         checked("ftruncate", null, () -> LibC.ftruncate(fd, length));
     }
 
-    public static void fallocate(int fd, int mode, long offset, long len) {
-        checked("fallocate", null, () -> LibC.fallocate(fd, mode, offset, len));
-    }
 
     public static long pread(int fd, Pointer buf, long count, long offset) {
         return checked("pread", null, () -> LibC.pread(fd, buf, count, offset));
@@ -117,10 +113,5 @@ public final class Sys {
         mask.clear();
         checked("sched_getaffinity", null, () -> LibC.sched_getaffinity(0, mask.size(), mask));
         return java.util.BitSet.valueOf(mask.getByteArray(0, (int) mask.size()));
-    }
-
-    /** The last errno of this thread as JNA preserved it. */
-    public static int lastErrno() {
-        return Native.getLastError();
     }
 }
