@@ -6,11 +6,11 @@ import com.sun.jna.Memory;
 import dev.kvmharness.kvm.bindings.Ioctl;
 import dev.kvmharness.kvm.bindings.Uffd;
 import dev.kvmharness.sys.Errno;
+import dev.kvmharness.sys.Epoll;
 import dev.kvmharness.sys.EventFd;
 import dev.kvmharness.sys.IoctlException;
 import dev.kvmharness.sys.LibC;
 import dev.kvmharness.sys.OwnedFd;
-import dev.kvmharness.sys.Poll;
 import dev.kvmharness.sys.Sys;
 import dev.kvmharness.sys.SyscallException;
 
@@ -147,31 +147,36 @@ public final class Userfaultfd extends OwnedFd {
         void handle(Userfaultfd uffd, Scratch scratch, UffdMsg msg);
     }
 
+    private static final long EVENT_UFFD = 0;
+    private static final long EVENT_STOP = 1;
+
     /**
-     * The reader loop of one handler thread: poll the uffd and {@code stop}; read and handle page-fault
-     * messages until {@code stop} is signalled. Returns the number of faults handled.
+     * The reader loop of one handler thread, as uffd_handler_thread_fn(): epoll on the uffd (EPOLLEXCLUSIVE, so
+     * one fault wakes one reader) and on {@code stop}; read and handle page-fault messages until {@code stop} is
+     * signalled. Returns the number of faults handled.
      */
     public long serve(EventFd stop, Handler handler) {
-        Poll poll = new Poll(fd(), stop.fd());
-        Scratch scratch = new Scratch();
-        long handled = 0;
-        while (true) {
-            poll.await(-1);
-            if (poll.readable(1) || poll.failed(1)) {
-                return handled;
+        try (Epoll epoll = new Epoll()) {
+            epoll.add(fd(), LibC.EPOLLIN | LibC.EPOLLEXCLUSIVE, EVENT_UFFD);
+            epoll.add(stop.fd(), LibC.EPOLLIN, EVENT_STOP);
+            Scratch scratch = new Scratch();
+            long handled = 0;
+            while (true) {
+                long which = epoll.await(-1);
+                boolean broken = (epoll.lastEvents() & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0;
+                if (which == EVENT_STOP) {
+                    return handled;
+                }
+                if (broken) {
+                    throw new IllegalStateException("reader received EPOLLERR or EPOLLHUP on the userfaultfd");
+                }
+                UffdMsg msg = read(scratch);
+                if (msg == null || !msg.isPagefault()) {
+                    continue;
+                }
+                handler.handle(this, scratch, msg);
+                handled++;
             }
-            if (poll.failed(0)) {
-                throw new IllegalStateException("reader received POLLERR/POLLHUP on the userfaultfd");
-            }
-            if (!poll.readable(0)) {
-                continue;
-            }
-            UffdMsg msg = read(scratch);
-            if (msg == null || !msg.isPagefault()) {
-                continue;
-            }
-            handler.handle(this, scratch, msg);
-            handled++;
         }
     }
 

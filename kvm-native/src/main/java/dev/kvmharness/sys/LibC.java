@@ -91,6 +91,20 @@ public final class LibC {
 
     public static native int eventfd(int initval, int flags) throws LastErrorException;
 
+    public static final int EPOLL_CLOEXEC = O_CLOEXEC;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLLIN = 0x1;
+    public static final int EPOLLERR = 0x8;
+    public static final int EPOLLHUP = 0x10;
+    public static final int EPOLLEXCLUSIVE = 1 << 28;
+
+    public static native int epoll_create1(int flags) throws LastErrorException;
+
+    /** epoll_ctl(2) with a struct epoll_event (x86-64: packed, u32 events then u64 data, 12 bytes). */
+    public static native int epoll_ctl(int epfd, int op, int fd, Pointer event) throws LastErrorException;
+
+    public static native int epoll_wait(int epfd, Pointer events, int maxevents, int timeoutMs) throws LastErrorException;
+
     /** poll(2) over a native array of struct pollfd (8 bytes each: int fd, short events, short revents). */
     public static native int poll(Pointer fds, long nfds, int timeoutMs) throws LastErrorException;
 

@@ -7,6 +7,8 @@ import dev.kvmharness.harness.TestSkipped;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.kvm.Kvm;
+import dev.kvmharness.sys.Errno;
+import dev.kvmharness.sys.SyscallException;
 import dev.kvmharness.kvm.VcpuKick;
 import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.kvm.bindings.KvmCpuid2;
@@ -26,12 +28,22 @@ public final class KvmBackend implements Backend {
         return Kvm.unavailableReason();
     }
 
-    /** open_kvm_dev_path_or_exit(): skip (exit 4) when /dev/kvm cannot be used. */
+    /**
+     * open_kvm_dev_path_or_exit(): skip (exit 4) when /dev/kvm is missing or not ours to open; any other
+     * failure is a test failure, as in C.
+     */
     Kvm openOrSkip() {
-        unavailableReason().ifPresent(r -> {
-            throw new TestSkipped(r);
-        });
-        return Kvm.open();
+        try {
+            return Kvm.open();
+        } catch (SyscallException e) {
+            if (e.is(Errno.ENOENT) || e.is(Errno.ENXIO) || e.is(Errno.ENODEV)) {
+                throw new TestSkipped(Kvm.DEV_KVM + " not present");
+            }
+            if (e.is(Errno.EACCES) || e.is(Errno.EPERM)) {
+                throw new TestSkipped(Kvm.DEV_KVM + " not accessible: " + e.getMessage());
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -28,13 +28,19 @@ final class KvmDemandPaging implements DemandPaging {
     private final AtomicLong pages = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Memory prototype;
+    private final java.util.function.Consumer<Throwable> onReaderFailure;
     /** One histogram per reader (HdrHistogram is single-writer), merged on close. */
     private final List<Histogram> readerLatencies = new ArrayList<>();
     private final Histogram latency = newHistogram();
     private boolean closed;
 
-    /** @param prototype the page UFFDIO_COPY copies from (MISSING mode), shared by every uffd of the VM */
-    KvmDemandPaging(Config config, Memory prototype) {
+    /**
+     * @param prototype the page UFFDIO_COPY copies from (MISSING mode), shared by every uffd of the VM
+     * @param onReaderFailure told at once when a reader fails, so vCPUs waiting on its faults are not left
+     *     blocked until their run timeout (the C reader's TEST_ASSERT exits the process)
+     */
+    KvmDemandPaging(Config config, Memory prototype, java.util.function.Consumer<Throwable> onReaderFailure) {
+        this.onReaderFailure = onReaderFailure;
         long mode = config.mode() == Mode.MINOR ? Uffd.UFFDIO_REGISTER_MODE_MINOR : Uffd.UFFDIO_REGISTER_MODE_MISSING;
         long expected = Uffd.ioctlBit(config.mode() == Mode.MINOR ? Uffd.NR_CONTINUE : Uffd.NR_COPY);
         this.uffd = Userfaultfd.create(0);
@@ -98,7 +104,16 @@ final class KvmDemandPaging implements DemandPaging {
                 pages.incrementAndGet();
             });
         } catch (Throwable t) {
-            failure.compareAndSet(null, t);
+            if (failure.compareAndSet(null, t)) {
+                // vCPUs blocked on this uffd's faults may not be interruptible by a kick: unregistering the
+                // range wakes them and lets their faults complete normally, so the runs end and report this.
+                try {
+                    uffd.unregister(config.hva(), config.len());
+                } catch (RuntimeException e) {
+                    t.addSuppressed(e);
+                }
+                onReaderFailure.accept(t);
+            }
         }
     }
 

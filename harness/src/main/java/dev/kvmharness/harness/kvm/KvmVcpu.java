@@ -3,6 +3,7 @@ package dev.kvmharness.harness.kvm;
 
 import dev.kvmharness.harness.Exit;
 import dev.kvmharness.harness.GuestTimeoutException;
+import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vcpu;
 import dev.kvmharness.harness.guest.Reg;
@@ -26,7 +27,10 @@ import java.util.function.Consumer;
  * bounded by a {@link RunWatchdog}, and get_ucall() decoding the harness's ucall port writes.
  */
 final class KvmVcpu implements Vcpu, AutoCloseable {
+    private final KvmVm vm;
     private final VcpuFd fd;
+    /** The kernel tid of the thread in run(), 0 when none. */
+    private volatile int runningTid;
     private final CompiledGuest code;
     private final KvmRun run;
     private final KvmRegs regs = new KvmRegs();
@@ -36,6 +40,7 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
 
     KvmVcpu(KvmVm vm, VcpuFd fd, CompiledGuest code, long entry, long rsp, KvmCpuid2 cpuid,
             Consumer<KvmSregs> initSregs, boolean stats, Duration timeout) {
+        this.vm = vm;
         this.fd = fd;
         this.code = code;
         this.run = fd.kvmRun();
@@ -93,21 +98,47 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
     @Override
     public Exit run() {
         while (true) {
-            RunWatchdog.Deadline deadline = watchdog.arm(Sys.gettid(), timeout);
+            failIfVmFailed();
+            int tid = Sys.gettid();
+            RunWatchdog.Deadline deadline = watchdog.arm(tid, timeout);
             boolean exited;
+            runningTid = tid;
             try {
                 exited = fd.run();
             } finally {
+                runningTid = 0;
                 if (deadline.disarm()) {
                     throw new GuestTimeoutException(id(), timeout);
                 }
             }
+            failIfVmFailed();
             if (exited) {
                 int reason = run.exitReason();
                 return new Exit(reason, KvmApi.exitReasonName(reason), run.describe());
             }
             // EINTR from a stray signal (or a late kick of an earlier run): retry, as _vcpu_run() does.
             run.immediateExit(false);
+        }
+    }
+
+    private void failIfVmFailed() {
+        Throwable f = vm.failure();
+        if (f != null) {
+            run.immediateExit(false);
+            throw new TestAssertionFailure("vCPU " + id() + " stopped: a helper thread failed",
+                    String.valueOf(f.getMessage()), f);
+        }
+    }
+
+    /**
+     * Makes a KVM_RUN in progress (or the next one) return: immediate_exit for a run about to enter the guest,
+     * a signal for one inside it.
+     */
+    void kick() {
+        run.immediateExit(true);
+        int tid = runningTid;
+        if (tid != 0) {
+            dev.kvmharness.kvm.VcpuKick.kick(tid);
         }
     }
 

@@ -50,6 +50,7 @@ final class KvmVm implements Vm {
     private PhysPageAllocator allocator;
     private X86PageTables pageTables;
     private StatsFd statsFd;
+    private volatile Throwable failure;
     private boolean closed;
 
     KvmVm(KvmBackend backend, Kvm kvm, VmShape shape, HostCaps caps) {
@@ -265,9 +266,25 @@ final class KvmVm implements Vm {
                 return m;
             });
         }
-        KvmDemandPaging dp = new KvmDemandPaging(config, prototype);
+        KvmDemandPaging dp = new KvmDemandPaging(config, prototype, this::fail);
         demandPagers.add(dp);
         return dp;
+    }
+
+    /**
+     * Fails the VM from a helper thread (a uffd reader): every vCPU is kicked out of KVM_RUN and its run()
+     * throws with {@code cause}.
+     */
+    void fail(Throwable cause) {
+        failure = cause;
+        for (KvmVcpu v : vcpus) {
+            v.kick();
+        }
+    }
+
+    /** The failure {@link #fail} recorded, or null. */
+    Throwable failure() {
+        return failure;
     }
 
     @Override

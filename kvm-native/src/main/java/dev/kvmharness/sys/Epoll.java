@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.sys;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+
+/**
+ * An epoll instance waiting for one event at a time, as the selftests' uffd readers use it: several readers can
+ * add the same fd with {@link LibC#EPOLLEXCLUSIVE} so that a fault wakes one of them, not all.
+ */
+public final class Epoll extends OwnedFd {
+    /** sizeof(struct epoll_event) on x86-64, where the struct is packed. */
+    private static final int EVENT_SIZE = 12;
+    private final Memory event = new Memory(EVENT_SIZE);
+
+    public Epoll() {
+        super(create(), "epoll");
+    }
+
+    private static int create() {
+        try {
+            return LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw new SyscallException("epoll_create1", e.getErrorCode());
+        }
+    }
+
+    /** EPOLL_CTL_ADD of {@code fd} for {@code events}; {@code data} comes back from {@link #await}. */
+    public void add(int fd, int events, long data) {
+        Memory ev = new Memory(EVENT_SIZE);
+        ev.setInt(0, events);
+        ev.setLong(4, data);
+        try {
+            LibC.epoll_ctl(fd(), LibC.EPOLL_CTL_ADD, fd, ev);
+        } catch (LastErrorException e) {
+            throw new SyscallException("epoll_ctl", e.getErrorCode(), "fd " + fd);
+        }
+    }
+
+    /** Waits for one event (retrying EINTR); returns its data, or -1 on timeout. Not for concurrent callers. */
+    public long await(int timeoutMs) {
+        while (true) {
+            try {
+                int n = LibC.epoll_wait(fd(), event, 1, timeoutMs);
+                return n == 0 ? -1 : event.getLong(4);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != Errno.EINTR.value()) {
+                    throw new SyscallException("epoll_wait", e.getErrorCode());
+                }
+            }
+        }
+    }
+
+    /** The events mask of the last event {@link #await} returned. */
+    public int lastEvents() {
+        return event.getInt(0);
+    }
+}
