@@ -56,6 +56,9 @@ public interface Vm extends AutoCloseable {
         return vcpus().get(index);
     }
 
+    /** Threads and time for the test's host side: real on kvm, simulated and virtual on sim. */
+    Host host();
+
     /** A snapshot of the VM's and every vCPU's stats, by KVM's binary-stats names. */
     Stats stats();
 

@@ -3,25 +3,34 @@ package dev.kvmharness.selftests;
 
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.kvm.KvmBackend;
+import dev.kvmharness.harness.sim.SimBackend;
+import dev.kvmharness.harness.sim.SimOptions;
+import java.nio.file.Path;
 
 /** The --backend names. */
 final class Backends {
-    /** kvm until the simulator lands (issue "mmu-sim"), then sim. */
-    static final String DEFAULT = "kvm";
+    /** The simulator: runs anywhere, deterministically. */
+    static final String DEFAULT = "sim";
 
     private Backends() {
     }
 
-    /** The backend for a --backend value; a usage error for anything else. */
-    static Backend byName(String name) {
-        switch (name) {
-            case "kvm":
-                return new KvmBackend();
-            case "sim":
-                throw new IllegalArgumentException("backend 'sim' is not available yet: the TDP MMU simulator (mmu-sim) "
-                        + "has not landed; use --backend kvm");
-            default:
-                throw new IllegalArgumentException("unknown backend '" + name + "' (expected kvm or sim)");
+    /** Checks a --backend value; a usage error for anything else. */
+    static void check(String name) {
+        if (!name.equals("kvm") && !name.equals("sim")) {
+            throw new IllegalArgumentException("unknown backend '" + name + "' (expected kvm or sim)");
         }
+    }
+
+    /**
+     * The backend for a --backend value. The simulator takes the seed (its scheduler's), the policy and the
+     * cost model; bad values are usage errors.
+     */
+    static Backend byName(String name, long seed, String policy, Path costModel) {
+        check(name);
+        if (name.equals("kvm")) {
+            return new KvmBackend();
+        }
+        return new SimBackend(SimOptions.of(seed, policy, costModel));
     }
 }

@@ -13,6 +13,15 @@ public final class CommonOptions {
     /** What the C tests print: glibc's random() is never seeded, so its first value is always this. */
     static final long C_DEFAULT_SEED = 0x6b8b4567L;
 
+    @Option(names = "--policy", paramLabel = "SPEC",
+            description = "Simulator only: the kernel to model: current (6.12), legacy (~5.16) or pre-tdp, optionally "
+                    + "followed by ,+behaviour or ,-behaviour (see the README). Default: ${DEFAULT-VALUE}.")
+    String policy = "current";
+
+    @Option(names = "--cost-model", paramLabel = "FILE",
+            description = "Simulator only: per-operation costs in ns (key = ns lines) overriding the defaults.")
+    Path costModel;
+
     @Option(names = "--seed", paramLabel = "N",
             description = "Random seed for the guest (and the simulator), 0..0xffffffff. Default: 0x6b8b4567, the C tests' seed.")
     Long seed;

@@ -6,6 +6,7 @@ import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
 import dev.kvmharness.harness.GuestLog;
 import dev.kvmharness.harness.GuestMode;
+import dev.kvmharness.harness.Host;
 import dev.kvmharness.harness.Stats;
 import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.TestUtil;
@@ -231,12 +232,13 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
                 GuestLog.info("Finished creating vCPUs and starting uffd threads\n");
 
                 Stats before = ms.vm().stats();
-                long start = System.nanoTime();
-                VcpuThreads threads = VcpuThreads.start(ms.vcpuArgs(), p.pinning() == null ? null : p.pinning().vcpuToPcpu(),
+                Host host = ms.vm().host();
+                long start = host.nanoTime();
+                VcpuThreads threads = VcpuThreads.start(host, ms.vcpuArgs(), p.pinning() == null ? null : p.pinning().vcpuToPcpu(),
                         DemandPagingTest::vcpuWorker);
                 GuestLog.info("Started all vCPUs\n");
                 threads.join();
-                long totalNs = System.nanoTime() - start;
+                long totalNs = host.nanoTime() - start;
                 GuestLog.info("All vCPU threads joined\n");
                 Stats.Delta delta = ms.vm().stats().delta(before);
 

@@ -36,7 +36,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            Backends.byName(backend);
+            Backends.check(backend);
         } catch (IllegalArgumentException e) {
             return Usage.error(spec.commandLine(), e.getMessage());
         }

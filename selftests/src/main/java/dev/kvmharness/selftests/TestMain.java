@@ -23,14 +23,15 @@ final class TestMain {
         Backend backend;
         try {
             port.validate();
-            backend = Backends.byName(common.backend);
             if (common.seed != null && (common.seed < 0 || common.seed > 0xffffffffL)) {
                 throw new IllegalArgumentException("--seed must be in 0..0xffffffff (guest_random_seed is 32 bits)");
             }
+            backend = Backends.byName(common.backend, common.seed != null ? common.seed : CommonOptions.C_DEFAULT_SEED,
+                    common.policy, common.costModel);
             if (common.runTimeoutSeconds < 1 || common.runTimeoutSeconds > 86_400) {
                 throw new IllegalArgumentException("--run-timeout must be between 1 and 86400 seconds");
             }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
             return Usage.error(cmd, e.getMessage());
         }
         long seed = common.seed != null ? common.seed : CommonOptions.C_DEFAULT_SEED;

@@ -230,6 +230,11 @@ final class KvmVm implements Vm {
     }
 
     @Override
+    public dev.kvmharness.harness.Host host() {
+        return RealHost.INSTANCE;
+    }
+
+    @Override
     public Stats stats() {
         Set<String> cumulative = new HashSet<>();
         Map<String, long[]> vmStats = statsFd == null ? Map.of() : statsFd.readAll();

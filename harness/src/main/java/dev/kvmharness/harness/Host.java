@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness;
+
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * The host side of a VM as test code sees it: threads and time. On {@code kvm} these are real threads and
+ * CLOCK_MONOTONIC; on {@code sim} they are simulated threads and virtual time, so a test that only waits,
+ * spawns and measures through here is deterministic on the simulator and unchanged on real KVM.
+ */
+public interface Host {
+    /** clock_gettime(CLOCK_MONOTONIC) in ns, or the calling simulated thread's virtual time. */
+    long nanoTime();
+
+    /** usleep(). */
+    void sleepMicros(long us);
+
+    /**
+     * Starts {@code n} threads named {@code prefix + i} running {@code body.accept(i)}, released together once
+     * all exist (as memstress does, so thread creation stays out of the measurement).
+     */
+    List<HostThread> startGroup(String prefix, int n, IntConsumer body);
+
+    /** Whether pinning threads to host CPUs means anything (not on the simulator, whose CPUs are virtual). */
+    boolean pinsThreads();
+
+    /** A thread started by {@link #startGroup}. */
+    interface HostThread {
+        /** Waits for the thread; rethrows what it threw. */
+        void join();
+    }
+}

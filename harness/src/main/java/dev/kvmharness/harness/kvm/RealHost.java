@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.kvm;
+
+import dev.kvmharness.harness.Host;
+import dev.kvmharness.harness.TestAssertionFailure;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+
+/** {@link Host} for the real backend: platform threads and System.nanoTime(). */
+public final class RealHost implements Host {
+    public static final RealHost INSTANCE = new RealHost();
+
+    private RealHost() {
+    }
+
+    @Override
+    public long nanoTime() {
+        return System.nanoTime();
+    }
+
+    @Override
+    public boolean pinsThreads() {
+        return true;
+    }
+
+    @Override
+    public void sleepMicros(long us) {
+        try {
+            TimeUnit.MICROSECONDS.sleep(us);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public List<HostThread> startGroup(String prefix, int n, IntConsumer body) {
+        CountDownLatch running = new CountDownLatch(n);
+        CountDownLatch go = new CountDownLatch(1);
+        List<HostThread> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int idx = i;
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread th = new Thread(() -> {
+                try {
+                    // A thread that failed to start still counts, so startGroup() never waits forever.
+                    running.countDown();
+                    go.await();
+                    body.accept(idx);
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            }, prefix + i);
+            th.setDaemon(true);
+            th.start();
+            out.add(() -> {
+                try {
+                    th.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new TestAssertionFailure("interrupted while joining " + th.getName());
+                }
+                rethrow(failure.get());
+            });
+        }
+        try {
+            running.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TestAssertionFailure("interrupted while starting threads");
+        }
+        go.countDown();
+        return out;
+    }
+
+    static void rethrow(Throwable f) {
+        if (f instanceof RuntimeException r) {
+            throw r;
+        }
+        if (f instanceof Error e) {
+            throw e;
+        }
+        if (f != null) {
+            throw new TestAssertionFailure("thread", String.valueOf(f.getMessage()), f);
+        }
+    }
+}

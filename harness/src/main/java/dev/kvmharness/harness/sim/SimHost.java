@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.sim;
+
+import dev.kvmharness.harness.Host;
+import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.SimThread;
+import dev.kvmharness.mmu.sched.SimThreadFailedException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/** {@link Host} on the simulator: simulated threads, virtual time. */
+final class SimHost implements Host {
+    private final SimScheduler sched;
+
+    SimHost(SimScheduler sched) {
+        this.sched = sched;
+    }
+
+    @Override
+    public long nanoTime() {
+        return sched.now();
+    }
+
+    @Override
+    public void sleepMicros(long us) {
+        sched.sleep(us * 1000);
+    }
+
+    @Override
+    public boolean pinsThreads() {
+        return false;
+    }
+
+    /** All start at the caller's virtual time: released together by construction. */
+    @Override
+    public List<HostThread> startGroup(String prefix, int n, IntConsumer body) {
+        List<HostThread> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int idx = i;
+            SimThread t = sched.spawn(prefix + i, () -> body.accept(idx));
+            out.add(() -> join(sched, t));
+        }
+        return out;
+    }
+
+    /** Joins a simulated thread and rethrows what it threw, unwrapped. */
+    static void join(SimScheduler sched, SimThread t) {
+        try {
+            sched.join(t);
+        } catch (SimThreadFailedException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+}

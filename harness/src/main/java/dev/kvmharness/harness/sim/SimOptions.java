@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.sim;
+
+import dev.kvmharness.mmu.kvm.SimConfig;
+import dev.kvmharness.mmu.policy.Policy;
+import dev.kvmharness.mmu.sched.CostModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+
+/**
+ * How the sim backend builds each VM: the seed of its scheduler (same seed, same run, bit for bit), the
+ * kernel policy, the cost model and the rest of the simulator's configuration.
+ */
+public record SimOptions(long seed, SimConfig config, CostModel costs) {
+    public static SimOptions defaults(long seed) {
+        return new SimOptions(seed, SimConfig.defaults(), CostModel.defaults());
+    }
+
+    /** From command-line values: a policy spec (current, legacy, pre-tdp, with modifiers) and an optional cost file. */
+    public static SimOptions of(long seed, String policy, Path costModel) {
+        CostModel costs;
+        try {
+            costs = costModel == null ? CostModel.defaults() : CostModel.load(costModel);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading cost model " + costModel, e);
+        }
+        return new SimOptions(seed, SimConfig.defaults().withPolicy(Policy.parse(policy)), costs);
+    }
+
+    public SimOptions withConfig(SimConfig c) {
+        return new SimOptions(seed, c, costs);
+    }
+}

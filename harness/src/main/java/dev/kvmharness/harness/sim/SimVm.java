@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.sim;
+
+import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.BackingSource;
+import dev.kvmharness.harness.DemandPaging;
+import dev.kvmharness.harness.GuestMode;
+import dev.kvmharness.harness.Host;
+import dev.kvmharness.harness.MemRegion;
+import dev.kvmharness.harness.PhysPageAllocator;
+import dev.kvmharness.harness.Slot0Layout;
+import dev.kvmharness.harness.Stats;
+import dev.kvmharness.harness.TestAssertionFailure;
+import dev.kvmharness.harness.Vcpu;
+import dev.kvmharness.harness.Vm;
+import dev.kvmharness.harness.VmShape;
+import dev.kvmharness.harness.x86.GuestPhysicalMemory;
+import dev.kvmharness.harness.x86.PageSize;
+import dev.kvmharness.harness.x86.X86PageTables;
+import dev.kvmharness.mmu.host.HostMm;
+import dev.kvmharness.mmu.host.MemFd;
+import dev.kvmharness.mmu.host.PhysMem;
+import dev.kvmharness.mmu.kvm.SimKvm;
+import dev.kvmharness.mmu.kvm.StatKind;
+import dev.kvmharness.mmu.kvm.VmStats;
+import dev.kvmharness.mmu.memslot.MemslotLimits;
+import dev.kvmharness.mmu.memslot.MemslotRequest;
+import dev.kvmharness.mmu.memslot.MemslotUpdate;
+import dev.kvmharness.mmu.sched.SimScheduler;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A VM on the simulator, built like the real backend builds one: slot 0 identity mapped with the harness's
+ * page tables (written into simulated guest memory by the same {@link X86PageTables}), stacks and data from
+ * {@link Slot0Layout}, and one simulated vCPU per shape vCPU running the shape's program. The thread that
+ * creates it becomes the simulation's main thread; vCPU and helper threads are spawned through {@link #host()}.
+ */
+final class SimVm implements Vm {
+    private final SimBackend backend;
+    private final VmShape shape;
+    private final long pageSize;
+    private final SimScheduler sched;
+    private final PhysMem phys;
+    private final HostMm mm;
+    private final SimKvm kvm;
+    private final MemslotUpdate memslotUpdate;
+    private final SimHost host;
+    private final TreeMap<Integer, SimMemRegion> regions = new TreeMap<>();
+    private final List<SimGuestVcpu> vcpus = new ArrayList<>();
+    private final List<SimDemandPaging> demandPagers = new ArrayList<>();
+    private PhysPageAllocator allocator;
+    private X86PageTables pageTables;
+    private boolean closed;
+
+    SimVm(SimBackend backend, VmShape shape) {
+        this.backend = backend;
+        this.shape = shape;
+        this.pageSize = shape.mode().pageSize();
+        SimOptions o = backend.options();
+        this.sched = new SimScheduler(o.seed(), o.costs());
+        sched.attachCurrent(Thread.currentThread().getName(), 0);
+        this.phys = new PhysMem();
+        this.mm = new HostMm(sched, phys);
+        this.kvm = new SimKvm(sched, mm, o.config());
+        this.memslotUpdate = new MemslotUpdate(kvm, MemslotLimits.x86Default(o.config().physBits()));
+        this.host = new SimHost(sched);
+        try {
+            build();
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void build() {
+        long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
+        addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
+        long slot0End = Slot0Layout.BASE_GPA + slot0Pages * pageSize;
+        allocator = new PhysPageAllocator(Slot0Layout.BASE_GPA + pageSize, slot0End, pageSize);
+        GuestPhysicalMemory mem = new GuestPhysicalMemory() {
+            @Override
+            public long read64(long gpa) {
+                return SimVm.this.read64(gpa);
+            }
+
+            @Override
+            public void write64(long gpa, long value) {
+                SimVm.this.write64(gpa, value);
+            }
+        };
+        pageTables = new X86PageTables(mem, allocator::allocPage, 4);
+        pageTables.mapRange(Slot0Layout.BASE_GPA, Slot0Layout.BASE_GPA, slot0End - Slot0Layout.BASE_GPA, PageSize.SIZE_2M);
+        for (int i = 0; i < shape.nrVcpus(); i++) {
+            // The stack the real backend gives each vCPU: the interpreter needs none, the layout stays the same.
+            allocator.alloc(Slot0Layout.STACK_PAGES);
+            vcpus.add(new SimGuestVcpu(this, kvm.createVcpu(), shape.program(), pageTables.cr3(), shape.runTimeout()));
+        }
+    }
+
+    SimKvm kvm() {
+        return kvm;
+    }
+
+    SimScheduler sched() {
+        return sched;
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public GuestMode mode() {
+        return shape.mode();
+    }
+
+    @Override
+    public long maxGfn() {
+        return backend.caps().maxGfn(pageSize);
+    }
+
+    @Override
+    public MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags) {
+        TestAssertionFailure.check(!regions.containsKey(slot), "!regions.containsKey(slot)",
+                "A mem region with the requested slot already exists.\n  requested slot: %d", slot);
+        long size = npages * pageSize;
+        for (SimMemRegion r : regions.values()) {
+            TestAssertionFailure.check(gpa + size <= r.gpa() || r.gpa() + r.size() <= gpa, "no overlap",
+                    "overlapping userspace_mem_region already exists\n  requested gpa: 0x%x npages: 0x%x\n"
+                            + "  existing slot: %d gpa: 0x%x size: 0x%x", gpa, npages, r.slot(), r.gpa(), r.size());
+        }
+        long hva;
+        long alias = 0;
+        switch (src) {
+            case SHMEM, SHARED_HUGETLB -> {
+                MemFd file = new MemFd(phys, size, src.isHugetlb() ? src.pageSize() : 4096);
+                hva = mm.mmap(size, file, 0);
+                alias = mm.mmap(size, file, 0);
+            }
+            default -> hva = mm.mmap(size, SimBacking.of(src));
+        }
+        memslotUpdate.set(MemslotRequest.v1(slot, flags, gpa, size, hva));
+        SimMemRegion r = new SimMemRegion(slot, gpa, size, flags, src, hva, alias);
+        regions.put(slot, r);
+        return r;
+    }
+
+    /** KVM_SET_USER_MEMORY_REGION on an existing region: move, delete (size 0) or change flags. */
+    void setMemoryRegion(MemslotRequest req) {
+        memslotUpdate.set(req);
+    }
+
+    @Override
+    public SimMemRegion region(int slot) {
+        SimMemRegion r = regions.get(slot);
+        if (r == null) {
+            throw new IllegalArgumentException("no memslot " + slot);
+        }
+        return r;
+    }
+
+    private SimMemRegion regionOf(long gpa) {
+        for (SimMemRegion r : regions.values()) {
+            if (r.contains(gpa)) {
+                return r;
+            }
+        }
+        throw new TestAssertionFailure("No vm physical memory at 0x" + Long.toHexString(gpa));
+    }
+
+    @Override
+    public long vaddrAlloc(long bytes) {
+        return allocator.alloc((bytes + pageSize - 1) / pageSize);
+    }
+
+    @Override
+    public void virtMap(long gva, long gpa, long bytes) {
+        pageTables.mapRange(gva, gpa, bytes, PageSize.SIZE_4K);
+    }
+
+    @Override
+    public long gpa2hva(long gpa) {
+        SimMemRegion r = regionOf(gpa);
+        return r.hva() + (gpa - r.gpa());
+    }
+
+    @Override
+    public long gpa2alias(long gpa) {
+        SimMemRegion r = regionOf(gpa);
+        return r.alias() == 0 ? 0 : r.alias() + (gpa - r.gpa());
+    }
+
+    @Override
+    public long read64(long gpa) {
+        return mm.read(gpa2hva(gpa), 8);
+    }
+
+    @Override
+    public void write64(long gpa, long value) {
+        mm.write(gpa2hva(gpa), 8, value);
+    }
+
+    @Override
+    public void fill(long gpa, long len, byte value) {
+        mm.fill(gpa2hva(gpa), len, value);
+    }
+
+    @Override
+    public void fillAlias(long gpa, long len, byte value) {
+        long alias = gpa2alias(gpa);
+        if (alias == 0) {
+            throw new IllegalArgumentException("gpa 0x" + Long.toHexString(gpa) + " has no alias mapping");
+        }
+        mm.fill(alias, len, value);
+    }
+
+    @Override
+    public List<Vcpu> vcpus() {
+        return List.copyOf(vcpus);
+    }
+
+    @Override
+    public Host host() {
+        return host;
+    }
+
+    @Override
+    public Stats stats() {
+        Set<String> cumulative = new HashSet<>();
+        Map<String, long[]> vm = toStats(kvm.stats().snapshot(), cumulative);
+        List<Map<String, long[]>> perVcpu = new ArrayList<>();
+        for (SimGuestVcpu v : vcpus) {
+            perVcpu.add(toStats(v.simVcpu().stats().snapshot(), cumulative));
+        }
+        return new Stats(vm, perVcpu, cumulative);
+    }
+
+    private static Map<String, long[]> toStats(Map<String, VmStats.Stat> snap, Set<String> cumulative) {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        snap.forEach((name, s) -> {
+            out.put(name, new long[] {s.value()});
+            if (s.kind() == StatKind.CUMULATIVE) {
+                cumulative.add(name);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public DemandPaging demandPaging(DemandPaging.Config config) {
+        SimDemandPaging dp = new SimDemandPaging(sched, mm, config);
+        demandPagers.add(dp);
+        return dp;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            for (SimDemandPaging dp : demandPagers) {
+                dp.close();
+            }
+            kvm.close();
+            mm.close();
+        } finally {
+            sched.detachCurrent();
+            sched.close();
+        }
+    }
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu.fault;
+
+import dev.kvmharness.mmu.host.HostMm;
+import dev.kvmharness.mmu.kvm.GuestExit;
+import dev.kvmharness.mmu.kvm.SimKvm;
+import dev.kvmharness.mmu.kvm.SimVcpu;
+import dev.kvmharness.mmu.kvm.VcpuStats;
+import dev.kvmharness.mmu.memslot.Memslot;
+import dev.kvmharness.mmu.policy.Behaviour;
+import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.KvmMmuPage;
+import dev.kvmharness.mmu.tdp.KvmPageFault;
+import dev.kvmharness.mmu.tdp.PfResult;
+import dev.kvmharness.mmu.tdp.TdpFault;
+
+/**
+ * kvm_mmu_page_fault() for a TDP vCPU (arch/x86/kvm/mmu/mmu.c): the MMIO shortcut, the lockless fast path,
+ * kvm_faultin_pfn() (memslot, invalidation pre-checks, the host page), then under mmu_lock the staleness
+ * checks and kvm_tdp_mmu_map(). One instance per vCPU.
+ */
+public final class PageFault {
+    private final SimKvm kvm;
+    private final SimVcpu vcpu;
+    private final TdpFault tdpFault;
+
+    public PageFault(SimKvm kvm, SimVcpu vcpu) {
+        this.kvm = kvm;
+        this.vcpu = vcpu;
+        this.tdpFault = new TdpFault(kvm.tdpMmu());
+    }
+
+    /**
+     * One EPT violation (or misconfiguration, when {@code mmioSpte} is non-zero) at {@code gfn}. Returns when
+     * the vCPU should re-enter and retry the access; throws {@link GuestExit} when userspace must handle it.
+     */
+    public void handle(long gfn, boolean write, boolean exec, long mmioSpte) {
+        VcpuStats st = vcpu.stats();
+        if (mmioSpte != 0 && handleMmioPageFault(gfn, write, mmioSpte)) {
+            return;
+        }
+        st.pfTaken++;
+        kvm.sched().charge(Cost.FAULT_BASE);
+        PfResult r = fastPageFault(gfn, write);
+        if (r == null) {
+            r = slowPath(gfn, write, exec);
+        } else {
+            st.pfFast++;
+        }
+        switch (r) {
+            case FIXED -> st.pfFixed++;
+            case SPURIOUS -> st.pfSpurious++;
+            case EMULATE -> {
+                st.pfEmulate++;
+                throw new GuestExit(GuestExit.Reason.MMIO, gfn << 12, write, "no memslot, or a read-only one");
+            }
+            case RETRY -> kvm.sched().yieldPoint();
+            default -> {
+            }
+        }
+    }
+
+    /** handle_mmio_page_fault(): a cached MMIO SPTE of the current generation means "emulate", no fault taken. */
+    private boolean handleMmioPageFault(long gfn, boolean write, long spte) {
+        long gen = kvm.memslots().generation(0);
+        boolean updating = gen < 0;
+        if (!updating && Spte.mmioGeneration(spte) == (gen & Spte.MMIO_GEN_MASK)) {
+            kvm.sched().charge(Cost.MMIO_EXIT);
+            throw new GuestExit(GuestExit.Reason.MMIO, gfn << 12, write, "cached MMIO SPTE");
+        }
+        return false;
+    }
+
+    /**
+     * fast_page_fault(): without mmu_lock, restore W on an SPTE that was only write-protected for dirty logging
+     * (MMU-writable), or notice another vCPU already fixed the fault. Null means "take the slow path".
+     */
+    private PfResult fastPageFault(long gfn, boolean write) {
+        if (!write) {
+            return null;
+        }
+        KvmMmuPage root = vcpu.root();
+        kvm.rcu().readLock();
+        try {
+            kvm.sched().charge(Cost.FAST_FAULT);
+            KvmMmuPage t = root;
+            int level = t.level();
+            long spte;
+            while (true) {
+                spte = t.spte(Spte.index(gfn, level));
+                if (!Spte.isPresent(spte) || Spte.isLastLevel(spte, level)) {
+                    break;
+                }
+                t = kvm.tdpMmu().tables().get((int) Spte.pfn(spte));
+                level--;
+            }
+            if (!Spte.isPresent(spte)) {
+                return null;
+            }
+            if (Spte.isWritable(spte)) {
+                return PfResult.SPURIOUS;
+            }
+            if (!Spte.isMmuWritable(spte)) {
+                return null;
+            }
+            Memslot slot = kvm.memslots().lookup(0, gfn);
+            if (slot == null || (level > 1 && slot.dirtyLogging())) {
+                return null;
+            }
+            kvm.tdpMmu().fastFixWritable(t, Spte.index(gfn, level), spte);
+            if (slot.dirtyLogging()) {
+                kvm.markPageDirtyInSlot(slot, gfn);
+            }
+            return PfResult.FIXED;
+        } finally {
+            kvm.rcu().readUnlock();
+        }
+    }
+
+    private PfResult slowPath(long gfn, boolean write, boolean exec) {
+        KvmPageFault f = new KvmPageFault(gfn, write, exec, 3);
+        f.nxHugePageWorkaroundEnabled = kvm.config().nxHugePages();
+        f.mmuSeq = kvm.invalidate().seq();
+        Memslot slot = kvm.memslots().lookup(0, gfn);
+        if (slot == null) {
+            if (!kvm.config().mmioCaching() || gfn > kvm.config().maxGfn()) {
+                return PfResult.EMULATE;
+            }
+        } else {
+            if (kvm.memslots().isInvalid(slot)) {
+                return PfResult.RETRY;
+            }
+            if (kvm.invalidate().inProgress() > 0 && kvm.invalidate().retryGfn(f.mmuSeq, gfn)) {
+                return PfResult.RETRY;
+            }
+            if (write && slot.readOnly()) {
+                return PfResult.EMULATE;
+            }
+            HostMm.FaultResult host = kvm.mm().faultIn(slot.gfnToHva(gfn), write);
+            f.slot = slot;
+            f.pfn = host.pfn();
+            f.mapWritable = host.writable() && !slot.readOnly();
+            f.hostLevel = host.mappingLevel();
+        }
+        boolean shared = kvm.policy().has(Behaviour.FAULTS_UNDER_READ_LOCK);
+        if (shared) {
+            kvm.mmuLock().readLock();
+        } else {
+            kvm.mmuLock().writeLock();
+        }
+        try {
+            // is_page_fault_stale().
+            KvmMmuPage root = vcpu.root();
+            if (root.isInvalid() && kvm.policy().has(Behaviour.RETRY_FAULT_ON_INVALID_ROOT)) {
+                return PfResult.RETRY;
+            }
+            if (f.slot != null && kvm.invalidate().retryGfn(f.mmuSeq, gfn)) {
+                return PfResult.RETRY;
+            }
+            PfResult r = tdpFault.map(root, f, kvm.memslots().generation(0), shared);
+            if (r == PfResult.EMULATE && f.slot == null) {
+                vcpu.stats().pfMmioSpteCreated++;
+            }
+            return r;
+        } finally {
+            if (shared) {
+                kvm.mmuLock().readUnlock();
+            } else {
+                kvm.mmuLock().writeUnlock();
+            }
+        }
+    }
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu.kvm;
+
+import dev.kvmharness.mmu.fault.PageFault;
+import dev.kvmharness.mmu.policy.FlushSite;
+import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.KvmMmuPage;
+import dev.kvmharness.mmu.tlb.Tlb;
+
+/**
+ * struct kvm_vcpu as the MMU sees it: its mode and pending requests, its root, its TLB, and what the hardware
+ * does on a guest access: look up the TLB, else walk the guest page tables and the EPT (each guest PTE read is
+ * itself a guest-physical access through the EPT) and cache the result, taking an EPT violation into
+ * {@link PageFault} where the EPT does not allow the access. Requests are serviced on guest entry
+ * (vcpu_enter_guest), and a kicked vCPU leaves guest mode before its next access.
+ */
+public final class SimVcpu {
+    private static final ThreadLocal<SimVcpu> RUNNING = new ThreadLocal<>();
+    private static final long PAGE_MASK = 4095;
+    /** x86 PTE bits the guest page walk needs. */
+    private static final long PTE_PRESENT = 1, PTE_WRITE = 2, PTE_PS = 1L << 7;
+    private static final long PTE_ADDR = 0x000f_ffff_ffff_f000L;
+
+    private final SimKvm kvm;
+    private final int id;
+    private final Tlb tlb;
+    private final VcpuStats stats = new VcpuStats();
+    private final PageFault pageFault;
+    private VcpuMode mode = VcpuMode.OUTSIDE_GUEST_MODE;
+    private int requests;
+    private KvmMmuPage root;
+    private boolean everLoaded;
+    /** Guest CR3 (4-level paging), or -1 when the guest runs with paging off (gva == gpa). */
+    private long cr3 = -1;
+
+    SimVcpu(SimKvm kvm, int id) {
+        this.kvm = kvm;
+        this.id = id;
+        this.tlb = new Tlb(kvm.config().tlbEntries());
+        this.pageFault = new PageFault(kvm, this);
+    }
+
+    /** The vCPU whose KVM_RUN the calling thread is in, if it belongs to {@code kvm}. */
+    static SimVcpu currentOf(SimKvm kvm) {
+        SimVcpu v = RUNNING.get();
+        return v != null && v.kvm == kvm ? v : null;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public SimKvm kvm() {
+        return kvm;
+    }
+
+    public VcpuStats stats() {
+        return stats;
+    }
+
+    public Tlb tlb() {
+        return tlb;
+    }
+
+    public KvmMmuPage root() {
+        return root;
+    }
+
+    public VcpuMode mode() {
+        return mode;
+    }
+
+    public boolean everLoaded() {
+        return everLoaded;
+    }
+
+    public boolean hasRequest(KvmRequest r) {
+        return (requests & r.bit()) != 0;
+    }
+
+    /** The guest's page-table root (KVM_SET_SREGS cr3), -1 for paging off. */
+    public void setCr3(long cr3) {
+        this.cr3 = cr3;
+        tlb.flushAll();
+    }
+
+    void setRequest(KvmRequest r) {
+        requests |= r.bit();
+    }
+
+    /** kvm_vcpu_kick() as the request path does it: a vCPU in guest mode is IPI'd out. */
+    boolean kickIfInGuest() {
+        if (mode == VcpuMode.OUTSIDE_GUEST_MODE) {
+            return false;
+        }
+        mode = VcpuMode.EXITING_GUEST_MODE;
+        return true;
+    }
+
+    // ---------------------------------------------------------------- KVM_RUN
+
+    /** The start of KVM_RUN on the calling thread (vcpu_load). Pair with {@link #endRun()}. */
+    public void beginRun() {
+        if (kvm.isDestroyed()) {
+            throw new IllegalStateException("KVM_RUN on a destroyed VM");
+        }
+        RUNNING.set(this);
+        everLoaded = true;
+        kvm.sched().charge(Cost.IOCTL);
+        enterGuest();
+    }
+
+    /** Leaving KVM_RUN for userspace with {@code reason}. */
+    public void endRun(GuestExit.Reason reason) {
+        if (mode != VcpuMode.OUTSIDE_GUEST_MODE) {
+            exitGuest();
+        }
+        switch (reason) {
+            case MMIO -> stats.mmioExits++;
+            default -> {
+            }
+        }
+        RUNNING.remove();
+    }
+
+    /** A ucall: the guest's port I/O exit (KVM_EXIT_IO), back to userspace. */
+    public void ioExit() {
+        exitGuest();
+        stats.ioExits++;
+        kvm.sched().charge(Cost.UCALL_EXIT);
+        RUNNING.remove();
+    }
+
+    /**
+     * vcpu_enter_guest(): service requests (drop obsolete roots, flush the TLB), reload the root if needed, enter
+     * guest mode.
+     */
+    void enterGuest() {
+        if (hasRequest(KvmRequest.MMU_FREE_OBSOLETE_ROOTS)) {
+            requests &= ~KvmRequest.MMU_FREE_OBSOLETE_ROOTS.bit();
+            if (root != null && root.isInvalid()) {
+                unloadRootLocked();
+            }
+        }
+        if (hasRequest(KvmRequest.TLB_FLUSH)) {
+            requests &= ~KvmRequest.TLB_FLUSH.bit();
+            tlb.flushAll();
+            stats.tlbFlush++;
+            kvm.sched().charge(Cost.TLB_FLUSH_LOCAL);
+        }
+        if (root == null) {
+            loadRoot();
+        }
+        mode = VcpuMode.IN_GUEST_MODE;
+        kvm.sched().charge(Cost.VMENTRY);
+    }
+
+    /** A VM exit: back to the host side of KVM_RUN. */
+    void exitGuest() {
+        mode = VcpuMode.OUTSIDE_GUEST_MODE;
+        stats.exits++;
+        kvm.sched().charge(Cost.VMEXIT);
+    }
+
+    /** kvm_mmu_load(): take a reference to the current root and flush this vCPU's TLB locally. */
+    private void loadRoot() {
+        kvm.mmuLock().readLock();
+        root = kvm.tdpMmu().allocRoot(0);
+        kvm.mmuLock().readUnlock();
+        if (kvm.policy().flushes(FlushSite.ROOT_LOAD)) {
+            tlb.flushAll();
+        }
+        kvm.sched().charge(Cost.TLB_FLUSH_LOCAL);
+    }
+
+    private void unloadRootLocked() {
+        kvm.mmuLock().readLock();
+        unloadRoot();
+        kvm.mmuLock().readUnlock();
+    }
+
+    /** kvm_mmu_free_roots() for this vCPU's root (caller holds mmu_lock). */
+    void unloadRoot() {
+        if (root != null) {
+            KvmMmuPage r = root;
+            root = null;
+            kvm.tdpMmu().putRoot(r);
+        }
+    }
+
+    /** Root role changed (e.g. CR0.WP through KVM_SET_SREGS): kvm_mmu_reset_context() unloads; the next entry reloads. */
+    public void resetMmuContext() {
+        unloadRootLocked();
+    }
+
+    /**
+     * Called between guest instructions: a pending request (or a kick) makes the vCPU exit and re-enter, which
+     * services it, as a real vCPU does when the IPI arrives.
+     */
+    public void checkRequests() {
+        if (requests != 0 || mode == VcpuMode.EXITING_GUEST_MODE) {
+            exitGuest();
+            enterGuest();
+        }
+    }
+
+    // ---------------------------------------------------------------- guest accesses
+
+    /**
+     * A guest access of {@code width} bytes at {@code gva}: the host page and offset it lands on, as
+     * {@code pfn << 12 | offset}. Faults are handled on the way; an access KVM must hand to userspace throws
+     * {@link GuestExit}.
+     */
+    public long translate(long gva, int width, boolean write) {
+        if (((gva & PAGE_MASK) + width) > 4096) {
+            throw new IllegalArgumentException(String.format("guest access of %d bytes at 0x%x crosses a page", width, gva));
+        }
+        checkRequests();
+        long page = gva >>> 12;
+        int slot = tlb.lookup(page);
+        if (slot >= 0 && (!write || tlb.writable(slot))) {
+            long pfn = tlb.pfn(slot);
+            if (kvm.config().oracle()) {
+                kvm.oracle().checkTlbUse(this, tlb.gfn(slot), pfn, write);
+            }
+            return pfn << 12 | (gva & PAGE_MASK);
+        }
+        kvm.sched().charge(Cost.TLB_FILL);
+        long gpa = cr3 < 0 ? gva : guestWalk(gva, write);
+        long gfn = gpa >>> 12;
+        long entry = eptTranslate(gfn, write, false);
+        long pfn = entry >>> 1;
+        tlb.fill(page, gfn, pfn, (entry & 1) != 0);
+        return pfn << 12 | (gva & PAGE_MASK);
+    }
+
+    /** The hardware walk of the guest's 4-level page tables; each PTE read goes through the EPT. */
+    private long guestWalk(long gva, boolean write) {
+        long table = cr3 & PTE_ADDR;
+        for (int level = 4; level >= 1; level--) {
+            int idx = (int) ((gva >>> (12 + 9 * (level - 1))) & 511);
+            long ptePa = table + idx * 8L;
+            long pfn = eptTranslate(ptePa >>> 12, false, false) >>> 1;
+            long pte = kvm.phys().read(pfn, (int) (ptePa & PAGE_MASK), 8);
+            if ((pte & PTE_PRESENT) == 0) {
+                stats.pfGuest++;
+                throw new GuestExit(GuestExit.Reason.SHUTDOWN, gva, write,
+                        String.format("guest #PF at gva 0x%x (level %d PTE not present) with no IDT: triple fault", gva, level));
+            }
+            if (level > 1 && (pte & PTE_PS) != 0) {
+                long span = 1L << (12 + 9 * (level - 1));
+                return (pte & PTE_ADDR & -span) | (gva & (span - 1));
+            }
+            table = pte & PTE_ADDR;
+        }
+        return table | (gva & PAGE_MASK);
+    }
+
+    /**
+     * The EPT half of a translation: walks this vCPU's root for {@code gfn}; on an EPT violation (or
+     * misconfiguration, for MMIO SPTEs) runs the fault path and walks again.
+     *
+     * @return {@code pfn << 1 | writable}
+     */
+    long eptTranslate(long gfn, boolean write, boolean exec) {
+        for (int attempt = 0; ; attempt++) {
+            if (root == null || requests != 0) {
+                exitGuest();
+                enterGuest();
+            }
+            KvmMmuPage t = root;
+            int level = t.level();
+            long spte;
+            while (true) {
+                kvm.sched().charge(Cost.EPT_WALK_LEVEL);
+                int idx = Spte.index(gfn, level);
+                spte = t.spte(idx);
+                if (!Spte.isPresent(spte) || Spte.isLastLevel(spte, level)) {
+                    break;
+                }
+                t = kvm.tdpMmu().tables().get((int) Spte.pfn(spte));
+                if (kvm.config().oracle() && (t == null || t.isFreed())) {
+                    kvm.oracle().useAfterFree(this, gfn);
+                }
+                level--;
+            }
+            if (Spte.isPresent(spte) && (!write || Spte.isWritable(spte)) && (!exec || Spte.isExecutable(spte))) {
+                if (!Spte.isAccessed(spte)) {
+                    // The CPU sets the A bit itself, without KVM.
+                    setAccessed(t, Spte.index(gfn, level), spte);
+                }
+                long pfn = Spte.pfn(spte) + (gfn & (Spte.pagesPerEntry(level) - 1));
+                return pfn << 1 | (Spte.isWritable(spte) ? 1 : 0);
+            }
+            exitGuest();
+            pageFault.handle(gfn, write, exec, Spte.isMmio(spte) ? spte : 0);
+            enterGuest();
+        }
+    }
+
+    private static void setAccessed(KvmMmuPage t, int idx, long spte) {
+        t.hardwareSetBits(idx, Spte.ACCESSED);
+    }
+
+    /**
+     * An instruction fetch from guest-physical {@code gpa} (paging off): always walks the EPT, since the model
+     * has no separate instruction TLB, so exec faults (and the NX huge page mitigation) happen where they would.
+     */
+    public void fetch(long gpa) {
+        checkRequests();
+        eptTranslate(gpa >>> 12, false, true);
+    }
+
+    /** Reads guest-physical memory the way the CPU would for this vCPU (used by the guest page walk and tests). */
+    public long readGpa(long gpa, int width) {
+        long pfn = eptTranslate(gpa >>> 12, false, false) >>> 1;
+        return kvm.phys().read(pfn, (int) (gpa & PAGE_MASK), width);
+    }
+}

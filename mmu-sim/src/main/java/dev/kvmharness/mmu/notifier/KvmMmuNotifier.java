@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu.notifier;
+
+import dev.kvmharness.mmu.host.MmuNotifierOps;
+import dev.kvmharness.mmu.kvm.SimKvm;
+import dev.kvmharness.mmu.memslot.Memslot;
+import dev.kvmharness.mmu.memslot.Memslots;
+import dev.kvmharness.mmu.policy.Behaviour;
+import dev.kvmharness.mmu.policy.FlushSite;
+import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.sched.WaitQueue;
+import dev.kvmharness.mmu.tdp.TdpDirtyLog;
+import dev.kvmharness.mmu.tdp.TdpZap;
+
+/**
+ * KVM's MMU notifier (virt/kvm/kvm_main.c): turns host-virtual ranges into gfn ranges over every memslot that
+ * maps them (aliases included) and runs the arch handler under mmu_lock, taking the lock only if some slot
+ * overlaps (__kvm_handle_hva_range). invalidate_range_start/end bracket the unmap with the invalidation state
+ * faults check, and memslot updates wait until no invalidation is active.
+ */
+public final class KvmMmuNotifier implements MmuNotifierOps {
+    private final SimKvm kvm;
+    /** mn_active_invalidate_count. */
+    private int activeInvalidateCount;
+    private final WaitQueue memslotUpdateWait;
+
+    public KvmMmuNotifier(SimKvm kvm) {
+        this.kvm = kvm;
+        this.memslotUpdateWait = kvm.sched().newWaitQueue("mn_memslots_update_rcuwait");
+    }
+
+    /** What one notifier asks of each overlapping slot's gfn range. */
+    private interface Handler {
+        boolean handle(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock);
+    }
+
+    /**
+     * __kvm_handle_hva_range(): one handler call per overlapping slot, in every address space; the first
+     * overlap takes mmu_lock for write and runs {@code onLock}; one flush at the end if asked and owed.
+     *
+     * @return whether any slot overlapped
+     */
+    private boolean handleHvaRange(String what, long start, long end, Handler handler, Runnable onLock, boolean flushOnRet,
+                                   boolean mayBlock, boolean[] result) {
+        kvm.sched().charge(Cost.HOST_NOTIFIER);
+        boolean locked = false;
+        boolean ret = false;
+        boolean elide = kvm.policy().has(Behaviour.NOTIFIER_LOCK_ELISION);
+        if (!elide) {
+            locked = true;
+            kvm.mmuLock().writeLock();
+            if (onLock != null) {
+                onLock.run();
+            }
+        }
+        boolean found = false;
+        for (int as = 0; as < Memslots.ADDRESS_SPACES; as++) {
+            for (Memslot slot : kvm.memslots().slots(as)) {
+                long sStart = slot.userspaceAddr();
+                long sEnd = sStart + (slot.npages() << 12);
+                long hvaStart = Math.max(start, sStart);
+                long hvaEnd = Math.min(end, sEnd);
+                if (hvaStart >= hvaEnd) {
+                    continue;
+                }
+                found = true;
+                long gfnStart = slot.baseGfn() + ((hvaStart - sStart) >>> 12);
+                long gfnEnd = slot.baseGfn() + ((hvaEnd + 4095 - sStart) >>> 12);
+                if (!locked) {
+                    locked = true;
+                    kvm.mmuLock().writeLock();
+                    if (onLock != null) {
+                        onLock.run();
+                    }
+                }
+                if (handler != null) {
+                    ret |= handler.handle(slot, gfnStart, gfnEnd, mayBlock);
+                }
+            }
+        }
+        if (flushOnRet && ret) {
+            kvm.flushRemoteTlbs(FlushSite.NOTIFIER_UNMAP);
+        }
+        if (locked) {
+            kvm.mmuLock().writeUnlock();
+        }
+        kvm.oracle().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
+        if (result != null) {
+            result[0] = ret;
+        }
+        return found;
+    }
+
+    /** kvm_mmu_unmap_gfn_range(): widen the in-progress range, zap the leafs. */
+    private boolean unmap(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {
+        kvm.invalidate().rangeAdd(gfnStart, gfnEnd);
+        TdpZap zap = new TdpZap(kvm.tdpMmu());
+        boolean flush = zap.unmapGfnRange(slot.asId(), gfnStart, gfnEnd, mayBlock, false);
+        if (!kvm.policy().has(Behaviour.NOTIFIER_FLUSH_FROM_ZAPPER)) {
+            // Before the fix the caller OR-ed "something was zapped" in, re-flushing what a yield already flushed.
+            flush |= zap.zappedAny();
+        }
+        return flush;
+    }
+
+    @Override
+    public void invalidateRangeStart(long start, long end, boolean mayBlock) {
+        activeInvalidateCount++;
+        handleHvaRange("invalidate_range_start", start, end, this::unmap, kvm.invalidate()::begin, true, mayBlock, null);
+        kvm.oracle().checkpoint("invalidate_range_start");
+    }
+
+    @Override
+    public void invalidateRangeEnd(long start, long end) {
+        handleHvaRange("invalidate_range_end", start, end, null, kvm.invalidate()::end, false, false, null);
+        if (--activeInvalidateCount == 0) {
+            memslotUpdateWait.wakeAll();
+        }
+    }
+
+    @Override
+    public boolean clearFlushYoung(long start, long end) {
+        boolean[] young = new boolean[1];
+        handleHvaRange("clear_flush_young", start, end, this::age, null, true, false, young);
+        return young[0];
+    }
+
+    @Override
+    public boolean clearYoung(long start, long end) {
+        boolean[] young = new boolean[1];
+        handleHvaRange("clear_young", start, end, this::age, null, false, false, young);
+        return young[0];
+    }
+
+    @Override
+    public boolean testYoung(long hva) {
+        boolean[] young = new boolean[1];
+        handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> new TdpDirtyLog(kvm.tdpMmu()).testAgeGfn(slot.asId(), s),
+                null, false, false, young);
+        return young[0];
+    }
+
+    private boolean age(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {
+        return new TdpDirtyLog(kvm.tdpMmu()).ageGfnRange(slot.asId(), gfnStart, gfnEnd);
+    }
+
+    /** kvm_mmu_notifier_release() → kvm_flush_shadow_all(): the mm is going away; zap everything. */
+    @Override
+    public void release() {
+        kvm.mmuLock().writeLock();
+        new TdpZap(kvm.tdpMmu()).zapAll();
+        kvm.mmuLock().writeUnlock();
+        kvm.oracle().note("release");
+    }
+
+    /** kvm_swap_active_memslots() waits for this: no invalidation may straddle a memslot swap. */
+    public void waitForNoActiveInvalidations() {
+        memslotUpdateWait.await(() -> activeInvalidateCount == 0);
+    }
+
+    public int activeInvalidateCount() {
+        return activeInvalidateCount;
+    }
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu.tdp;
+
+import dev.kvmharness.mmu.memslot.Memslot;
+
+/** struct kvm_page_fault: one EPT violation on its way through the fault path. */
+public final class KvmPageFault {
+    public final long gfn;
+    public final boolean write;
+    public final boolean exec;
+    public final boolean prefetch = false;
+    /** The slot, or null for MMIO (no memslot). */
+    public Memslot slot;
+    /** mmu_invalidate_seq when the pfn was looked up. */
+    public long mmuSeq;
+    public long pfn;
+    /** map_writable: the host mapping and the slot allow writes. */
+    public boolean mapWritable;
+    /** The host page table level mapping the hva (host_pfn_mapping_level). */
+    public int hostLevel = 1;
+    public int maxLevel;
+    public int reqLevel = 1;
+    public int goalLevel = 1;
+    public boolean hugePageDisallowed;
+    public boolean nxHugePageWorkaroundEnabled;
+
+    public KvmPageFault(long gfn, boolean write, boolean exec, int maxLevel) {
+        this.gfn = gfn;
+        this.write = write;
+        this.exec = exec;
+        this.maxLevel = maxLevel;
+    }
+}

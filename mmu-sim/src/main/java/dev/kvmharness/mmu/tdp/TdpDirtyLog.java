@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu.tdp;
+
+import dev.kvmharness.mmu.memslot.Memslot;
+import dev.kvmharness.mmu.policy.Behaviour;
+import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.spte.Spte;
+
+/**
+ * The TDP MMU's slot-wide and masked SPTE edits (tdp_mmu.c): write-protection and its undoing for dirty
+ * logging, eager huge page splitting, zapping collapsible tables when logging stops, and aging for the
+ * accessed-bit notifiers. None of these flush: their callers do, once, where the spec says.
+ */
+public final class TdpDirtyLog {
+    private final TdpMmu mmu;
+
+    public TdpDirtyLog(TdpMmu mmu) {
+        this.mmu = mmu;
+    }
+
+    /**
+     * kvm_tdp_mmu_wrprot_slot() (mmu_lock for read): clears W on every writable leaf at or above
+     * {@code minLevel}, keeping MMU-writable so a fast page fault may restore it.
+     *
+     * @return whether anything changed
+     */
+    public boolean wrprotSlot(Memslot slot, int minLevel) {
+        boolean changed = false;
+        for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
+            mmu.kvm.rcu().readLock();
+            for (TdpIter it = new TdpIter(mmu.tables, root, minLevel, slot.baseGfn(), slot.baseGfn() + slot.npages());
+                 it.hasCurrent(); it.next()) {
+                if (mmu.condResched(it, false, true)) {
+                    continue;
+                }
+                long old = it.oldSpte;
+                if (!Spte.isLeaf(old, it.level()) || it.level() < minLevel || !Spte.isWritable(old)) {
+                    continue;
+                }
+                while (!mmu.setSpteAtomic(it, it.oldSpte & ~Spte.WRITABLE)) {
+                    if (!Spte.isLeaf(it.oldSpte, it.level()) || !Spte.isWritable(it.oldSpte)) {
+                        break;
+                    }
+                }
+                changed = true;
+            }
+            mmu.kvm.rcu().readUnlock();
+        }
+        return changed;
+    }
+
+    /**
+     * kvm_tdp_mmu_clear_dirty_pt_masked() with wrprot (no PML): re-protects the 4K SPTEs of the gfns set in
+     * {@code mask}, 64 gfns from {@code slot.base + gfnOffset} (mmu_lock for write).
+     */
+    public void wrprotMasked(Memslot slot, long gfnOffset, long mask) {
+        long base = slot.baseGfn() + gfnOffset;
+        for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
+            mmu.kvm.rcu().readLock();
+            TdpIter it = new TdpIter(mmu.tables, root, 1, base + Long.numberOfTrailingZeros(mask), base + 64);
+            for (; it.hasCurrent(); it.next()) {
+                long old = it.oldSpte;
+                if (it.level() > 1 || !Spte.isLeaf(old, 1) || (mask & (1L << (it.gfn() - base))) == 0) {
+                    continue;
+                }
+                if (Spte.isWritable(old)) {
+                    mmu.setSpte(it, old & ~Spte.WRITABLE);
+                }
+            }
+            mmu.kvm.rcu().readUnlock();
+        }
+    }
+
+    /**
+     * kvm_tdp_mmu_write_protect_gfn(): removes W and MMU-writable from the leafs at or above {@code minLevel}
+     * mapping {@code gfn}, so fast page faults cannot undo it (mmu_lock for write).
+     */
+    public boolean writeProtectGfn(Memslot slot, long gfn, int minLevel) {
+        boolean changed = false;
+        for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
+            mmu.kvm.rcu().readLock();
+            for (TdpIter it = new TdpIter(mmu.tables, root, minLevel, gfn, gfn + 1); it.hasCurrent(); it.next()) {
+                long old = it.oldSpte;
+                if (!Spte.isLeaf(old, it.level()) || it.level() < minLevel) {
+                    continue;
+                }
+                long nw = old & ~(Spte.WRITABLE | Spte.MMU_WRITABLE);
+                if (nw != old) {
+                    mmu.setSpte(it, nw);
+                    changed = true;
+                }
+            }
+            mmu.kvm.rcu().readUnlock();
+        }
+        return changed;
+    }
+
+    /**
+     * kvm_tdp_mmu_zap_collapsible_sptes() (mmu_lock for read): when logging stops, zap each table (2M/1G entry)
+     * that could be a huge page again, so the next fault maps it huge. Each zap flushes on its own.
+     */
+    public void zapCollapsibleSptes(Memslot slot, java.util.function.LongUnaryOperator hostLevelOfGfn) {
+        for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
+            mmu.kvm.rcu().readLock();
+            TdpIter it = new TdpIter(mmu.tables, root, 2, slot.baseGfn(), slot.baseGfn() + slot.npages());
+            for (; it.hasCurrent(); it.next()) {
+                if (mmu.condResched(it, false, true)) {
+                    continue;
+                }
+                long old = it.oldSpte;
+                if (it.level() > 3 || !Spte.isPresent(old) || Spte.isLastLevel(old, it.level())) {
+                    continue;
+                }
+                int max = maxMappingLevel(slot, it.gfn(), hostLevelOfGfn);
+                if (max < it.level()) {
+                    continue;
+                }
+                while (!mmu.zapSpteAtomic(it)) {
+                    if (!Spte.isPresent(it.oldSpte) || Spte.isLastLevel(it.oldSpte, it.level())) {
+                        break;
+                    }
+                }
+            }
+            mmu.kvm.rcu().readUnlock();
+        }
+    }
+
+    /** kvm_mmu_max_mapping_level(): the lpage_info and host mapping limits for gfn. */
+    private int maxMappingLevel(Memslot slot, long gfn, java.util.function.LongUnaryOperator hostLevelOfGfn) {
+        int host = (int) hostLevelOfGfn.applyAsLong(gfn);
+        for (int level = Math.min(3, host); level > 1; level--) {
+            if (mmu.kvm.memslots().lpageAllowed(slot, gfn, level)) {
+                return level;
+            }
+        }
+        return 1;
+    }
+
+    /**
+     * kvm_tdp_mmu_try_split_huge_pages(): splits every huge leaf of [start, end) down to {@code targetLevel} in
+     * the valid roots of the slot's address space, without a flush (the children map the same memory).
+     *
+     * @return the number of huge pages split
+     */
+    public long trySplitHugePages(Memslot slot, long start, long end, int targetLevel, boolean shared) {
+        long split = 0;
+        for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
+            mmu.kvm.rcu().readLock();
+            TdpIter it = new TdpIter(mmu.tables, root, targetLevel + 1, start, end);
+            for (; it.hasCurrent(); it.next()) {
+                if (mmu.condResched(it, false, shared)) {
+                    continue;
+                }
+                long old = it.oldSpte;
+                if (it.level() <= targetLevel || !Spte.isLeaf(old, it.level()) || it.level() == 1) {
+                    continue;
+                }
+                mmu.kvm.sched().charge(Cost.SP_ALLOC);
+                KvmMmuPage sp = mmu.tables.alloc(it.level() - 1, root.asId, Spte.alignDown(it.gfn(), it.level()), Spte.NONPRESENT);
+                if (new TdpFault(mmu).splitHugePage(it, sp)) {
+                    split++;
+                } else {
+                    mmu.tables.free(sp);
+                }
+            }
+            mmu.kvm.rcu().readUnlock();
+        }
+        return split;
+    }
+
+    /**
+     * kvm_tdp_mmu_age_gfn_range(): clears the Accessed bit of every leaf in the range, in all roots of the
+     * address space (mmu_lock for write, from the notifier).
+     *
+     * @return whether any was young
+     */
+    public boolean ageGfnRange(int asId, long start, long end) {
+        boolean young = false;
+        for (KvmMmuPage root : mmu.rootsFor(asId, false)) {
+            mmu.kvm.rcu().readLock();
+            for (TdpIter it = new TdpIter(mmu.tables, root, 1, start, end); it.hasCurrent(); it.next()) {
+                long old = it.oldSpte;
+                if (!Spte.isLeaf(old, it.level()) || !Spte.isAccessed(old)) {
+                    continue;
+                }
+                young = true;
+                // tdp_mmu_clear_spte_bits(): no handle_changed_spte, the page stays mapped.
+                it.table().spt[it.index()] = old & ~Spte.ACCESSED;
+                it.setOldSpte(old & ~Spte.ACCESSED);
+                mmu.kvm.sched().charge(Cost.SPTE_CMPXCHG);
+            }
+            mmu.kvm.rcu().readUnlock();
+        }
+        return young;
+    }
+
+    /** kvm_tdp_mmu_test_age_gfn(). */
+    public boolean testAgeGfn(int asId, long gfn) {
+        for (KvmMmuPage root : mmu.rootsFor(asId, false)) {
+            long[] leaf = mmu.walk(root, gfn);
+            if (Spte.isPresent(leaf[0]) && Spte.isAccessed(leaf[0])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the policy recovers huge pages by a final memslot flush after zapping collapsible SPTEs (legacy). */
+    public boolean legacyFinalCollapseFlush() {
+        return !mmu.kvm.policy().has(Behaviour.ZAP_COLLAPSIBLE_NO_FINAL_FLUSH);
+    }
+}

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kvmharness.mmu.policy.FlushSite;
+import dev.kvmharness.mmu.policy.Policy;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The other half of the oracle's claim: each flush the model issues is load-bearing. Dropping any one of them
+ * (a test-only policy switch) must let some generated history use a stale translation, and the oracle must say
+ * so. Two sites are left out because this model cannot observe their effect: HUGE_PAGE_REPLACE protects the
+ * paging-structure caches (not modeled: the TLB holds leaf translations only), and REMOVED_PT is the legacy
+ * per-table flush that every legacy caller repeats afterwards.
+ */
+class FlushSitesAreNeededTest {
+    private static final int MAX_HISTORIES = 400;
+
+    @ParameterizedTest
+    @EnumSource(value = FlushSite.class, mode = EnumSource.Mode.EXCLUDE, names = {"HUGE_PAGE_REPLACE", "REMOVED_PT"})
+    void droppingTheFlushLetsTheOracleSeeAStaleTranslation(FlushSite site) {
+        Policy broken = Policy.current().dropping(site);
+        for (long seed = 1; seed <= MAX_HISTORIES; seed++) {
+            MmuHistory.Case c = MmuHistory.generate(new SplittableRandom(seed * 0x9E3779B97F4A7C15L), 80);
+            List<String> problems = MmuHistory.run(c, broken, seed);
+            if (!problems.isEmpty()) {
+                assertThat(problems.get(0)).isNotBlank();
+                return;
+            }
+        }
+        throw new AssertionError("dropping " + site + " went unnoticed in " + MAX_HISTORIES + " histories");
+    }
+}

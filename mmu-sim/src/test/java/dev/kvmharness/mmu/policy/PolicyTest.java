@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class PolicyTest {
+    @Test
+    void legacyLacksTheOverhaulAndCurrentHasIt() {
+        assertThat(Policy.current().has(Behaviour.DEFER_REMOVED_PT_FLUSH)).isTrue();
+        assertThat(Policy.legacy().has(Behaviour.DEFER_REMOVED_PT_FLUSH)).isFalse();
+        assertThat(Policy.legacy().has(Behaviour.FAULTS_UNDER_READ_LOCK)).isTrue();
+        assertThat(Policy.preTdp().has(Behaviour.FAULTS_UNDER_READ_LOCK)).isFalse();
+        assertThat(Policy.current().has(Behaviour.ASYNC_ZAP_INVALIDATED_ROOTS)).isFalse();
+    }
+
+    @Test
+    void modifiersToggleOneBehaviourOrDropOneFlush() {
+        Policy p = Policy.parse("legacy,+retry_fault_on_invalid_root,!yield");
+        assertThat(p.has(Behaviour.RETRY_FAULT_ON_INVALID_ROOT)).isTrue();
+        assertThat(p.has(Behaviour.DEFER_REMOVED_PT_FLUSH)).isFalse();
+        assertThat(p.flushes(FlushSite.YIELD)).isFalse();
+        assertThat(p.flushes(FlushSite.ZAP_GFN_RANGE)).isTrue();
+        assertThat(Policy.parse("current,-flush_before_yield").has(Behaviour.FLUSH_BEFORE_YIELD)).isFalse();
+    }
+
+    @Test
+    void badSpecsNameTheProblem() {
+        assertThatThrownBy(() -> Policy.parse("ancient")).hasMessageContaining("unknown policy 'ancient'");
+        assertThatThrownBy(() -> Policy.parse("current,+nope")).hasMessageContaining("'nope'");
+        assertThatThrownBy(() -> Policy.parse("current,x")).hasMessageContaining("bad policy modifier");
+    }
+}
