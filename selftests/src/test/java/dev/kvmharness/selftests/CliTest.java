@@ -48,7 +48,8 @@ class CliTest {
     @ParameterizedTest
     @ValueSource(strings = {"--no-such-option", "-x", "-b", "-u=SOMETIMES", "-b=lots", "-b=10Q", "-v=0", "-v=abc",
         "-r=0", "-d=-5", "-s=nvram", "-m=3", "-m=8", "-m=16", "--backend=qemu", "-c=99999", "--seed=-1",
-        "--seed=0x100000000", "--run-timeout=0"})
+        "--seed=0x100000000", "--run-timeout=0", "--policy=ancient", "--policy=current,+no_such_behaviour",
+        "--cost-model=/nonexistent/costs.properties"})
     void badOptionIsOneUsageLineAndExit2(String bad) {
         Run r = run("demand_paging_test", bad);
         assertThat(r.exit()).isEqualTo(2);
@@ -59,10 +60,9 @@ class CliTest {
     }
 
     @Test
-    void simBackendIsAClearErrorUntilTheSimulatorLands() {
-        Run r = run("demand_paging_test", "--backend", "sim");
-        assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("backend 'sim' is not available yet");
+    void theSimulatorIsTheDefaultBackend() {
+        Run r = run("demand_paging_test", "-h");
+        assertThat(r.out()).contains("Default: sim");
     }
 
     @Test

@@ -140,7 +140,7 @@ final class SimVm implements Vm {
         long alias = 0;
         switch (src) {
             case SHMEM, SHARED_HUGETLB -> {
-                MemFd file = new MemFd(phys, size, src.isHugetlb() ? src.pageSize() : 4096);
+                MemFd file = new MemFd(phys, "kvm_autotest_slot" + slot, size, src.isHugetlb() ? src.pageSize() : 4096);
                 hva = mm.mmap(size, file, 0);
                 alias = mm.mmap(size, file, 0);
             }

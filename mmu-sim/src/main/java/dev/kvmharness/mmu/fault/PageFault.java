@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.fault;
 
-import dev.kvmharness.mmu.host.HostMm;
+import dev.kvmharness.mmu.host.FaultResult;
 import dev.kvmharness.mmu.kvm.GuestExit;
 import dev.kvmharness.mmu.kvm.SimKvm;
 import dev.kvmharness.mmu.kvm.SimVcpu;
@@ -137,7 +137,7 @@ public final class PageFault {
             if (write && slot.readOnly()) {
                 return PfResult.EMULATE;
             }
-            HostMm.FaultResult host = kvm.mm().faultIn(slot.gfnToHva(gfn), write);
+            FaultResult host = kvm.mm().faultIn(slot.gfnToHva(gfn), write);
             f.slot = slot;
             f.pfn = host.pfn();
             f.mapWritable = host.writable() && !slot.readOnly();

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** demand_paging_test on the simulator (the default backend) through the packaged CLI. */
+class DemandPagingSimIT {
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "-b 64M",
+        "-u MISSING -b 16M",
+        "-v 4 -b 16M",
+        "-s shmem -u MINOR -b 16M",
+        "-s shmem -u MISSING -b 8M",
+        "-u MISSING -a -r 3 -v 2 -b 8M",
+        "-u MISSING -o -v 2 -b 8M",
+        "-u MISSING -d 50 -b 4M",
+        "-s anonymous_thp -b 64M",
+        "-s anonymous_hugetlb -u MISSING -b 32M",
+        "-s anonymous_hugetlb_1gb -u MISSING -b 1G",
+        "-s shared_hugetlb -u MINOR -b 32M",
+        "-m 9 -c 0,1 -b 16M",
+        "--policy legacy -v 2 -b 16M",
+        "--policy pre-tdp -v 2 -b 16M",
+    })
+    void passesWithTheCOutputLines(String options) throws Exception {
+        SelftestsJar.Result r = SelftestsJar.run(300, ("demand_paging_test " + options).split(" "));
+        assertThat(r.exit()).as("exit code; output:\n%s", r.all()).isZero();
+        assertThat(r.out()).containsPattern("^Random seed: 0x[0-9a-f]+\n")
+                .contains("Testing guest mode: PA-bits:ANY, VA-bits:48,  4K pages\n", "All vCPU threads joined\n")
+                .containsPattern("Total guest execution time:\t\\d+\\.\\d{9}s\n")
+                .containsPattern("Overall demand paging rate:\t\\d+\\.\\d{6} pgs/sec\n");
+    }
+
+    @Test
+    void sameSeedSameJsonBitForBit(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a.json");
+        Path b = dir.resolve("b.json");
+        for (Path p : new Path[] {a, b}) {
+            SelftestsJar.Result r = SelftestsJar.run(600, "demand_paging_test", "-v", "8", "-b", "512M", "--seed", "7",
+                    "--json", p.toString());
+            assertThat(r.exit()).as(r.all()).isZero();
+        }
+        assertThat(Files.readString(a)).isEqualTo(Files.readString(b));
+        JsonNode root = new ObjectMapper().readTree(a.toFile());
+        assertThat(root.get("backend").asText()).isEqualTo("sim");
+        // Every page of 8 x 512 MiB faulted in once by its vCPU.
+        assertThat(root.at("/stats/vcpu/pf_fixed").asLong()).isGreaterThanOrEqualTo(8L * 512 * 256);
+        assertThat(root.at("/stats/vm/pages_4k").asLong()).isGreaterThanOrEqualTo(8L * 512 * 256);
+        assertThat(root.at("/timings/total_guest_execution_ns").asLong()).isPositive();
+    }
+
+    @Test
+    void anotherSeedChangesTheInterleaving(@TempDir Path dir) throws Exception {
+        Path a = dir.resolve("a.json");
+        Path b = dir.resolve("b.json");
+        SelftestsJar.run(300, "demand_paging_test", "-v", "4", "-u", "MISSING", "-r", "2", "-b", "8M", "--seed", "1", "--json", a.toString());
+        SelftestsJar.run(300, "demand_paging_test", "-v", "4", "-u", "MISSING", "-r", "2", "-b", "8M", "--seed", "2", "--json", b.toString());
+        JsonNode ra = new ObjectMapper().readTree(a.toFile());
+        JsonNode rb = new ObjectMapper().readTree(b.toFile());
+        assertThat(ra.get("result").asText()).isEqualTo("pass");
+        assertThat(rb.get("result").asText()).isEqualTo("pass");
+        assertThat(ra.at("/latencies/uffd_page_in_ns")).isNotEqualTo(rb.at("/latencies/uffd_page_in_ns"));
+    }
+}
