@@ -12,7 +12,6 @@ import dev.kvmharness.kvm.bindings.KvmCpuid2;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.memslot.MemslotChange;
-import dev.kvmharness.mmu.memslot.MemslotChange.MemslotChangeKind;
 import dev.kvmharness.mmu.memslot.MemslotLimits;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.memslot.MemslotRequestCheck;
