@@ -14,7 +14,6 @@ demand-paging)
     exec java -Xmx16g -jar selftests/target/selftests.jar demand_paging_test --backend sim "$@"
     ;;
 esac
-mvn -B -q -pl mmu-sim -am -DskipTests install >/dev/null
 mvn -B -q -pl mmu-sim test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
 cp="mmu-sim/target/test-classes:mmu-sim/target/classes:$(cat mmu-sim/target/bench.classpath)"
 case "$what" in

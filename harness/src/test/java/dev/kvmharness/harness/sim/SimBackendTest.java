@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.harness.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kvmharness.harness.BackingSource;
+import dev.kvmharness.harness.Exit;
+import dev.kvmharness.harness.GuestMode;
+import dev.kvmharness.harness.GuestTimeoutException;
+import dev.kvmharness.harness.Host;
+import dev.kvmharness.harness.Stats;
+import dev.kvmharness.harness.Ucall;
+import dev.kvmharness.harness.Vm;
+import dev.kvmharness.harness.VmShape;
+import dev.kvmharness.harness.guest.Cond;
+import dev.kvmharness.harness.guest.GuestProgram;
+import dev.kvmharness.harness.guest.Reg;
+import dev.kvmharness.harness.memstress.Memstress;
+import dev.kvmharness.harness.memstress.VcpuThreads;
+import dev.kvmharness.mmu.memslot.MemslotRequest;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The sim backend behind the harness API: the same programs and test code as on /dev/kvm. */
+class SimBackendTest {
+    private static final long DATA_GVA = 0x10_0000_0000L;
+    private static final long DATA_GPA = 0x1_0000_0000L;
+
+    private static SimBackend sim(long seed) {
+        return new SimBackend(SimOptions.defaults(seed));
+    }
+
+    private static Vm vm(GuestProgram p, int vcpus) {
+        Vm vm = sim(1).createVm(VmShape.of(p, vcpus).withRunTimeout(Duration.ofSeconds(2)));
+        vm.addRegion(BackingSource.ANONYMOUS, DATA_GPA, 1, 16, 0);
+        vm.virtMap(DATA_GVA, DATA_GPA, 16 * 4096);
+        return vm;
+    }
+
+    @Test
+    void syncStagesThenDone() {
+        GuestProgram p = GuestProgram.define("stages", g -> {
+            Reg i = g.temp();
+            g.mov(i, 0);
+            g.whileTrue(Cond.ULT, i, 3, () -> {
+                g.sync(i);
+                g.add(i, 1);
+            });
+            g.done();
+        });
+        try (Vm vm = vm(p, 1)) {
+            for (long stage = 0; stage < 3; stage++) {
+                Ucall uc = vm.vcpu(0).runToUcall();
+                assertThat(uc.kind()).isEqualTo(Ucall.Kind.SYNC);
+                assertThat(uc.stage()).isEqualTo(stage);
+            }
+            assertThat(vm.vcpu(0).runToUcall().kind()).isEqualTo(Ucall.Kind.DONE);
+        }
+    }
+
+    @Test
+    void guestAndHostSeeTheSameBytes() {
+        GuestProgram p = GuestProgram.define("rw", g -> {
+            Reg addr = g.arg(0);
+            Reg v = g.temp();
+            g.load64(v, addr, 8);
+            g.add(v, 1);
+            g.store64(addr, 0, v);
+            g.sync(v);
+            g.done();
+        });
+        try (Vm vm = vm(p, 1)) {
+            vm.write64(DATA_GPA + 8, 41);
+            vm.vcpu(0).setArgs(DATA_GVA);
+            assertThat(vm.vcpu(0).runToUcall().stage()).isEqualTo(42);
+            assertThat(vm.read64(DATA_GPA)).isEqualTo(42);
+            Stats.Delta d = vm.stats().delta(new Stats(java.util.Map.of(), List.of(), java.util.Set.of()));
+            assertThat(d.value("pf_fixed")).isPositive();
+            assertThat(d.value("pages_4k") + d.value("pages_2m")).isPositive();
+        }
+    }
+
+    @Test
+    void aDeletedMemslotIsAnMmioExit() {
+        GuestProgram p = GuestProgram.define("read", g -> {
+            Reg addr = g.arg(0);
+            Reg v = g.temp();
+            g.load64(v, addr, 0);
+            g.sync(v);
+            g.done();
+        });
+        try (Vm vm = vm(p, 1)) {
+            SimVm s = (SimVm) vm;
+            s.setMemoryRegion(MemslotRequest.v1(1, 0, DATA_GPA, 0, vm.region(1).hva()));
+            vm.vcpu(0).setArgs(DATA_GVA);
+            Exit e = vm.vcpu(0).run();
+            assertThat(e.reason()).isEqualTo(Exit.MMIO);
+            assertThat(e.detail()).contains("gpa=0x" + Long.toHexString(DATA_GPA));
+        }
+    }
+
+    @Test
+    void aGuestThatNeverExitsTimesOut() {
+        GuestProgram spin = GuestProgram.define("spin", g -> {
+            Reg i = g.temp();
+            g.mov(i, 0);
+            g.whileTrue(Cond.EQ, i, 0, () -> g.pause());
+            g.done();
+        });
+        try (Vm vm = sim(1).createVm(VmShape.of(spin, 1).withRunTimeout(Duration.ofSeconds(1)))) {
+            assertThatThrownBy(() -> vm.vcpu(0).run()).isInstanceOf(GuestTimeoutException.class);
+        }
+    }
+
+    /** memstress on 4 vCPUs, twice with one seed: identical stats and virtual durations. */
+    @Test
+    void sameSeedSameRun() {
+        long[][] durations = new long[2][];
+        String[] stats = new String[2];
+        for (int run = 0; run < 2; run++) {
+            try (Memstress ms = Memstress.createVm(sim(7), GuestMode.PXXV48_4K, 4, 2L << 20, 1, BackingSource.ANONYMOUS, true,
+                    Memstress.Options.defaults(7))) {
+                Host host = ms.vm().host();
+                Stats before = ms.vm().stats();
+                VcpuThreads t = VcpuThreads.start(host, ms.vcpuArgs(), null, a -> a.vcpu().runToUcall());
+                t.join();
+                durations[run] = t.durationsNs();
+                Stats.Delta d = ms.vm().stats().delta(before);
+                stats[run] = d.vm().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()[0]).toList()
+                        + " " + d.vcpuTotal().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()[0]).toList();
+                assertThat(d.value("pf_fixed")).isGreaterThanOrEqualTo(4 * 512);
+            }
+        }
+        assertThat(durations[1]).isEqualTo(durations[0]);
+        assertThat(stats[1]).isEqualTo(stats[0]);
+        assertThat(durations[0][0]).isPositive();
+    }
+
+    @Test
+    void manyVmsLeaveNoThreadsBehind() {
+        GuestProgram done = GuestProgram.define("done", g -> g.done());
+        int threadsBefore = Thread.activeCount();
+        for (int i = 0; i < 200; i++) {
+            try (Vm vm = sim(i).createVm(VmShape.of(done, 2))) {
+                List<Host.HostThread> ts = vm.host().startGroup("vcpu-", 2, v -> vm.vcpu(v).runToUcall());
+                ts.forEach(Host.HostThread::join);
+            }
+        }
+        assertThat(Thread.activeCount()).isLessThanOrEqualTo(threadsBefore + 2);
+    }
+}
