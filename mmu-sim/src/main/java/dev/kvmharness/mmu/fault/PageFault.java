@@ -32,17 +32,19 @@ public final class PageFault {
     }
 
     /**
-     * One EPT violation (or misconfiguration, when {@code mmioSpte} is non-zero) at {@code gfn}. Returns when
-     * the vCPU should re-enter and retry the access; throws {@link GuestExit} when userspace must handle it.
+     * One EPT violation (or misconfiguration, when {@code spte} is an MMIO SPTE) at {@code gfn}; {@code spte} is
+     * what the hardware walk found. Returns when the vCPU should re-enter and retry the access; throws
+     * {@link GuestExit} when userspace must handle it.
      */
-    public void handle(long gfn, boolean write, boolean exec, long mmioSpte) {
+    public void handle(long gfn, boolean write, boolean exec, long spte) {
         VcpuStats st = vcpu.stats();
-        if (mmioSpte != 0 && handleMmioPageFault(gfn, write, mmioSpte)) {
-            return;
+        if (Spte.isMmio(spte)) {
+            handleMmioPageFault(gfn, write, spte);
         }
         st.pfTaken++;
         kvm.sched().charge(Cost.FAULT_BASE);
-        PfResult r = fastPageFault(gfn, write);
+        // page_fault_can_be_fast(): with A/D bits, only a fault on a present SPTE can be fixed without mmu_lock.
+        PfResult r = Spte.isPresent(spte) ? fastPageFault(gfn, write) : null;
         if (r == null) {
             r = slowPath(gfn, write, exec);
         } else {
@@ -62,14 +64,13 @@ public final class PageFault {
     }
 
     /** handle_mmio_page_fault(): a cached MMIO SPTE of the current generation means "emulate", no fault taken. */
-    private boolean handleMmioPageFault(long gfn, boolean write, long spte) {
+    private void handleMmioPageFault(long gfn, boolean write, long spte) {
         long gen = kvm.memslots().generation(0);
         boolean updating = gen < 0;
         if (!updating && Spte.mmioGeneration(spte) == (gen & Spte.MMIO_GEN_MASK)) {
             kvm.sched().charge(Cost.MMIO_EXIT);
             throw new GuestExit(GuestExit.Reason.MMIO, gfn << 12, write, "cached MMIO SPTE");
         }
-        return false;
     }
 
     /**

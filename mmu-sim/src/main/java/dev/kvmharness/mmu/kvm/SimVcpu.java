@@ -294,7 +294,7 @@ public final class SimVcpu {
                 return pfn << 1 | (Spte.isWritable(spte) ? 1 : 0);
             }
             exitGuest();
-            pageFault.handle(gfn, write, exec, Spte.isMmio(spte) ? spte : 0);
+            pageFault.handle(gfn, write, exec, spte);
             enterGuest();
         }
     }

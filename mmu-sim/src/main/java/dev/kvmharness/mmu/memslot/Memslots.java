@@ -34,6 +34,7 @@ public final class Memslots {
         final TreeMap<Long, Memslot> byBaseGfn = new TreeMap<>();
         final Map<Integer, Memslot> byId = new HashMap<>();
         long generation;
+        Memslot lastHit;
     }
 
     public Memslots(SimKvm kvm) {
@@ -46,12 +47,22 @@ public final class Memslots {
 
     /** The slot covering {@code gfn} in address space {@code asId} (possibly one marked invalid), or null. */
     public Memslot lookup(int asId, long gfn) {
-        Map.Entry<Long, Memslot> e = spaces[asId].byBaseGfn.floorEntry(gfn);
+        AddressSpace as = spaces[asId];
+        // search_memslots() starts from the last slot found, as the kernel's lookup cache does.
+        Memslot last = as.lastHit;
+        if (last != null && gfn >= last.baseGfn() && gfn < last.baseGfn() + last.npages()) {
+            return last;
+        }
+        Map.Entry<Long, Memslot> e = as.byBaseGfn.floorEntry(gfn);
         if (e == null) {
             return null;
         }
         Memslot s = e.getValue();
-        return gfn < s.baseGfn() + s.npages() ? s : null;
+        if (gfn < s.baseGfn() + s.npages()) {
+            as.lastHit = s;
+            return s;
+        }
+        return null;
     }
 
     /** The slot with this id, or null. */
@@ -74,7 +85,7 @@ public final class Memslots {
     }
 
     public boolean isInvalid(Memslot slot) {
-        return invalid.contains(slot);
+        return !invalid.isEmpty() && invalid.contains(slot);
     }
 
     /** The address space's generation; negative (bit 63 set) while an update is in flight. */
@@ -121,6 +132,7 @@ public final class Memslots {
     void swap(int asId, Memslot remove, Memslot add, boolean addInvalid) {
         AddressSpace as = spaces[asId];
         as.generation |= GEN_UPDATE_IN_PROGRESS;
+        as.lastHit = null;
         if (remove != null) {
             as.byBaseGfn.remove(remove.baseGfn());
             as.byId.remove(remove.id());
