@@ -85,7 +85,7 @@ public final class HostMm implements AutoCloseable {
             throw new SimKvmException("mmap", KvmErrno.EINVAL,
                     "length " + len + " is not a positive multiple of the " + backing + " page size");
         }
-        long start = allocVa(len, backing.alignment(), 0);
+        long start = allocVa(len, Math.max(backing.alignment(), HostPageTable.PMD_SIZE), 0);
         vmas.put(start, new Vma(start, start + len, backing, null, 0, writable, nextOrigin++));
         return start;
     }
@@ -427,7 +427,7 @@ public final class HostMm implements AutoCloseable {
 
     /** {@code vma_merge}: joins equal neighbours among the VMAs touching [start, end]. */
     void mergeAround(long start, long end) {
-        Map.Entry<Long, Vma> e = vmas.floorEntry(start);
+        Map.Entry<Long, Vma> e = vmas.lowerEntry(start); // the neighbour ending at start may merge too
         Vma prev = e != null ? e.getValue() : null;
         if (prev == null) {
             Map.Entry<Long, Vma> c = vmas.ceilingEntry(start);
