@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
-import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -18,7 +17,7 @@ class HostMmTest {
     private static final long M2 = 2L << 20;
     private static final long G1 = 1L << 30;
 
-    private final SimScheduler sched = new SimScheduler(1, CostModel.defaults());
+    private final SimScheduler sched = Sims.attached(1);
     private final PhysMem phys = new PhysMem();
     private final HostMm mm = new HostMm(sched, phys);
 
