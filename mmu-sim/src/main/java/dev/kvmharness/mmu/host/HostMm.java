@@ -550,7 +550,18 @@ public final class HostMm implements AutoCloseable {
         }
     }
 
+    /** The pfn behind a user access at hva; the common case (mapped, permitted) allocates nothing. */
     private long userPage(long hva, boolean write) {
+        Vma vma = vmaAt(hva);
+        if (vma != null && (vma.writable || !write)) {
+            long e = pt.touch(hva);
+            if (e != HostPageTable.NOT_MAPPED) {
+                if (write) {
+                    phys.markDirty(e >>> 2);
+                }
+                return e >>> 2;
+            }
+        }
         return fault(hva, write, false, true, "host access").pfn();
     }
 
