@@ -21,8 +21,9 @@ import java.util.TreeMap;
  * KVM's {@code get_user_pages()} ({@link #faultIn}). Like {@code mm_forbids_zeropage()} mms the model never
  * maps the shared zero page: a read fault allocates a zeroed page too (it holds no bytes until written).
  *
- * <p>Each call acts atomically at one virtual instant, except where the kernel can sleep and let others in:
- * inside MMU notifier callbacks (KVM takes its mmu_lock there) and while a fault waits for a userfaultfd.
+ * <p>A call changes shared state only after a scheduling point (a fault first charges what populating costs
+ * and yields, then re-checks and maps), and then atomically, except where the kernel can sleep and let others
+ * in: inside MMU notifier callbacks (KVM takes its mmu_lock there) and while a fault waits for a userfaultfd.
  * {@code mmap_lock} is not modelled beyond that: munmap detaches its VMAs before it calls notifiers, so a
  * concurrent fault on the range already sees no VMA.
  *
