@@ -21,8 +21,9 @@ import java.util.TreeMap;
  * KVM's {@code get_user_pages()} ({@link #faultIn}). Like {@code mm_forbids_zeropage()} mms the model never
  * maps the shared zero page: a read fault allocates a zeroed page too (it holds no bytes until written).
  *
- * <p>Each call acts atomically at one virtual instant, except where the kernel can sleep and let others in:
- * inside MMU notifier callbacks (KVM takes its mmu_lock there) and while a fault waits for a userfaultfd.
+ * <p>A call changes shared state only after a scheduling point (a fault first charges what populating costs
+ * and yields, then re-checks and maps), and then atomically, except where the kernel can sleep and let others
+ * in: inside MMU notifier callbacks (KVM takes its mmu_lock there) and while a fault waits for a userfaultfd.
  * {@code mmap_lock} is not modelled beyond that: munmap detaches its VMAs before it calls notifiers, so a
  * concurrent fault on the range already sees no VMA.
  *
@@ -81,6 +82,7 @@ public final class HostMm implements AutoCloseable {
      */
     public long mmap(long len, Backing backing, boolean writable) {
         checkOpen();
+        sched.yieldPoint();
         if (len <= 0 || len % backing.pageSize() != 0) {
             throw new SimKvmException("mmap", KvmErrno.EINVAL,
                     "length " + len + " is not a positive multiple of the " + backing + " page size");
@@ -98,6 +100,7 @@ public final class HostMm implements AutoCloseable {
     /** Shared file mapping; several mappings of one file alias the same pages. */
     public long mmap(long len, MemFd file, long offset, boolean writable) {
         checkOpen();
+        sched.yieldPoint();
         long ps = file.pageSize();
         if (len <= 0 || len % ps != 0) {
             throw new SimKvmException("mmap", KvmErrno.EINVAL,
@@ -120,6 +123,7 @@ public final class HostMm implements AutoCloseable {
      */
     public void munmap(long hva, long len) {
         checkOpen();
+        sched.yieldPoint();
         if ((hva & (PAGE - 1)) != 0 || hva > TASK_SIZE || len > TASK_SIZE - hva || len <= 0) {
             throw new SimKvmException("munmap", KvmErrno.EINVAL, String.format("bad range 0x%x + 0x%x", hva, len));
         }
@@ -159,6 +163,7 @@ public final class HostMm implements AutoCloseable {
      */
     public void madviseDontneed(long hva, long len) {
         checkOpen();
+        sched.yieldPoint();
         if ((hva & (PAGE - 1)) != 0 || len < 0 || len > TASK_SIZE - hva) {
             throw new SimKvmException("madvise", KvmErrno.EINVAL, String.format("bad range 0x%x + 0x%x", hva, len));
         }
@@ -546,15 +551,32 @@ public final class HostMm implements AutoCloseable {
         }
     }
 
+    /** The pfn behind a user access at hva; the common case (mapped, permitted) allocates nothing. */
     private long userPage(long hva, boolean write) {
+        Vma vma = vmaAt(hva);
+        if (vma != null && (vma.writable || !write)) {
+            long e = pt.touch(hva);
+            if (e != HostPageTable.NOT_MAPPED) {
+                if (write) {
+                    phys.markDirty(e >>> 2);
+                }
+                return e >>> 2;
+            }
+        }
         return fault(hva, write, false, true, "host access").pfn();
     }
 
+    /**
+     * The fault loop. Work that changes shared state follows one pattern: decide, charge its cost, yield (so
+     * every thread still behind in virtual time runs first), then check again and publish; a thread therefore
+     * never sees a page or a fault message from its future.
+     */
     private FaultResult fault(long hva, boolean write, boolean noWait, boolean user, String call) {
         if (closed) {
             throw new SimKvmException(call, KvmErrno.EFAULT, "the mm was torn down");
         }
-        boolean yielded = false;
+        boolean populatePaid = false;
+        boolean userfaultPaid = false;
         for (;;) {
             Vma vma = vmaAt(hva);
             if (vma == null) {
@@ -567,80 +589,95 @@ public final class HostMm implements AutoCloseable {
             if (e != HostPageTable.NOT_MAPPED) {
                 if (!user) {
                     sched.charge(Cost.GUP_FAST);
-                }
-                if (user && write) {
+                } else if (write) {
                     phys.markDirty(e >>> 2);
                 }
                 return new FaultResult(e >>> 2, (int) (e & 3), vma.writable);
             }
-            if (!yielded) {
-                // populating is where the kernel may sleep: let threads that are behind in time go first
-                yielded = true;
+            long need = populateBytes(vma, hva, call);
+            if (need == UFFD_MISSING || need == UFFD_MINOR) {
+                if (noWait) {
+                    return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
+                }
+                if (!userfaultPaid) {
+                    userfaultPaid = true;
+                    sched.charge(Cost.UFFD_FAULT);
+                    sched.yieldPoint();
+                    continue; // userfaultfd_must_wait(): look again before queueing
+                }
+                userfault(vma, hva, write, need == UFFD_MINOR);
+                userfaultPaid = false;
+                continue; // VM_FAULT_RETRY
+            }
+            if (!populatePaid) {
+                populatePaid = true;
+                if (need == 0) {
+                    sched.charge(Cost.GUP_FAST); // only a page-table update: the page is in the cache
+                } else {
+                    sched.charge(Cost.HOST_PAGE_ALLOC);
+                    sched.charge(Cost.HOST_PAGE_ZERO, need / PAGE);
+                }
                 sched.yieldPoint();
                 continue;
             }
-            e = handleMmFault(vma, hva);
-            if (e >= 0) {
-                faultsHandled++;
-                long pfn = e >>> 2;
-                if (user) {
-                    pt.touch(hva);
-                } else {
-                    phys.markAccessed(pfn); // FOLL_TOUCH
-                }
-                if (write) {
-                    phys.markDirty(pfn);
-                }
-                return new FaultResult(pfn, (int) (e & 3), vma.writable);
+            e = populate(vma, hva);
+            faultsHandled++;
+            long pfn = e >>> 2;
+            if (user) {
+                pt.touch(hva);
+            } else {
+                phys.markAccessed(pfn); // FOLL_TOUCH
             }
-            if (noWait) {
-                return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
+            if (write) {
+                phys.markDirty(pfn);
             }
-            userfault(vma, hva, write, e == UFFD_MINOR);
+            return new FaultResult(pfn, (int) (e & 3), vma.writable);
         }
     }
 
-    /** {@code handle_mm_fault} for a not-present hva: populates and returns lookup(hva), or a UFFD_* code. */
-    private long handleMmFault(Vma vma, long hva) {
+    /**
+     * What {@code handle_mm_fault} would do for a not-present hva: UFFD_MISSING / UFFD_MINOR if a userfaultfd
+     * must resolve it, else the bytes of the folio to allocate and zero (0: map a page already cached).
+     */
+    private long populateBytes(Vma vma, long hva, String call) {
         if (vma.file != null) {
             MemFd f = vma.file;
             long off = vma.fileOffset(hva);
             if (off >= f.size()) {
-                throw new SimKvmException("get_user_pages", KvmErrno.EFAULT,
+                throw new SimKvmException(call, KvmErrno.EFAULT,
                         String.format("0x%x is beyond the end of %s (SIGBUS)", hva, f.name()));
             }
-            long index = off / f.pageSize();
+            if (f.lookup(off / f.pageSize()) >= 0) {
+                return vma.uffdMinor ? UFFD_MINOR : 0;
+            }
+            return vma.uffdMissing ? UFFD_MISSING : f.pageSize();
+        }
+        if (vma.uffdMissing) {
+            return UFFD_MISSING;
+        }
+        if (vma.isHugetlb()) {
+            return vma.pageSize();
+        }
+        return vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.pmdNone(hva)
+                ? HostPageTable.PMD_SIZE : PAGE;
+    }
+
+    /** Populates a not-present hva that needs no userfault, as populateBytes() decided; returns lookup(hva). */
+    private long populate(Vma vma, long hva) {
+        if (vma.file != null) {
+            MemFd f = vma.file;
+            long index = vma.fileOffset(hva) / f.pageSize();
             long head = f.lookup(index);
-            if (head < 0) {
-                if (vma.uffdMissing) {
-                    return UFFD_MISSING;
-                }
-                head = f.create(index);
-                chargeNewFolio(f.pageSize());
-            } else if (vma.uffdMinor) {
-                return UFFD_MINOR;
-            } else {
-                sched.charge(Cost.GUP_FAST); // only a page-table update: the page is in the cache
-            }
-            mapFolio(vma, hva, head);
-        } else {
-            if (vma.uffdMissing) {
-                return UFFD_MISSING;
-            }
+            mapFolio(vma, hva, head >= 0 ? head : f.create(index));
+        } else if (vma.isHugetlb()) {
             long ps = vma.pageSize();
-            if (vma.isHugetlb()) {
-                int order = ps == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER;
-                mapHugeLeaf(hva, phys.alloc(order), ps);
-                chargeNewFolio(ps);
-            } else if (vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.pmdNone(hva)) {
-                mapHugeLeaf(hva, phys.alloc(PhysMem.PMD_ORDER), HostPageTable.PMD_SIZE);
-                chargeNewFolio(HostPageTable.PMD_SIZE);
-            } else {
-                PteTable t = anonPteTable(hva);
-                int i = pteIndex(hva);
-                t.set(i, allocAnonPage(t, i));
-                chargeNewFolio(PAGE);
-            }
+            mapHugeLeaf(hva, phys.alloc(ps == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER), ps);
+        } else if (vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.pmdNone(hva)) {
+            mapHugeLeaf(hva, phys.alloc(PhysMem.PMD_ORDER), HostPageTable.PMD_SIZE);
+        } else {
+            PteTable t = anonPteTable(hva);
+            int i = pteIndex(hva);
+            t.set(i, allocAnonPage(t, i));
         }
         return pt.lookup(hva);
     }
@@ -661,11 +698,6 @@ public final class HostMm implements AutoCloseable {
         return h >= vma.start && h + HostPageTable.PMD_SIZE <= vma.end;
     }
 
-    private void chargeNewFolio(long bytes) {
-        sched.charge(Cost.HOST_PAGE_ALLOC);
-        sched.charge(Cost.HOST_PAGE_ZERO, bytes / PAGE);
-    }
-
     /**
      * {@code handle_userfault()}: queue a message for the context's readers and sleep until a resolving
      * ioctl, UFFDIO_WAKE, unregistration or close wakes this fault; the caller then retries from scratch.
@@ -675,7 +707,6 @@ public final class HostMm implements AutoCloseable {
         long address = hva & -(vma.isHugetlb() ? vma.pageSize() : PAGE);
         WaitQueue queue = faultQueues.computeIfAbsent(Thread.currentThread(),
                 t -> sched.newWaitQueue("userfault " + t.getName()));
-        sched.charge(Cost.UFFD_FAULT);
         UffdFault f = ctx.raise(new UffdMsg(address, hva, write, minor), queue);
         queue.await(() -> f.woken);
         sched.charge(Cost.UFFD_WAKE);

@@ -309,8 +309,21 @@ public final class Userfaultfd implements AutoCloseable {
         long done = 0;
         SimKvmException error = null;
         for (; done < len; done += unit) {
+            // pay for the page, let threads behind in time run, then check and publish it
+            if (mode == Fill.CONTINUE) {
+                sched.charge(Cost.GUP_FAST);
+            } else {
+                sched.charge(Cost.HOST_PAGE_ALLOC);
+                sched.charge(mode == Fill.COPY ? Cost.HOST_PAGE_COPY : Cost.HOST_PAGE_ZERO, unit / PAGE);
+            }
+            sched.yieldPoint();
+            long a = dst + done;
+            Vma now = mm.vmaAt(a);
             try {
-                fillOne(call, mode, vma, dst + done, unit, fill, src, (int) done);
+                if (now == null || now.uffd == null || now.isHugetlb() != vma.isHugetlb()) {
+                    throw new SimKvmException(call, KvmErrno.ENOENT, hex(a) + " is no longer registered");
+                }
+                fillOne(call, mode, now, a, unit, fill, src, (int) done);
             } catch (SimKvmException e) {
                 error = e;
                 break;
@@ -335,7 +348,11 @@ public final class Userfaultfd implements AutoCloseable {
         return done;
     }
 
-    /** One page (or hugetlb page) of mfill_atomic: checks in the kernel's order, then maps. */
+    /**
+     * One page (or hugetlb page) of mfill_atomic: checks in the kernel's order, then maps. Its cost was charged
+     * before: a page that fails with EEXIST has still paid for its allocation and copy, as anonymous memory
+     * does in the kernel.
+     */
     private void fillOne(String call, Fill mode, Vma vma, long a, long unit, byte fill, byte[] src, int srcOff) {
         PhysMem phys = mm.phys();
         HostPageTable pt = mm.pt();
@@ -351,7 +368,6 @@ public final class Userfaultfd implements AutoCloseable {
                 if (mapped) {
                     throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " is already mapped");
                 }
-                sched.charge(Cost.GUP_FAST);
             } else {
                 if (mapped || (vma.file != null && vma.file.lookup(index) >= 0)) {
                     throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " already has a page");
@@ -361,8 +377,6 @@ public final class Userfaultfd implements AutoCloseable {
                 }
                 int order = unit == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER;
                 head = vma.file != null ? vma.file.create(index) : phys.alloc(order);
-                sched.charge(Cost.HOST_PAGE_ALLOC);
-                sched.charge(Cost.HOST_PAGE_COPY, unit / PAGE);
                 for (long p = 0; p < unit / PAGE; p++) {
                     store(phys, head + p, fill, src, srcOff + (int) (p * PAGE));
                 }
@@ -376,20 +390,12 @@ public final class Userfaultfd implements AutoCloseable {
             if (pt.pmdLeaf(a) >= 0) {
                 throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " is inside a transparent huge page");
             }
-            if (mode == Fill.COPY) {
-                // the kernel allocates and copies before it looks at the PTE
-                sched.charge(Cost.HOST_PAGE_ALLOC);
-                sched.charge(Cost.HOST_PAGE_COPY);
-            }
             PteTable t = mm.anonPteTable(a);
             if (t.isPresent(i)) {
                 throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " is already mapped");
             }
             long pfn = mm.allocAnonPage(t, i);
-            if (mode == Fill.ZEROPAGE) {
-                sched.charge(Cost.HOST_PAGE_ALLOC);
-                sched.charge(Cost.HOST_PAGE_ZERO);
-            } else {
+            if (mode == Fill.COPY) {
                 store(phys, pfn, fill, src, srcOff);
                 phys.markDirty(pfn);
             }
@@ -411,12 +417,9 @@ public final class Userfaultfd implements AutoCloseable {
             if (t.isPresent(i)) {
                 throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " is already mapped");
             }
-            sched.charge(Cost.GUP_FAST);
             t.set(i, pfn);
             return;
         }
-        sched.charge(Cost.HOST_PAGE_ALLOC);
-        sched.charge(mode == Fill.COPY ? Cost.HOST_PAGE_COPY : Cost.HOST_PAGE_ZERO);
         if (off >= file.size()) {
             throw new SimKvmException(call, KvmErrno.EFAULT, hex(a) + " is beyond the end of the file");
         }

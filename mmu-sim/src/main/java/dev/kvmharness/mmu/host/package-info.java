@@ -28,10 +28,13 @@
  * Everything runs under the {@link dev.kvmharness.mmu.sched.SimScheduler} baton, so there is no Java locking.
  * Work is charged to the acting thread's virtual clock ({@code GUP_FAST}, {@code HOST_PAGE_ALLOC},
  * {@code HOST_PAGE_ZERO} per 4K, {@code HOST_PAGE_COPY} per 4K, {@code HOST_NOTIFIER} per callback,
- * {@code UFFD_FAULT}, {@code UFFD_WAKE}, {@code UFFD_READ}, {@code IOCTL}). A fault that populates a page
- * yields once first; a userfault sleeps on a {@link dev.kvmharness.mmu.sched.WaitQueue} of its own thread;
- * readers sleep on the context's queue and are woken one per message. Otherwise each call acts atomically at
- * one virtual instant; MMU-notifier callbacks are where other threads can run in the middle of an unmap.
+ * {@code UFFD_FAULT}, {@code UFFD_WAKE}, {@code UFFD_READ}, {@code IOCTL}). Work that publishes state (a
+ * populated page, a fault message, a page placed by UFFDIO_COPY) is decided, charged, followed by a
+ * scheduling point and then re-checked and published, so no thread sees an effect from its virtual future.
+ * A userfault sleeps on a {@link dev.kvmharness.mmu.sched.WaitQueue} of its own thread; readers sleep on the
+ * context's queue and are woken one per message. mmap, munmap, madvise and the uffd ioctls start with a
+ * scheduling point and then act atomically, except that MMU-notifier callbacks (KVM takes its mmu_lock there)
+ * let other threads run in the middle of an unmap. Callers must be simulated threads of the scheduler.
  *
  * <h2>Deliberate simplifications</h2>
  * No shared zero page (read faults and UFFDIO_ZEROPAGE allocate a zeroed page that holds no bytes), no

@@ -33,6 +33,8 @@ public final class SimThread {
     /** The baton: set by the previous holder, consumed by this thread when it wakes up to run. */
     volatile boolean baton;
     volatile boolean done;
+    /** How long to spin before parking when waiting for the baton (adapted in SimScheduler.awaitBaton). */
+    int spinBudget = 64;
     private volatile Throwable failure;
 
     // blocking: what we wait on (for deadlock reports), whether a waker (rather than a timeout) ended the wait,

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
-import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.SimThread;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
@@ -18,7 +18,7 @@ class HostMmTest {
     private static final long M2 = 2L << 20;
     private static final long G1 = 1L << 30;
 
-    private final SimScheduler sched = new SimScheduler(1, CostModel.defaults());
+    private final SimScheduler sched = Sims.attached(1);
     private final PhysMem phys = new PhysMem();
     private final HostMm mm = new HostMm(sched, phys);
 
@@ -367,6 +367,37 @@ class HostMmTest {
         assertErrno(() -> mm.faultIn(a, false), "get_user_pages", KvmErrno.EFAULT);
         mm.close();
         assertThat(n.events).hasSize(1);
+    }
+
+    @Test
+    void otherThreadsRunInsideTheInvalidationWindow() {
+        long a = mm.mmap(4 * K4, Backing.ANON);
+        long old = mm.faultIn(a, true).pfn();
+        RecordingNotifier n = new RecordingNotifier();
+        n.onStart = () -> sched.sleep(10_000);
+        mm.register(n);
+        long[] seen = new long[1];
+        SimThread vcpu = sched.spawn("vcpu", () -> {
+            sched.sleep(5_000);
+            seen[0] = mm.faultIn(a, true).pfn(); // between start and the zap: the old page is still mapped
+        });
+        mm.madviseDontneed(a, K4);
+        sched.join(vcpu);
+        assertThat(seen[0]).isEqualTo(old);
+        assertThat(phys.isLive(old)).isFalse();
+        assertThat(mm.pfnIfMapped(a)).isEqualTo(-1);
+        KvmErrno[] errno = new KvmErrno[1];
+        SimThread late = sched.spawn("vcpu-late", () -> {
+            sched.sleep(5_000);
+            try {
+                mm.faultIn(a + K4, false);
+            } catch (SimKvmException e) {
+                errno[0] = e.errno(); // munmap detached the VMA before notifying
+            }
+        });
+        mm.munmap(a, 4 * K4);
+        sched.join(late);
+        assertThat(errno[0]).isEqualTo(KvmErrno.EFAULT);
     }
 
     @Test

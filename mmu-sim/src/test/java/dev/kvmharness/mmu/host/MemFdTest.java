@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kvmharness.mmu.KvmErrno;
-import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import org.junit.jupiter.api.Test;
 
@@ -45,7 +44,7 @@ class MemFdTest {
 
     @Test
     void theLastReferenceTruncatesThePageCache() {
-        SimScheduler sched = new SimScheduler(1, CostModel.defaults());
+        SimScheduler sched = Sims.attached(1);
         HostMm mm = new HostMm(sched, phys);
         MemFd f = new MemFd(phys, "huge", 2 * M2, M2);
         long a = mm.mmap(2 * M2, f, 0);
@@ -60,5 +59,6 @@ class MemFdTest {
         assertThat(phys.livePages()).isZero();
         assertThatThrownBy(() -> mm.mmap(M2, f, 0)).isInstanceOf(IllegalStateException.class);
         mm.close();
+        sched.close();
     }
 }

@@ -3,8 +3,8 @@ package dev.kvmharness.mmu.host;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,9 +16,15 @@ class MemoryFootprintTest {
     private static final long M2 = 2L << 20;
     private static final long G1 = 1L << 30;
 
-    private final SimScheduler sched = new SimScheduler(3, CostModel.defaults());
+    private final SimScheduler sched = Sims.attached(3);
     private final PhysMem phys = new PhysMem();
     private final HostMm mm = new HostMm(sched, phys);
+
+    @AfterEach
+    void tearDown() {
+        mm.close();
+        sched.close();
+    }
 
     private double bytesPerPage(long pages) {
         return (double) (phys.metadataBytes() + mm.pageTableBytes()) / pages;

@@ -12,10 +12,13 @@ final class RecordingNotifier implements MmuNotifierOps {
     LongPredicate probe;
     long probePfn = -1;
     boolean young;
+    /** Runs inside every invalidateRangeStart, after recording: a stand-in for KVM taking its mmu_lock. */
+    Runnable onStart = () -> { };
 
     @Override
     public void invalidateRangeStart(long start, long end, boolean mayBlock) {
         events.add(String.format("start %x-%x%s%s", start, end, mayBlock ? "" : " atomic", probed()));
+        onStart.run();
     }
 
     @Override

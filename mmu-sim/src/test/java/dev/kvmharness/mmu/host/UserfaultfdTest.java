@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kvmharness.mmu.KvmErrno;
-import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -16,7 +15,7 @@ class UserfaultfdTest {
     private static final long K4 = 4096;
     private static final long M2 = 2L << 20;
 
-    private final SimScheduler sched = new SimScheduler(5, CostModel.defaults());
+    private final SimScheduler sched = Sims.attached(5);
     private final PhysMem phys = new PhysMem();
     private final HostMm mm = new HostMm(sched, phys);
     private final Userfaultfd uffd = mm.userfaultfd();
