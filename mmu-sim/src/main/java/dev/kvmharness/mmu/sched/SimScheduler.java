@@ -266,7 +266,8 @@ public final class SimScheduler implements AutoCloseable {
      * Ends the simulation: every still-alive simulated thread gets {@link SimShutdownException} from its blocking
      * call or next scheduling point and must finish. If the caller is the attached thread, it leaves the
      * simulation first. Then waits in real time, at most 10 s, for the others to end; if some do not (e.g. one is
-     * blocked on a real Java lock), throws IllegalStateException naming them. Idempotent.
+     * blocked on a real Java lock), throws IllegalStateException naming them. Idempotent: a second call only
+     * makes a still-attached caller leave.
      */
     @Override
     public void close() {
@@ -281,18 +282,21 @@ public final class SimScheduler implements AutoCloseable {
             throw new IllegalStateException("close() from spawned simulated thread '" + h.name
                     + "': only the attached thread or a non-simulated thread can close the simulation");
         }
+        boolean first;
         synchronized (lock) {
-            if (closeStarted) {
-                return;
-            }
+            first = !closeStarted;
             closeStarted = true;
             closing = true;
         }
         if (callerHolds) {
+            // also on a second close(): the attached thread told to stop by another thread's close() leaves here
             if (h.rcuNesting > 0) {
                 rcu.forceExit(h);
             }
             leave(h);
+        }
+        if (!first) {
+            return;
         }
         synchronized (lock) {
             if (holder == null && !alive.isEmpty()) {

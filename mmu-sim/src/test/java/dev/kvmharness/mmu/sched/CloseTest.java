@@ -79,8 +79,10 @@ class CloseTest {
                 s.sleep(10);
             }
         }).isInstanceOf(SimShutdownException.class);
-        // ... and, as the attached thread, must leave for close() to complete
-        s.detachCurrent();
+        // ... and, as the attached thread, must leave for close() to complete: its own close() does that
+        assertThat(s.isAttached()).isTrue();
+        s.close();
+        assertThat(s.isAttached()).isFalse();
         closer.join();
         assertThat(closeFailed.get()).isNull();
         assertThat(spinner.isDone()).isTrue();

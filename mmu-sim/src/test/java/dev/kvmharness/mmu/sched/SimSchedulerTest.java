@@ -191,4 +191,27 @@ class SimSchedulerTest {
         }
         assertThat(a).isEqualTo(b);
     }
+
+    @Test
+    void equalTimesAreOrderedByTheSeed() {
+        java.util.Set<String> firsts = new java.util.TreeSet<>();
+        for (long seed = 0; seed < 32; seed++) {
+            String first = firstOfTwo(seed);
+            assertThat(firstOfTwo(seed)).isEqualTo(first);
+            firsts.add(first);
+        }
+        assertThat(firsts).containsExactly("a", "b");
+    }
+
+    private static String firstOfTwo(long seed) {
+        try (SimScheduler s = Sims.attached(seed)) {
+            List<String> order = new ArrayList<>();
+            SimThread a = s.spawn("a", () -> order.add("a"));
+            SimThread b = s.spawn("b", () -> order.add("b"));
+            s.join(a);
+            s.join(b);
+            assertThat(order).hasSize(2);
+            return order.get(0);
+        }
+    }
 }
