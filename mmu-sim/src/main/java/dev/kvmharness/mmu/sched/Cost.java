@@ -12,7 +12,7 @@ import java.util.Locale;
 public enum Cost {
     /** One simple guest instruction retired (ALU op or cached load/store); estimate ~1 ns at 2-3 GHz. */
     GUEST_INSN(1),
-    /** A guest access that hits the TLB: free beyond the instruction itself. */
+    /** A guest access that hits the TLB: nothing beyond the instruction itself (a modelling choice, not a measurement). */
     TLB_HIT(0),
     /** Fixed part of a TLB miss (hardware walker start, fill); estimate, the per-level walk is extra. */
     TLB_FILL(20),
