@@ -17,6 +17,6 @@ esac
 mvn -B -q -pl mmu-sim test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
 cp="mmu-sim/target/test-classes:mmu-sim/target/classes:$(cat mmu-sim/target/bench.classpath)"
 case "$what" in
-footprint) exec java -Xmx20g -cp "$cp" dev.kvmharness.mmu.bench.MmuFootprint "$@" ;;
+footprint) exec java -Xms20g -Xmx20g -XX:+AlwaysPreTouch -cp "$cp" dev.kvmharness.mmu.bench.MmuFootprint "$@" ;;
 *) exec java -cp "$cp" org.openjdk.jmh.Main "$what" "$@" ;;
 esac

@@ -24,6 +24,8 @@ public final class PageFault {
     private final SimKvm kvm;
     private final SimVcpu vcpu;
     private final TdpFault tdpFault;
+    /** The vCPU's one struct kvm_page_fault, reused fault after fault. */
+    private final KvmPageFault fault = new KvmPageFault(0, false, false, 3);
 
     public PageFault(SimKvm kvm, SimVcpu vcpu) {
         this.kvm = kvm;
@@ -120,7 +122,7 @@ public final class PageFault {
     }
 
     private PfResult slowPath(long gfn, boolean write, boolean exec) {
-        KvmPageFault f = new KvmPageFault(gfn, write, exec, 3);
+        KvmPageFault f = fault.reset(gfn, write, exec, 3);
         f.nxHugePageWorkaroundEnabled = kvm.config().nxHugePages();
         f.mmuSeq = kvm.invalidate().seq();
         Memslot slot = kvm.memslots().lookup(0, gfn);
@@ -158,6 +160,10 @@ public final class PageFault {
             }
             if (f.slot != null && kvm.invalidate().retryGfn(f.mmuSeq, gfn)) {
                 return PfResult.RETRY;
+            }
+            kvm.sched().charge(Cost.FAULT_MAP);
+            if (!shared) {
+                kvm.sched().charge(Cost.RMAP_ADD);
             }
             PfResult r = tdpFault.map(root, f, kvm.memslots().generation(0), shared);
             if (r == PfResult.EMULATE && f.slot == null) {

@@ -271,9 +271,9 @@ public final class SimVcpu {
             }
             KvmMmuPage t = root;
             int level = t.level();
+            int rootLevel = level;
             long spte;
             while (true) {
-                kvm.sched().charge(Cost.EPT_WALK_LEVEL);
                 int idx = Spte.index(gfn, level);
                 spte = t.spte(idx);
                 if (!Spte.isPresent(spte) || Spte.isLastLevel(spte, level)) {
@@ -285,6 +285,7 @@ public final class SimVcpu {
                 }
                 level--;
             }
+            kvm.sched().charge(Cost.EPT_WALK_LEVEL, rootLevel - level + 1);
             if (Spte.isPresent(spte) && (!write || Spte.isWritable(spte)) && (!exec || Spte.isExecutable(spte))) {
                 if (!Spte.isAccessed(spte)) {
                     // The CPU sets the A bit itself, without KVM.

@@ -80,7 +80,17 @@ public enum Cost {
     /** An MMIO exit to userspace and back (KVM_EXIT_MMIO handled by the VMM); estimate. */
     MMIO_EXIT(1500),
     /** read() of a KVM binary stats fd (header, descriptors, data); estimate. */
-    STATS_READ(2000);
+    STATS_READ(2000),
+    /**
+     * The rest of kvm_tdp_mmu_map() under mmu_lock beyond the SPTE operations charged one by one
+     * (kvm_mmu_hugepage_adjust, make_spte, tracepoints); estimate.
+     */
+    FAULT_MAP(150),
+    /**
+     * What the shadow-MMU fault path (direct_map before the TDP MMU) adds under mmu_lock held for write:
+     * rmap_add and the shadow page hash; charged only under the pre-tdp policy; estimate.
+     */
+    RMAP_ADD(400);
 
     private final long defaultNs;
     private final String key;

@@ -5,9 +5,9 @@ import dev.kvmharness.mmu.memslot.Memslot;
 
 /** struct kvm_page_fault: one EPT violation on its way through the fault path. */
 public final class KvmPageFault {
-    public final long gfn;
-    public final boolean write;
-    public final boolean exec;
+    public long gfn;
+    public boolean write;
+    public boolean exec;
     public final boolean prefetch = false;
     /** The slot, or null for MMIO (no memslot). */
     public Memslot slot;
@@ -25,9 +25,24 @@ public final class KvmPageFault {
     public boolean nxHugePageWorkaroundEnabled;
 
     public KvmPageFault(long gfn, boolean write, boolean exec, int maxLevel) {
+        reset(gfn, write, exec, maxLevel);
+    }
+
+    /** Re-initializes this object for the next fault: each vCPU handles one fault at a time and reuses it. */
+    public KvmPageFault reset(long gfn, boolean write, boolean exec, int maxLevel) {
         this.gfn = gfn;
         this.write = write;
         this.exec = exec;
         this.maxLevel = maxLevel;
+        slot = null;
+        mmuSeq = 0;
+        pfn = 0;
+        mapWritable = false;
+        hostLevel = 1;
+        reqLevel = 1;
+        goalLevel = 1;
+        hugePageDisallowed = false;
+        nxHugePageWorkaroundEnabled = false;
+        return this;
     }
 }

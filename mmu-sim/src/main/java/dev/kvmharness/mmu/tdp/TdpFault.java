@@ -13,6 +13,8 @@ import dev.kvmharness.mmu.spte.Spte;
  */
 public final class TdpFault {
     private final TdpMmu mmu;
+    /** One walker per fault handler: a vCPU maps one fault at a time. */
+    private TdpIter iter;
 
     public TdpFault(TdpMmu mmu) {
         this.mmu = mmu;
@@ -23,7 +25,7 @@ public final class TdpFault {
         hugepageAdjust(f);
         mmu.kvm.rcu().readLock();
         try {
-            TdpIter it = new TdpIter(mmu.tables, root, 1, f.gfn, f.gfn + 1);
+            TdpIter it = iter == null ? (iter = new TdpIter(mmu.tables, root, 1, f.gfn, f.gfn + 1)) : iter.start(root, 1, f.gfn, f.gfn + 1);
             for (; it.hasCurrent(); it.next()) {
                 mmu.kvm.sched().charge(Cost.SPTE_READ);
                 if (f.nxHugePageWorkaroundEnabled) {

@@ -12,11 +12,11 @@ import dev.kvmharness.mmu.spte.Spte;
  */
 public final class TdpIter {
     private final SpTable tables;
-    private final KvmMmuPage root;
-    private final int rootLevel;
-    private final int minLevel;
-    private final KvmMmuPage[] ptPath;
-    private final long end;
+    private final KvmMmuPage[] ptPath = new KvmMmuPage[6];
+    private KvmMmuPage root;
+    private int rootLevel;
+    private int minLevel;
+    private long end;
     private long nextLastLevelGfn;
     private long yieldedGfn;
     private int level;
@@ -31,13 +31,18 @@ public final class TdpIter {
     /** tdp_iter_start() with the loop bound of for_each_tdp_pte_min_level(). */
     public TdpIter(SpTable tables, KvmMmuPage root, int minLevel, long start, long end) {
         this.tables = tables;
+        start(root, minLevel, start, end);
+    }
+
+    /** tdp_iter_start() again on this iterator: a new walk without a new object (the fault path's hot loop). */
+    public TdpIter start(KvmMmuPage root, int minLevel, long start, long end) {
         this.root = root;
         this.rootLevel = root.level;
         this.minLevel = minLevel;
         this.end = end;
-        this.ptPath = new KvmMmuPage[rootLevel + 1];
         this.nextLastLevelGfn = start;
         restart();
+        return this;
     }
 
     /** tdp_iter_restart(): back to the root, aimed at the goal gfn. */
