@@ -52,8 +52,4 @@ final class KvmMemRegion implements MemRegion {
     public long alias() {
         return memory.aliasHva();
     }
-
-    boolean contains(long g) {
-        return g >= gpa && g - gpa < memory.size();
-    }
 }

@@ -8,15 +8,15 @@ import dev.kvmharness.harness.DemandPaging;
 import dev.kvmharness.harness.GuestMode;
 import dev.kvmharness.harness.HostCaps;
 import dev.kvmharness.harness.MemRegion;
+import dev.kvmharness.harness.MemRegions;
+import dev.kvmharness.harness.Slot0;
 import dev.kvmharness.harness.PhysPageAllocator;
 import dev.kvmharness.harness.Slot0Layout;
 import dev.kvmharness.harness.Stats;
-import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.Vcpu;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.harness.x86.CompiledGuest;
-import dev.kvmharness.harness.x86.GuestPhysicalMemory;
 import dev.kvmharness.harness.x86.PageSize;
 import dev.kvmharness.harness.x86.X86Compiler;
 import dev.kvmharness.harness.x86.X86PageTables;
@@ -30,7 +30,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * A VM on /dev/kvm built like __vm_create_with_vcpus(): slot 0 identity mapped and holding the compiled guest
@@ -43,7 +42,7 @@ final class KvmVm implements Vm {
     private final VmShape shape;
     private final HostCaps caps;
     private final long pageSize;
-    private final TreeMap<Integer, KvmMemRegion> regions = new TreeMap<>();
+    private final MemRegions<KvmMemRegion> regions = new MemRegions<>();
     private final List<KvmVcpu> vcpus = new ArrayList<>();
     private final List<KvmDemandPaging> demandPagers = new ArrayList<>();
     private final Map<List<Long>, Memory> prototypes = new java.util.HashMap<>();
@@ -78,23 +77,9 @@ final class KvmVm implements Vm {
     private void build() {
         long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
         addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
-        long slot0End = Slot0Layout.BASE_GPA + slot0Pages * pageSize;
-        // Page 0 stays unused so that a null pointer in the guest is not silently valid data.
-        allocator = new PhysPageAllocator(Slot0Layout.BASE_GPA + pageSize, slot0End, pageSize);
-        GuestPhysicalMemory mem = new GuestPhysicalMemory() {
-            @Override
-            public long read64(long gpa) {
-                return KvmVm.this.read64(gpa);
-            }
-
-            @Override
-            public void write64(long gpa, long value) {
-                KvmVm.this.write64(gpa, value);
-            }
-        };
-        pageTables = new X86PageTables(mem, allocator::allocPage, 4);
-        pageTables.mapRange(Slot0Layout.BASE_GPA, Slot0Layout.BASE_GPA, slot0End - Slot0Layout.BASE_GPA,
-                caps.gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M);
+        Slot0 slot0 = Slot0.build(this, slot0Pages, pageSize, caps.gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M);
+        allocator = slot0.allocator();
+        pageTables = slot0.pageTables();
 
         CompiledGuest code = X86Compiler.compile(shape.program());
         long codeGpa = allocator.alloc((code.code().length + pageSize - 1) / pageSize);
@@ -140,14 +125,8 @@ final class KvmVm implements Vm {
 
     @Override
     public synchronized MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags) {
-        TestAssertionFailure.check(!regions.containsKey(slot), "!regions.containsKey(slot)",
-                "A mem region with the requested slot already exists.\n  requested slot: %d", slot);
         long size = npages * pageSize;
-        for (KvmMemRegion r : regions.values()) {
-            TestAssertionFailure.check(gpa + size <= r.gpa() || r.gpa() + r.size() <= gpa, "no overlap",
-                    "overlapping userspace_mem_region already exists\n  requested gpa: 0x%x npages: 0x%x\n"
-                            + "  existing slot: %d gpa: 0x%x size: 0x%x", gpa, npages, r.slot(), r.gpa(), r.size());
-        }
+        regions.checkNew(slot, gpa, size, npages);
         HostMemory memory = HostMemory.allocate(src, size);
         try {
             vmFd.setUserMemoryRegion(slot, flags, gpa, size, memory.hva());
@@ -156,26 +135,17 @@ final class KvmVm implements Vm {
             throw e;
         }
         KvmMemRegion region = new KvmMemRegion(slot, gpa, flags, memory);
-        regions.put(slot, region);
+        regions.put(region);
         return region;
     }
 
     @Override
     public KvmMemRegion region(int slot) {
-        KvmMemRegion r = regions.get(slot);
-        if (r == null) {
-            throw new IllegalArgumentException("no memslot " + slot);
-        }
-        return r;
+        return regions.slot(slot);
     }
 
     private KvmMemRegion regionOf(long gpa) {
-        for (KvmMemRegion r : regions.values()) {
-            if (r.contains(gpa)) {
-                return r;
-            }
-        }
-        throw new TestAssertionFailure("No vm physical memory at 0x" + Long.toHexString(gpa));
+        return regions.of(gpa);
     }
 
     @Override
@@ -190,14 +160,12 @@ final class KvmVm implements Vm {
 
     @Override
     public long gpa2hva(long gpa) {
-        KvmMemRegion r = regionOf(gpa);
-        return r.hva() + (gpa - r.gpa());
+        return regions.hva(gpa);
     }
 
     @Override
     public long gpa2alias(long gpa) {
-        KvmMemRegion r = regionOf(gpa);
-        return r.alias() == 0 ? 0 : r.alias() + (gpa - r.gpa());
+        return regions.alias(gpa);
     }
 
     @Override
@@ -309,7 +277,7 @@ final class KvmVm implements Vm {
         }
         order.add(kvm);
         // Host memory goes last: KVM must no longer reference it through a memslot.
-        order.addAll(regions.values().stream().map(r -> (AutoCloseable) r.memory).toList());
+        order.addAll(regions.all().stream().map(r -> (AutoCloseable) r.memory).toList());
         order.addAll(prototypes.values().stream().map(m -> (AutoCloseable) m::close).toList());
         for (AutoCloseable c : order) {
             try {

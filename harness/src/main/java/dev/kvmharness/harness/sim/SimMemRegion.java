@@ -7,7 +7,4 @@ import dev.kvmharness.harness.MemRegion;
 /** A memslot on the simulator and the simulated host mapping(s) behind it. */
 record SimMemRegion(int slot, long gpa, long size, int flags, BackingSource source, long hva, long alias)
         implements MemRegion {
-    boolean contains(long a) {
-        return a >= gpa && a - gpa < size;
-    }
 }

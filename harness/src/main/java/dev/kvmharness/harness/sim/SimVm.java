@@ -7,14 +7,14 @@ import dev.kvmharness.harness.DemandPaging;
 import dev.kvmharness.harness.GuestMode;
 import dev.kvmharness.harness.Host;
 import dev.kvmharness.harness.MemRegion;
+import dev.kvmharness.harness.MemRegions;
+import dev.kvmharness.harness.Slot0;
 import dev.kvmharness.harness.PhysPageAllocator;
 import dev.kvmharness.harness.Slot0Layout;
 import dev.kvmharness.harness.Stats;
-import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.Vcpu;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
-import dev.kvmharness.harness.x86.GuestPhysicalMemory;
 import dev.kvmharness.harness.x86.PageSize;
 import dev.kvmharness.harness.x86.X86PageTables;
 import dev.kvmharness.mmu.host.HostMm;
@@ -33,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * A VM on the simulator, built like the real backend builds one: slot 0 identity mapped with the harness's
@@ -51,7 +50,7 @@ final class SimVm implements Vm {
     private final SimKvm kvm;
     private final MemslotUpdate memslotUpdate;
     private final SimHost host;
-    private final TreeMap<Integer, SimMemRegion> regions = new TreeMap<>();
+    private final MemRegions<SimMemRegion> regions = new MemRegions<>();
     private final List<SimGuestVcpu> vcpus = new ArrayList<>();
     private final List<SimDemandPaging> demandPagers = new ArrayList<>();
     private PhysPageAllocator allocator;
@@ -81,21 +80,9 @@ final class SimVm implements Vm {
     private void build() {
         long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
         addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
-        long slot0End = Slot0Layout.BASE_GPA + slot0Pages * pageSize;
-        allocator = new PhysPageAllocator(Slot0Layout.BASE_GPA + pageSize, slot0End, pageSize);
-        GuestPhysicalMemory mem = new GuestPhysicalMemory() {
-            @Override
-            public long read64(long gpa) {
-                return SimVm.this.read64(gpa);
-            }
-
-            @Override
-            public void write64(long gpa, long value) {
-                SimVm.this.write64(gpa, value);
-            }
-        };
-        pageTables = new X86PageTables(mem, allocator::allocPage, 4);
-        pageTables.mapRange(Slot0Layout.BASE_GPA, Slot0Layout.BASE_GPA, slot0End - Slot0Layout.BASE_GPA, PageSize.SIZE_2M);
+        Slot0 slot0 = Slot0.build(this, slot0Pages, pageSize, PageSize.SIZE_2M);
+        allocator = slot0.allocator();
+        pageTables = slot0.pageTables();
         for (int i = 0; i < shape.nrVcpus(); i++) {
             // The stack the real backend gives each vCPU: the interpreter needs none, the layout stays the same.
             allocator.alloc(Slot0Layout.STACK_PAGES);
@@ -128,14 +115,8 @@ final class SimVm implements Vm {
 
     @Override
     public MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags) {
-        TestAssertionFailure.check(!regions.containsKey(slot), "!regions.containsKey(slot)",
-                "A mem region with the requested slot already exists.\n  requested slot: %d", slot);
         long size = npages * pageSize;
-        for (SimMemRegion r : regions.values()) {
-            TestAssertionFailure.check(gpa + size <= r.gpa() || r.gpa() + r.size() <= gpa, "no overlap",
-                    "overlapping userspace_mem_region already exists\n  requested gpa: 0x%x npages: 0x%x\n"
-                            + "  existing slot: %d gpa: 0x%x size: 0x%x", gpa, npages, r.slot(), r.gpa(), r.size());
-        }
+        regions.checkNew(slot, gpa, size, npages);
         long hva;
         long alias = 0;
         switch (src) {
@@ -148,7 +129,7 @@ final class SimVm implements Vm {
         }
         memslotUpdate.set(MemslotRequest.v1(slot, flags, gpa, size, hva));
         SimMemRegion r = new SimMemRegion(slot, gpa, size, flags, src, hva, alias);
-        regions.put(slot, r);
+        regions.put(r);
         return r;
     }
 
@@ -159,20 +140,7 @@ final class SimVm implements Vm {
 
     @Override
     public SimMemRegion region(int slot) {
-        SimMemRegion r = regions.get(slot);
-        if (r == null) {
-            throw new IllegalArgumentException("no memslot " + slot);
-        }
-        return r;
-    }
-
-    private SimMemRegion regionOf(long gpa) {
-        for (SimMemRegion r : regions.values()) {
-            if (r.contains(gpa)) {
-                return r;
-            }
-        }
-        throw new TestAssertionFailure("No vm physical memory at 0x" + Long.toHexString(gpa));
+        return regions.slot(slot);
     }
 
     @Override
@@ -187,14 +155,12 @@ final class SimVm implements Vm {
 
     @Override
     public long gpa2hva(long gpa) {
-        SimMemRegion r = regionOf(gpa);
-        return r.hva() + (gpa - r.gpa());
+        return regions.hva(gpa);
     }
 
     @Override
     public long gpa2alias(long gpa) {
-        SimMemRegion r = regionOf(gpa);
-        return r.alias() == 0 ? 0 : r.alias() + (gpa - r.gpa());
+        return regions.alias(gpa);
     }
 
     @Override
