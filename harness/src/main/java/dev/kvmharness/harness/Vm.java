@@ -59,6 +59,14 @@ public interface Vm extends AutoCloseable {
     /** Threads and time for the test's host side: real on kvm, simulated and virtual on sim. */
     Host host();
 
+    /**
+     * What the backend itself can say about the run beyond KVM's stats, by name: on the simulator the virtual
+     * clock, scheduler handoffs and mmu_lock contention in virtual time; nothing on real KVM.
+     */
+    default java.util.Map<String, Object> backendReport() {
+        return java.util.Map.of();
+    }
+
     /** A snapshot of the VM's and every vCPU's stats, by KVM's binary-stats names. */
     Stats stats();
 

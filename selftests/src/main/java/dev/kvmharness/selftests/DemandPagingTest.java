@@ -99,7 +99,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
 
     /** What one run measured (per guest mode). */
     record Outcome(GuestMode mode, long totalNs, double perVcpuRate, double overallRate, long pagesPerVcpu,
-                   long uffdPages, Histogram pageInLatencyNs, Stats.Delta stats) {
+                   long uffdPages, Histogram pageInLatencyNs, Stats.Delta stats, Map<String, Object> backendReport) {
     }
 
     @Override
@@ -197,7 +197,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
         if (last.uffdPages() > 0) {
             latencies.put("uffd_page_in_ns", LatencySummary.of(last.pageInLatencyNs()));
         }
-        return new Result(timings, rates, latencies, last.stats());
+        return new Result(timings, rates, latencies, last.stats(), last.backendReport());
     }
 
     /** run_test(). */
@@ -260,7 +260,8 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
                 for (int i = 0; i < perThread.length; i++) {
                     GuestLog.debug("vCPU %d execution time: %d.%09ds\n", i, perThread[i] / 1_000_000_000L, perThread[i] % 1_000_000_000L);
                 }
-                return new Outcome(mode, totalNs, perVcpu, perVcpu * p.nrVcpus(), pages, uffdPages, pageIn, delta);
+                return new Outcome(mode, totalNs, perVcpu, perVcpu * p.nrVcpus(), pages, uffdPages, pageIn, delta,
+                        ms.vm().backendReport());
             } finally {
                 for (DemandPaging dp : uffds) {
                     dp.close();

@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * --json: one object per run with test, backend, result (pass|fail|skip), the options as understood, timings,
- * rates, latency percentiles and the stats deltas by KVM name. Timings fields (ending in _ns) are host wall-clock time on kvm.
+ * rates, latency percentiles and the stats deltas by KVM name. Timings fields (ending in _ns) are host wall-clock time on kvm and virtual time on sim, so a
+ * sim report depends only on the options and the seed.
  */
 final class JsonReport {
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -40,6 +41,7 @@ final class JsonReport {
             stats.put("vcpu", StatsReport.toJson(result.stats().vcpuTotal()));
         }
         root.put("stats", stats);
+        root.put("backend_report", result.backendReport());
         return root;
     }
 

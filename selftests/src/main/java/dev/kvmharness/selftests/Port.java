@@ -21,10 +21,10 @@ interface Port {
 
     /**
      * What a run measured: timings in ns, rates, latency distributions (name to count, mean and percentiles in
-     * ns), and the stats deltas by KVM name.
+     * ns), the stats deltas by KVM name, and the backend's own report ({@code Vm.backendReport()}).
      */
     record Result(Map<String, Object> timings, Map<String, Object> rates, Map<String, Object> latencies,
-                  Stats.Delta stats) {
-        static final Result NONE = new Result(Map.of(), Map.of(), Map.of(), null);
+                  Stats.Delta stats, Map<String, Object> backendReport) {
+        static final Result NONE = new Result(Map.of(), Map.of(), Map.of(), null, Map.of());
     }
 }

@@ -42,6 +42,7 @@ final class TestMain {
         if (common.stats && result.get().stats() != null) {
             StatsReport.print(result.get().stats(), out);
             result.get().latencies().forEach((name, summary) -> out.println("Latency " + name + ": " + summary));
+            result.get().backendReport().forEach((name, value) -> out.println("Backend " + name + ": " + value));
         }
         if (common.json != null) {
             try {

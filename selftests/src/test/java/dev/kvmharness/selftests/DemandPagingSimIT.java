@@ -57,5 +57,24 @@ class DemandPagingSimIT {
         assertThat(root.at("/stats/vcpu/pf_fixed").asLong()).isGreaterThanOrEqualTo(8L * 512 * 256);
         assertThat(root.at("/stats/vm/pages_4k").asLong()).isGreaterThanOrEqualTo(8L * 512 * 256);
         assertThat(root.at("/timings/total_guest_execution_ns").asLong()).isPositive();
+        assertThat(root.at("/backend_report/policy").asText()).isEqualTo("current");
+        assertThat(root.at("/backend_report/oracle_violations").asLong()).isZero();
+        assertThat(root.at("/backend_report/mmu_lock_acquisitions").asLong()).isPositive();
+    }
+
+    /** Faults under the write lock (pre-TDP) queue behind each other; under the read lock they do not. */
+    @Test
+    void preTdpFaultsContendForMmuLock(@TempDir Path dir) throws Exception {
+        long[] waits = new long[2];
+        String[] policies = {"current", "pre-tdp"};
+        for (int i = 0; i < 2; i++) {
+            Path json = dir.resolve(policies[i] + ".json");
+            SelftestsJar.Result r = SelftestsJar.run(300, "demand_paging_test", "-v", "8", "-b", "8M", "--policy", policies[i],
+                    "--json", json.toString());
+            assertThat(r.exit()).as(r.all()).isZero();
+            waits[i] = new ObjectMapper().readTree(json.toFile()).at("/backend_report/mmu_lock_wait_ns").asLong();
+        }
+        assertThat(waits[0]).isZero();
+        assertThat(waits[1]).isPositive();
     }
 }

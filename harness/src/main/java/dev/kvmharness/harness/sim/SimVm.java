@@ -219,6 +219,22 @@ final class SimVm implements Vm {
         return out;
     }
 
+    /** The policy, the virtual clock and how mmu_lock was contended, in virtual time. */
+    @Override
+    public Map<String, Object> backendReport() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("policy", kvm.policy().name());
+        m.put("virtual_now_ns", sched.now());
+        m.put("scheduler_handoffs", sched.handoffs());
+        var lock = kvm.mmuLock();
+        m.put("mmu_lock_acquisitions", lock.acquisitions());
+        m.put("mmu_lock_contended", lock.contendedAcquisitions());
+        m.put("mmu_lock_wait_ns", lock.waitNs());
+        m.put("mmu_lock_max_wait_ns", lock.maxWaitNs());
+        m.put("oracle_violations", kvm.oracle().violations().size());
+        return m;
+    }
+
     @Override
     public DemandPaging demandPaging(DemandPaging.Config config) {
         SimDemandPaging dp = new SimDemandPaging(sched, mm, config);
