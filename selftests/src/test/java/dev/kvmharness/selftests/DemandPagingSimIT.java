@@ -77,4 +77,24 @@ class DemandPagingSimIT {
         assertThat(waits[0]).isZero();
         assertThat(waits[1]).isPositive();
     }
+
+    /** --cost-model changes virtual time and nothing else: a dearer VM exit makes the same run take longer. */
+    @Test
+    void aCostModelFileChangesVirtualTime(@TempDir Path dir) throws Exception {
+        Path costs = dir.resolve("costs.properties");
+        Files.writeString(costs, "# a slower exit\nvmexit = 6000\n");
+        long[] total = new long[2];
+        for (int i = 0; i < 2; i++) {
+            Path json = dir.resolve(i + ".json");
+            String[] args = i == 0
+                    ? new String[] {"demand_paging_test", "-b", "8M", "--json", json.toString()}
+                    : new String[] {"demand_paging_test", "-b", "8M", "--cost-model", costs.toString(), "--json", json.toString()};
+            SelftestsJar.Result r = SelftestsJar.run(300, args);
+            assertThat(r.exit()).as(r.all()).isZero();
+            JsonNode root = new ObjectMapper().readTree(json.toFile());
+            total[i] = root.at("/timings/total_guest_execution_ns").asLong();
+            assertThat(root.at("/stats/vcpu/pf_fixed").asLong()).isGreaterThanOrEqualTo(2048);
+        }
+        assertThat(total[1]).isGreaterThan(total[0] + 2048L * 5000);
+    }
 }

@@ -93,4 +93,30 @@ class PolicyEffectTest {
             assertThat(w.vcpus.get(1).stats().tlbFlush).as("serviced at the next entry").isEqualTo(vcpuFlushes + 1);
         }
     }
+
+    /**
+     * #13: a notifier that overlaps no memslot takes no lock and bumps no sequence; before the 5.13
+     * consolidation (which legacy already has) it did both.
+     */
+    @Test
+    void notifierOutsideAnyMemslotIsElided() {
+        Policy[] policies = {Policy.current(), Policy.parse("current,-notifier_lock_elision")};
+        long[] seqDelta = new long[2];
+        long[] lockDelta = new long[2];
+        for (int i = 0; i < 2; i++) {
+            try (MmuWorld w = world(policies[i])) {
+                long other = w.mm.mmap(2L << 20, dev.kvmharness.mmu.host.Backing.ANON);
+                w.mm.write(other, 8, 1);
+                long seq = w.kvm.invalidate().seq();
+                long locks = w.kvm.mmuLock().acquisitions();
+                w.mm.madviseDontneed(other, 2L << 20);
+                seqDelta[i] = w.kvm.invalidate().seq() - seq;
+                lockDelta[i] = w.kvm.mmuLock().acquisitions() - locks;
+            }
+        }
+        assertThat(seqDelta[0]).isZero();
+        assertThat(lockDelta[0]).isZero();
+        assertThat(seqDelta[1]).isEqualTo(1);
+        assertThat(lockDelta[1]).isEqualTo(2);
+    }
 }
