@@ -35,4 +35,12 @@ class ContainerIT {
         assertThat(r.exitCode()).isEqualTo(4);
         assertThat(r.out()).contains("1..0 # SKIP /dev/kvm not present");
     }
+
+    /** The laptop case: no /dev/kvm at all, and the default backend (the simulator) still runs the test. */
+    @Test
+    void withoutKvmTheSimulatorStillRunsIt() throws Exception {
+        SelftestsContainer.Result r = SelftestsContainer.run(false, "demand_paging_test", "-u", "MISSING", "-b", "4M");
+        assertThat(r.exitCode()).as(r.out()).isZero();
+        assertThat(r.out()).contains("All vCPU threads joined").contains("Overall demand paging rate:");
+    }
 }
