@@ -50,7 +50,7 @@ public final class NxRecovery {
                 zapped++;
             } else {
                 long end = sp.gfn() + Spte.pagesPerEntry(sp.level() + 1);
-                flush |= zap.zapLeafs(sp.gfn(), end, false, false);
+                flush |= zap.unmapGfnRange(sp.asId(), sp.gfn(), end, false, false);
                 kvm.tdpMmu().forgetPossibleNxHugePage(sp);
                 zapped++;
             }

@@ -111,7 +111,10 @@ public final class PageFault {
             if (slot == null || (level > 1 && slot.dirtyLogging())) {
                 return null;
             }
-            kvm.tdpMmu().fastFixWritable(t, Spte.index(gfn, level), spte);
+            // fast_pf_fix_direct_spte(): only a cmpxchg that took fixes the fault (and logs the page).
+            if (!kvm.tdpMmu().fastFixWritable(t, Spte.index(gfn, level), spte)) {
+                return null;
+            }
             if (slot.dirtyLogging()) {
                 kvm.markPageDirtyInSlot(slot, gfn);
             }
@@ -125,6 +128,9 @@ public final class PageFault {
         KvmPageFault f = fault.reset(gfn, write, exec, 3);
         f.nxHugePageWorkaroundEnabled = kvm.config().nxHugePages();
         f.mmuSeq = kvm.invalidate().seq();
+        // Under SRCU the lookup and the generation go together: a swap after this point makes the MMIO SPTE
+        // this fault may create stale, and the next access takes a real fault instead of trusting it.
+        f.memslotsGeneration = kvm.memslots().generation(0);
         Memslot slot = kvm.memslots().lookup(0, gfn);
         if (slot == null) {
             if (!kvm.config().mmioCaching() || gfn > kvm.config().maxGfn()) {
@@ -165,7 +171,7 @@ public final class PageFault {
             if (!shared) {
                 kvm.sched().charge(Cost.RMAP_ADD);
             }
-            PfResult r = tdpFault.map(root, f, kvm.memslots().generation(0), shared);
+            PfResult r = tdpFault.map(root, f, f.memslotsGeneration, shared);
             if (r == PfResult.EMULATE && f.slot == null) {
                 vcpu.stats().pfMmioSpteCreated++;
             }

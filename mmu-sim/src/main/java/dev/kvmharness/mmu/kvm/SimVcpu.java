@@ -106,7 +106,11 @@ public final class SimVcpu {
             throw new IllegalStateException("KVM_RUN on a destroyed VM");
         }
         RUNNING.set(this);
-        everLoaded = true;
+        if (!everLoaded) {
+            // vmx_vcpu_load_vmcs(): the first load onto a physical CPU asks for a full flush.
+            setRequest(KvmRequest.TLB_FLUSH);
+            everLoaded = true;
+        }
         kvm.sched().charge(Cost.IOCTL);
         enterGuest();
     }
@@ -292,6 +296,9 @@ public final class SimVcpu {
                     setAccessed(t, Spte.index(gfn, level), spte);
                 }
                 long pfn = Spte.pfn(spte) + (gfn & (Spte.pagesPerEntry(level) - 1));
+                if (kvm.config().oracle()) {
+                    kvm.oracle().checkSpteUse(this, gfn, pfn);
+                }
                 return pfn << 1 | (Spte.isWritable(spte) ? 1 : 0);
             }
             exitGuest();

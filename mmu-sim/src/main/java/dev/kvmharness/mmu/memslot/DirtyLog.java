@@ -79,11 +79,12 @@ public final class DirtyLog {
         kvm.slotsLock().writeLock();
         try {
             String ioctl = "KVM_CLEAR_DIRTY_LOG";
-            Memslot slot = slotWithBitmap(ioctl, userSlot);
+            // kvm_vm_ioctl_clear_dirty_log() checks the alignment before it looks the slot up.
             if ((firstPage & 63) != 0) {
                 throw new SimKvmException(ioctl, KvmErrno.EINVAL, "first_page not 64-aligned");
             }
-            if (firstPage >= slot.npages() || numPages > slot.npages() - firstPage) {
+            Memslot slot = slotWithBitmap(ioctl, userSlot);
+            if (firstPage > slot.npages() || numPages > slot.npages() - firstPage) {
                 throw new SimKvmException(ioctl, KvmErrno.EINVAL, "range outside the slot");
             }
             if ((numPages & 63) != 0 && firstPage + numPages != slot.npages()) {

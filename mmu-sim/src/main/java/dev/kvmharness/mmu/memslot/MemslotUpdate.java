@@ -2,6 +2,7 @@
 package dev.kvmharness.mmu.memslot;
 
 import dev.kvmharness.mmu.kvm.SimKvm;
+import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.spte.Spte;
@@ -104,6 +105,15 @@ public final class MemslotUpdate {
         kvm.mmuLock().writeUnlock();
     }
 
+    private void underReadLock(Runnable r) {
+        kvm.mmuLock().readLock();
+        try {
+            r.run();
+        } finally {
+            kvm.mmuLock().readUnlock();
+        }
+    }
+
     /** kvm_mmu_slot_apply_flags(): dirty logging switched on or off. */
     private void applyFlags(Memslot old, Memslot updated) {
         if (updated.readOnly()) {
@@ -114,21 +124,17 @@ public final class MemslotUpdate {
             if (kvm.manualDirtyLogProtect() && kvm.dirtyLogInitiallySet()) {
                 return;
             }
-            if (kvm.config().eagerPageSplit()) {
-                kvm.mmuLock().readLock();
-                log.trySplitHugePages(updated, updated.baseGfn(), updated.baseGfn() + updated.npages(), 1, true);
-                kvm.mmuLock().readUnlock();
+            if (kvm.config().eagerPageSplit() && kvm.policy().has(Behaviour.EAGER_PAGE_SPLIT)) {
+                underReadLock(() -> log.trySplitHugePages(updated, updated.baseGfn(), updated.baseGfn() + updated.npages(), 1, true));
             }
-            kvm.mmuLock().readLock();
-            log.wrprotSlot(updated, 1);
-            kvm.mmuLock().readUnlock();
+            underReadLock(() -> log.wrprotSlot(updated, 1));
             kvm.flushRemoteTlbsRange(FlushSite.DIRTY_LOG_ENABLE);
         } else if (old.dirtyLogging() && !updated.dirtyLogging()) {
-            kvm.mmuLock().readLock();
-            log.zapCollapsibleSptes(updated, gfn -> kvm.mm().mappingLevel(updated.gfnToHva(gfn)));
-            kvm.mmuLock().readUnlock();
-            if (log.legacyFinalCollapseFlush()) {
-                kvm.flushRemoteTlbsRange(FlushSite.ZAP_SPTE_ATOMIC);
+            long before = kvm.stats().remoteTlbFlushRequests;
+            underReadLock(() -> log.zapCollapsibleSptes(updated, gfn -> kvm.mm().mappingLevel(updated.gfnToHva(gfn))));
+            // Legacy also flushed the whole slot at the end when anything was zapped.
+            if (log.legacyFinalCollapseFlush() && kvm.stats().remoteTlbFlushRequests != before) {
+                kvm.flushRemoteTlbsRange(FlushSite.COLLAPSE_FINAL);
             }
         }
     }

@@ -23,6 +23,8 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     /** mn_active_invalidate_count. */
     private int activeInvalidateCount;
     private final WaitQueue memslotUpdateWait;
+    /** The gfn ranges the current invalidate_range_start unmapped, for the oracle to check afterwards. */
+    private final java.util.List<long[]> pendingChecks = new java.util.ArrayList<>();
 
     public KvmMmuNotifier(SimKvm kvm) {
         this.kvm = kvm;
@@ -36,11 +38,12 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
 
     /**
      * __kvm_handle_hva_range(): one handler call per overlapping slot, in every address space; the first
-     * overlap takes mmu_lock for write and runs {@code onLock}; one flush at the end if asked and owed.
+     * overlap takes mmu_lock for write and runs {@code onLock}; one flush at the end (at {@code flushOnRet},
+     * null for none) if owed.
      *
      * @return whether any slot overlapped
      */
-    private boolean handleHvaRange(String what, long start, long end, Handler handler, Runnable onLock, boolean flushOnRet,
+    private boolean handleHvaRange(String what, long start, long end, Handler handler, Runnable onLock, FlushSite flushOnRet,
                                    boolean mayBlock, boolean[] result) {
         kvm.sched().charge(Cost.HOST_NOTIFIER);
         boolean locked = false;
@@ -78,8 +81,8 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
                 }
             }
         }
-        if (flushOnRet && ret) {
-            kvm.flushRemoteTlbs(FlushSite.NOTIFIER_UNMAP);
+        if (flushOnRet != null && ret) {
+            kvm.flushRemoteTlbs(flushOnRet);
         }
         if (locked) {
             kvm.mmuLock().writeUnlock();
@@ -94,6 +97,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     /** kvm_mmu_unmap_gfn_range(): widen the in-progress range, zap the leafs. */
     private boolean unmap(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {
         kvm.invalidate().rangeAdd(gfnStart, gfnEnd);
+        pendingChecks.add(new long[] {slot.asId(), gfnStart, gfnEnd});
         TdpZap zap = new TdpZap(kvm.tdpMmu());
         boolean flush = zap.unmapGfnRange(slot.asId(), gfnStart, gfnEnd, mayBlock, false);
         if (!kvm.policy().has(Behaviour.NOTIFIER_FLUSH_FROM_ZAPPER)) {
@@ -106,13 +110,18 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     @Override
     public void invalidateRangeStart(long start, long end, boolean mayBlock) {
         activeInvalidateCount++;
-        handleHvaRange("invalidate_range_start", start, end, this::unmap, kvm.invalidate()::begin, true, mayBlock, null);
+        pendingChecks.clear();
+        handleHvaRange("invalidate_range_start", start, end, this::unmap, kvm.invalidate()::begin, FlushSite.NOTIFIER_UNMAP, mayBlock,
+                null);
+        for (long[] r : pendingChecks) {
+            kvm.oracle().checkUnmapped("invalidate_range_start", (int) r[0], r[1], r[2]);
+        }
         kvm.oracle().checkpoint("invalidate_range_start");
     }
 
     @Override
     public void invalidateRangeEnd(long start, long end) {
-        handleHvaRange("invalidate_range_end", start, end, null, kvm.invalidate()::end, false, false, null);
+        handleHvaRange("invalidate_range_end", start, end, null, kvm.invalidate()::end, null, false, null);
         if (--activeInvalidateCount == 0) {
             memslotUpdateWait.wakeAll();
         }
@@ -121,14 +130,14 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     @Override
     public boolean clearFlushYoung(long start, long end) {
         boolean[] young = new boolean[1];
-        handleHvaRange("clear_flush_young", start, end, this::age, null, true, false, young);
+        handleHvaRange("clear_flush_young", start, end, this::age, null, FlushSite.AGE, false, young);
         return young[0];
     }
 
     @Override
     public boolean clearYoung(long start, long end) {
         boolean[] young = new boolean[1];
-        handleHvaRange("clear_young", start, end, this::age, null, false, false, young);
+        handleHvaRange("clear_young", start, end, this::age, null, null, false, young);
         return young[0];
     }
 
@@ -136,7 +145,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     public boolean testYoung(long hva) {
         boolean[] young = new boolean[1];
         handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> new TdpDirtyLog(kvm.tdpMmu()).testAgeGfn(slot.asId(), s),
-                null, false, false, young);
+                null, null, false, young);
         return young[0];
     }
 

@@ -67,6 +67,33 @@ public final class StaleTranslationOracle {
         }
     }
 
+    /** The hardware walk found a present SPTE: the page it maps must still exist (a zap nobody did). */
+    public void checkSpteUse(SimVcpu vcpu, long gfn, long pfn) {
+        if (!kvm.phys().isLive(pfn)) {
+            report(String.format("an SPTE still maps gfn 0x%x to pfn 0x%x, a freed host page", gfn, pfn), vcpu.id(), gfn);
+        }
+    }
+
+    /**
+     * Oracle (b): when invalidate_range_start returns, no root, valid or not, in any address space maps the
+     * invalidated gfns any more.
+     */
+    public void checkUnmapped(String where, int asId, long gfnStart, long gfnEnd) {
+        if (!kvm.config().oracle()) {
+            return;
+        }
+        for (KvmMmuPage root : kvm.tdpMmu().roots()) {
+            if (root.asId() != asId || root.isFreed()) {
+                continue;
+            }
+            long gfn = kvm.tdpMmu().firstPresentLeaf(root, gfnStart, gfnEnd);
+            if (gfn >= 0) {
+                report(String.format("after %s %s still maps gfn 0x%x in [0x%x, 0x%x)", where, root, gfn, gfnStart, gfnEnd), -1, gfn);
+                return;
+            }
+        }
+    }
+
     /** The EPT walk reached a page table that RCU already freed. */
     public void useAfterFree(SimVcpu vcpu, long gfn) {
         report("hardware EPT walk reached a freed page table", vcpu.id(), gfn);
@@ -111,6 +138,31 @@ public final class StaleTranslationOracle {
             report(String.format("after %s the TLB allows writes to gfn 0x%x but the SPTE is write-protected", where, gfn),
                     v.id(), gfn);
         }
+    }
+
+    /**
+     * While a slot is dirty-logged, every writable 4K SPTE in it must have its dirty bit set: a write through it
+     * would otherwise never be reported to userspace.
+     */
+    public String checkDirtyLogCoverage() {
+        for (int as = 0; as < dev.kvmharness.mmu.memslot.Memslots.ADDRESS_SPACES; as++) {
+            for (dev.kvmharness.mmu.memslot.Memslot slot : kvm.memslots().slots(as)) {
+                long[] bm = kvm.memslots().dirtyBitmap(slot);
+                if (bm == null) {
+                    continue;
+                }
+                for (KvmMmuPage root : kvm.tdpMmu().roots()) {
+                    if (root.asId() != as || root.isInvalid()) {
+                        continue;
+                    }
+                    String miss = kvm.tdpMmu().writableWithoutDirtyBit(root, slot, bm);
+                    if (miss != null) {
+                        return miss;
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     /** Oracle (d): pages_4k/2m/1g equal the present leaf SPTEs per level in all roots. */

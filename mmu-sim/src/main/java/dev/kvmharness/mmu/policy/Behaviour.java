@@ -40,6 +40,8 @@ public enum Behaviour {
     ASYNC_ZAP_INVALIDATED_ROOTS(false),
     /** tdp_mmu_zap_root() zaps in passes (4K, 2M, 1G, root) so it can yield inside huge subtrees (6.9). */
     MULTI_PASS_ROOT_ZAP(true),
+    /** Enabling dirty logging splits the slot's huge pages to 4K up front (kvm.eager_page_split, 5.17). */
+    EAGER_PAGE_SPLIT(true),
     /** Page faults take mmu_lock for read and install SPTEs with cmpxchg (the TDP MMU, 5.10); else for write. */
     FAULTS_UNDER_READ_LOCK(true);
 

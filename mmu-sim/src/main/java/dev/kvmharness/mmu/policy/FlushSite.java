@@ -28,6 +28,10 @@ public enum FlushSite {
     MEMSLOT_ZAP,
     /** legacy handle_removed_tdp_mmu_page(): the flush per removed page table. */
     REMOVED_PT,
+    /** legacy kvm_mmu_zap_collapsible_sptes(): the final memslot flush after zapping collapsible tables. */
+    COLLAPSE_FINAL,
+    /** clear_flush_young: the flush after clearing Accessed bits (aging, not correctness). */
+    AGE,
     /** kvm_mmu_load(): the local flush of a newly loaded root. */
     ROOT_LOAD
 }

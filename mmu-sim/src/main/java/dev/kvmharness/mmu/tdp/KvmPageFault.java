@@ -13,6 +13,8 @@ public final class KvmPageFault {
     public Memslot slot;
     /** mmu_invalidate_seq when the pfn was looked up. */
     public long mmuSeq;
+    /** The memslots generation the slot lookup saw: what an MMIO SPTE made from it must carry. */
+    public long memslotsGeneration;
     public long pfn;
     /** map_writable: the host mapping and the slot allow writes. */
     public boolean mapWritable;
@@ -36,6 +38,7 @@ public final class KvmPageFault {
         this.maxLevel = maxLevel;
         slot = null;
         mmuSeq = 0;
+        memslotsGeneration = 0;
         pfn = 0;
         mapWritable = false;
         hostLevel = 1;

@@ -27,24 +27,32 @@ public final class TdpDirtyLog {
     public boolean wrprotSlot(Memslot slot, int minLevel) {
         boolean changed = false;
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
-            mmu.kvm.rcu().readLock();
-            for (TdpIter it = new TdpIter(mmu.tables, root, minLevel, slot.baseGfn(), slot.baseGfn() + slot.npages());
-                 it.hasCurrent(); it.next()) {
-                if (mmu.condResched(it, false, true)) {
-                    continue;
-                }
-                long old = it.oldSpte;
-                if (!Spte.isLeaf(old, it.level()) || it.level() < minLevel || !Spte.isWritable(old)) {
-                    continue;
-                }
-                while (!mmu.setSpteAtomic(it, it.oldSpte & ~Spte.WRITABLE)) {
-                    if (!Spte.isLeaf(it.oldSpte, it.level()) || !Spte.isWritable(it.oldSpte)) {
-                        break;
-                    }
-                }
-                changed = true;
+            if (!mmu.getRoot(root)) {
+                continue;
             }
-            mmu.kvm.rcu().readUnlock();
+            try {
+                mmu.kvm.rcu().readLock();
+                for (TdpIter it = new TdpIter(mmu.tables, root, minLevel, slot.baseGfn(), slot.baseGfn() + slot.npages());
+                     it.hasCurrent(); it.next()) {
+                    if (mmu.condResched(it, false, true)) {
+                        continue;
+                    }
+                    long old = it.oldSpte;
+                    if (!Spte.isLeaf(old, it.level()) || it.level() < minLevel || !Spte.isWritable(old)) {
+                        continue;
+                    }
+                    while (!mmu.setSpteAtomic(it, it.oldSpte & ~Spte.WRITABLE)) {
+                        if (!Spte.isLeaf(it.oldSpte, it.level()) || !Spte.isWritable(it.oldSpte)) {
+                            break;
+                        }
+                    }
+                    changed = true;
+                }
+                mmu.kvm.rcu().readUnlock();
+            } finally {
+                // The walk held a reference, as tdp_mmu_next_root() does, so a yield could not free the root.
+                mmu.putRoot(root);
+            }
         }
         return changed;
     }
@@ -64,8 +72,12 @@ public final class TdpDirtyLog {
                     continue;
                 }
                 if (Spte.isWritable(old)) {
-                    mmu.setSpte(it, old & ~Spte.WRITABLE);
+                    // tdp_mmu_clear_spte_bits(): a bit flip, no handle_changed_spte(); the page is dirty anyway.
+                    it.table().spt[it.index()] = old & ~Spte.WRITABLE;
+                    it.setOldSpte(old & ~Spte.WRITABLE);
+                    mmu.kvm.sched().charge(Cost.SPTE_WRITE);
                 }
+                mmu.kvm.phys().markDirty(Spte.pfn(old));
             }
             mmu.kvm.rcu().readUnlock();
         }
@@ -101,39 +113,50 @@ public final class TdpDirtyLog {
      */
     public void zapCollapsibleSptes(Memslot slot, java.util.function.LongUnaryOperator hostLevelOfGfn) {
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
-            mmu.kvm.rcu().readLock();
-            TdpIter it = new TdpIter(mmu.tables, root, 2, slot.baseGfn(), slot.baseGfn() + slot.npages());
-            for (; it.hasCurrent(); it.next()) {
-                if (mmu.condResched(it, false, true)) {
-                    continue;
-                }
-                long old = it.oldSpte;
-                if (it.level() > 3 || !Spte.isPresent(old) || Spte.isLastLevel(old, it.level())) {
-                    continue;
-                }
-                int max = maxMappingLevel(slot, it.gfn(), hostLevelOfGfn);
-                if (max < it.level()) {
-                    continue;
-                }
-                while (!mmu.zapSpteAtomic(it)) {
-                    if (!Spte.isPresent(it.oldSpte) || Spte.isLastLevel(it.oldSpte, it.level())) {
-                        break;
+            if (!mmu.getRoot(root)) {
+                continue;
+            }
+            try {
+                mmu.kvm.rcu().readLock();
+                TdpIter it = new TdpIter(mmu.tables, root, 2, slot.baseGfn(), slot.baseGfn() + slot.npages());
+                for (; it.hasCurrent(); it.next()) {
+                    if (mmu.condResched(it, false, true)) {
+                        continue;
+                    }
+                    long old = it.oldSpte;
+                    // Entries reaching outside the slot are visited too; they can never be collapsed for it.
+                    if (it.gfn() < slot.baseGfn() || it.gfn() >= slot.baseGfn() + slot.npages()) {
+                        continue;
+                    }
+                    if (it.level() > 3 || !Spte.isPresent(old) || Spte.isLastLevel(old, it.level())) {
+                        continue;
+                    }
+                    int max = maxMappingLevel(slot, it.gfn(), hostLevelOfGfn);
+                    if (max < it.level()) {
+                        continue;
+                    }
+                    while (!mmu.zapSpteAtomic(it)) {
+                        if (!Spte.isPresent(it.oldSpte) || Spte.isLastLevel(it.oldSpte, it.level())) {
+                            break;
+                        }
                     }
                 }
+                mmu.kvm.rcu().readUnlock();
+            } finally {
+                // The walk held a reference, as tdp_mmu_next_root() does, so a yield could not free the root.
+                mmu.putRoot(root);
             }
-            mmu.kvm.rcu().readUnlock();
         }
     }
 
     /** kvm_mmu_max_mapping_level(): the lpage_info and host mapping limits for gfn. */
     private int maxMappingLevel(Memslot slot, long gfn, java.util.function.LongUnaryOperator hostLevelOfGfn) {
-        int host = (int) hostLevelOfGfn.applyAsLong(gfn);
-        for (int level = Math.min(3, host); level > 1; level--) {
-            if (mmu.kvm.memslots().lpageAllowed(slot, gfn, level)) {
-                return level;
-            }
+        int level = 3;
+        while (level > 1 && !mmu.kvm.memslots().lpageAllowed(slot, gfn, level)) {
+            level--;
         }
-        return 1;
+        // The host mapping is only consulted when lpage_info allows a huge page at all.
+        return level == 1 ? 1 : Math.min(level, (int) hostLevelOfGfn.applyAsLong(gfn));
     }
 
     /**
@@ -145,25 +168,33 @@ public final class TdpDirtyLog {
     public long trySplitHugePages(Memslot slot, long start, long end, int targetLevel, boolean shared) {
         long split = 0;
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
-            mmu.kvm.rcu().readLock();
-            TdpIter it = new TdpIter(mmu.tables, root, targetLevel + 1, start, end);
-            for (; it.hasCurrent(); it.next()) {
-                if (mmu.condResched(it, false, shared)) {
-                    continue;
-                }
-                long old = it.oldSpte;
-                if (it.level() <= targetLevel || !Spte.isLeaf(old, it.level()) || it.level() == 1) {
-                    continue;
-                }
-                mmu.kvm.sched().charge(Cost.SP_ALLOC);
-                KvmMmuPage sp = mmu.tables.alloc(it.level() - 1, root.asId, Spte.alignDown(it.gfn(), it.level()), Spte.NONPRESENT);
-                if (new TdpFault(mmu).splitHugePage(it, sp)) {
-                    split++;
-                } else {
-                    mmu.tables.free(sp);
-                }
+            if (!mmu.getRoot(root)) {
+                continue;
             }
-            mmu.kvm.rcu().readUnlock();
+            try {
+                mmu.kvm.rcu().readLock();
+                TdpIter it = new TdpIter(mmu.tables, root, targetLevel + 1, start, end);
+                for (; it.hasCurrent(); it.next()) {
+                    if (mmu.condResched(it, false, shared)) {
+                        continue;
+                    }
+                    long old = it.oldSpte;
+                    if (it.level() <= targetLevel || !Spte.isLeaf(old, it.level()) || it.level() == 1) {
+                        continue;
+                    }
+                    mmu.kvm.sched().charge(Cost.SP_ALLOC);
+                    KvmMmuPage sp = mmu.tables.alloc(it.level() - 1, root.asId, Spte.alignDown(it.gfn(), it.level()), Spte.NONPRESENT);
+                    if (new TdpFault(mmu).splitHugePage(it, sp)) {
+                        split++;
+                    } else {
+                        mmu.tables.free(sp);
+                    }
+                }
+                mmu.kvm.rcu().readUnlock();
+            } finally {
+                // The walk held a reference, as tdp_mmu_next_root() does, so a yield could not free the root.
+                mmu.putRoot(root);
+            }
         }
         return split;
     }

@@ -79,14 +79,19 @@ public final class TdpFault {
      * and linked an empty table.
      */
     boolean splitHugePage(TdpIter it, KvmMmuPage sp) {
-        long huge = it.oldSpte;
-        int level = it.level();
         if (!mmu.kvm.policy().has(Behaviour.IN_PLACE_SPLIT_ON_FAULT)) {
             if (!mmu.zapSpteAtomic(it)) {
                 return false;
             }
             return linkSp(it, sp);
         }
+        return splitInPlace(it, sp);
+    }
+
+    /** Fills {@code sp} with the 512 children of the huge leaf at {@code it} and links it in its place. */
+    boolean splitInPlace(TdpIter it, KvmMmuPage sp) {
+        long huge = it.oldSpte;
+        int level = it.level();
         boolean nxStripped = !Spte.isExecutable(huge);
         for (int i = 0; i < Spte.PT_ENTRIES; i++) {
             sp.spt[i] = Spte.makeSplitChild(huge, level, i, nxStripped);

@@ -171,7 +171,17 @@ public final class TdpMmu {
                     + Long.toHexString(gfn) + " level " + level);
         }
         if (!wasPresent && !isPresent) {
+            if (!Spte.isMmio(old) && !Spte.isMmio(nw) && !Spte.isFrozen(nw)) {
+                throw new IllegalStateException("KVM bug: non-present SPTE 0x" + Long.toHexString(old) + " changed to non-present 0x"
+                        + Long.toHexString(nw) + " at gfn 0x" + Long.toHexString(gfn));
+            }
             return;
+        }
+        if (isLeaf && !Spte.writableInvariantsHold(nw)) {
+            throw new IllegalStateException("KVM bug: SPTE 0x" + Long.toHexString(nw) + " breaks the writable invariants");
+        }
+        if ((gfn & (Spte.pagesPerEntry(level) - 1)) != 0) {
+            throw new IllegalStateException("KVM bug: gfn 0x" + Long.toHexString(gfn) + " misaligned for level " + level);
         }
         if (isLeaf != wasLeaf) {
             kvm.stats().pages[level] += isLeaf ? 1 : -1;
@@ -330,11 +340,13 @@ public final class TdpMmu {
      * fast_pf_fix_direct_spte(): the lockless cmpxchg that makes an MMU-writable SPTE writable again; the CPU
      * sets D on the write it retries. No handle_changed_spte(): nothing it tracks changed.
      */
-    public void fastFixWritable(KvmMmuPage table, int index, long old) {
+    public boolean fastFixWritable(KvmMmuPage table, int index, long old) {
         kvm.sched().charge(Cost.SPTE_CMPXCHG);
-        if (table.spt[index] == old) {
-            table.spt[index] = old | Spte.WRITABLE | Spte.DIRTY;
+        if (table.spt[index] != old) {
+            return false;
         }
+        table.spt[index] = old | Spte.WRITABLE | Spte.DIRTY;
+        return true;
     }
 
     // ---------------------------------------------------------------- NX huge pages list
@@ -406,6 +418,31 @@ public final class TdpMmu {
                 throw new IllegalStateException("walk of " + root + " reached a freed table at gfn 0x" + Long.toHexString(gfn));
             }
         }
+    }
+
+    /** The first gfn in [start, end) a present leaf of {@code root} maps, or -1. */
+    public long firstPresentLeaf(KvmMmuPage root, long start, long end) {
+        for (TdpIter it = new TdpIter(tables, root, 1, start, end); it.hasCurrent(); it.next()) {
+            if (Spte.isLeaf(it.oldSpte, it.level())) {
+                return Math.max(it.gfn(), start);
+            }
+        }
+        return -1;
+    }
+
+    /** A writable 4K SPTE of {@code slot} under {@code root} whose bit in {@code bitmap} is clear, described; or null. */
+    public String writableWithoutDirtyBit(KvmMmuPage root, dev.kvmharness.mmu.memslot.Memslot slot, long[] bitmap) {
+        long base = slot.baseGfn();
+        for (TdpIter it = new TdpIter(tables, root, 1, base, base + slot.npages()); it.hasCurrent(); it.next()) {
+            long s = it.oldSpte;
+            if (it.level() == 1 && Spte.isLeaf(s, 1) && Spte.isWritable(s)) {
+                long rel = it.gfn() - base;
+                if ((bitmap[(int) (rel >>> 6)] & (1L << (rel & 63))) == 0) {
+                    return String.format("gfn 0x%x is writable in %s but not marked dirty", it.gfn(), root);
+                }
+            }
+        }
+        return null;
     }
 
     /** Present leaf SPTEs per level in every root: what pages_4k/2m/1g must equal. */

@@ -99,7 +99,15 @@ public final class TdpZap {
         long limit = Math.min(end, mmu.kvm.config().maxGfn() + 1);
         boolean leafsOnly = mmu.kvm.policy().has(Behaviour.ZAP_GFN_RANGE_LEAFS_ONLY);
         for (KvmMmuPage root : mmu.rootsFor(-1, true)) {
-            flush = zapLeafsInRoot(root, start, limit, canYield, flush, leafsOnly);
+            if (!mmu.getRoot(root)) {
+                continue;
+            }
+            try {
+                flush = zapLeafsInRoot(root, start, limit, canYield, flush, leafsOnly);
+            } finally {
+                // The walk held a reference, as tdp_mmu_next_root() does, so a yield could not free the root.
+                mmu.putRoot(root);
+            }
         }
         return flush;
     }
@@ -113,7 +121,15 @@ public final class TdpZap {
         long limit = Math.min(end, mmu.kvm.config().maxGfn() + 1);
         boolean leafsOnly = mmu.kvm.policy().has(Behaviour.ZAP_GFN_RANGE_LEAFS_ONLY);
         for (KvmMmuPage root : mmu.rootsFor(asId, false)) {
-            flush = zapLeafsInRoot(root, start, limit, mayBlock, flush, leafsOnly);
+            if (!mmu.getRoot(root)) {
+                continue;
+            }
+            try {
+                flush = zapLeafsInRoot(root, start, limit, mayBlock, flush, leafsOnly);
+            } finally {
+                // The walk held a reference, as tdp_mmu_next_root() does, so a yield could not free the root.
+                mmu.putRoot(root);
+            }
         }
         return flush;
     }

@@ -119,4 +119,35 @@ class FaultPathTest {
             assertThat(w.kvm.stats().pages[1]).isEqualTo(16);
         }
     }
+
+    /** Zap collapsible walks entries reaching outside the slot; a slot not 1 GiB aligned must not trip it. */
+    @Test
+    void stoppingDirtyLoggingOnAnUnalignedSlotCollapsesItsHugePages() {
+        try (MmuWorld w = world(SimConfig.defaults())) {
+            long gpa = (3L << 30) + (2L << 20);
+            long size = 4L << 20;
+            long hva = w.mm.mmap(size, dev.kvmharness.mmu.host.Backing.ANON_THP);
+            w.memslots.set(MemslotRequest.v1(5, 0, gpa, size, hva));
+            w.memslots.set(MemslotRequest.v1(5, 1, gpa, size, hva));
+            w.access(0, gpa, true, false);
+            assertThat(w.kvm.stats().pages[2]).isZero();
+            w.memslots.set(MemslotRequest.v1(5, 0, gpa, size, hva));
+            w.access(0, gpa + 4096, false, false);
+            assertThat(w.kvm.stats().pages[2]).isEqualTo(1);
+            assertThat(w.kvm.oracle().violations()).isEmpty();
+        }
+    }
+
+    /** kvm_clear_dirty_log_protect(): a range starting at the slot's end is empty, not an error. */
+    @Test
+    void clearDirtyLogAtTheSlotsEndIsANoOp() {
+        try (MmuWorld w = world(SimConfig.defaults())) {
+            w.kvm.enableManualDirtyLogProtect(false);
+            w.memslots.set(MemslotRequest.v1(MmuWorld.SLOT2, 1, MmuWorld.SLOT2_GPA, MmuWorld.SLOT2_SIZE, w.hva2));
+            w.dirtyLog.clear(MmuWorld.SLOT2, MmuWorld.SLOT2_SIZE >>> 12, 0, new long[0]);
+            assertThatThrownBy(() -> w.dirtyLog.clear(MmuWorld.SLOT2, 1, 64, new long[1]))
+                    .hasMessageContaining("EINVAL");
+            assertThatThrownBy(() -> w.dirtyLog.clear(7, 0, 64, new long[1])).hasMessageContaining("ENOENT");
+        }
+    }
 }

@@ -80,6 +80,10 @@ public final class MmuHistory {
             }
             for (MmuOp op : c.ops()) {
                 apply(w, op);
+                String coverage = w.kvm.oracle().checkDirtyLogCoverage();
+                if (coverage != null) {
+                    problems.add("dirty log after " + op + ": " + coverage);
+                }
             }
             for (Violation v : w.kvm.oracle().violations()) {
                 problems.add(v.toString());
@@ -90,6 +94,12 @@ public final class MmuHistory {
             }
             if (w.kvm.invalidate().inProgress() != 0) {
                 problems.add("mmu_invalidate_in_progress left at " + w.kvm.invalidate().inProgress());
+            }
+            w.kvm.close();
+            // kvm_mmu_uninit_tdp_mmu() WARNs unless every root and table is gone.
+            if (!w.kvm.tdpMmu().roots().isEmpty() || w.kvm.tdpMmu().tdpMmuPages() != 0) {
+                problems.add("after VM destruction: " + w.kvm.tdpMmu().roots().size() + " roots, "
+                        + w.kvm.tdpMmu().tdpMmuPages() + " tables left");
             }
         }
         return problems;
