@@ -15,6 +15,8 @@ public final class TdpFault {
     private final TdpMmu mmu;
     /** One walker per fault handler: a vCPU maps one fault at a time. */
     private TdpIter iter;
+    /** mmu_lock is held for read (cmpxchg updates) rather than for write (plain writes). */
+    private boolean shared = true;
 
     public TdpFault(TdpMmu mmu) {
         this.mmu = mmu;
@@ -22,6 +24,7 @@ public final class TdpFault {
 
     /** kvm_tdp_mmu_map(). {@code shared} is false when faults run under the write lock (pre-TDP policy). */
     public PfResult map(KvmMmuPage root, KvmPageFault f, long vcpuMemslotsGeneration, boolean shared) {
+        this.shared = shared;
         hugepageAdjust(f);
         mmu.kvm.rcu().readLock();
         try {
@@ -60,12 +63,27 @@ public final class TdpFault {
         }
     }
 
+    /** tdp_mmu_set_spte_atomic() under the read lock, tdp_mmu_iter_set_spte() under the write lock. */
+    private boolean install(TdpIter it, long nw) {
+        if (shared) {
+            return mmu.setSpteAtomic(it, nw);
+        }
+        mmu.setSpte(it, nw);
+        return true;
+    }
+
+    /** Sets whether the next split or link runs under mmu_lock held for read ({@code true}) or for write. */
+    TdpFault shared(boolean s) {
+        this.shared = s;
+        return this;
+    }
+
     /** tdp_mmu_link_sp(): points the current SPTE at a new, empty table. */
     boolean linkSp(TdpIter it, KvmMmuPage sp) {
         long nonLeaf = Spte.makeNonLeaf(sp.id);
         sp.parent = it.table();
         sp.parentIndex = (short) it.index();
-        if (!mmu.setSpteAtomic(it, nonLeaf)) {
+        if (!install(it, nonLeaf)) {
             sp.parent = null;
             return false;
         }
@@ -120,7 +138,7 @@ public final class TdpFault {
         long old = it.oldSpte;
         if (nw == old) {
             ret = PfResult.SPURIOUS;
-        } else if (!mmu.setSpteAtomic(it, nw)) {
+        } else if (!install(it, nw)) {
             return PfResult.RETRY;
         } else if (Spte.isPresent(old) && !Spte.isLastLevel(old, it.level())
                 && mmu.kvm.policy().has(Behaviour.EXPLICIT_FLUSH_ON_HUGE_REPLACE)) {
