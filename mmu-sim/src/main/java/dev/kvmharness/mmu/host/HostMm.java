@@ -45,6 +45,12 @@ public final class HostMm implements AutoCloseable {
     private final SimScheduler sched;
     private final PhysMem phys;
     private final TreeMap<Long, Vma> vmas = new TreeMap<>();
+    /**
+     * The VMA the last lookup found, like the kernel's per-mm vmacache: faults come in runs over one mapping.
+     * Dropped whenever the tree changes; a cached VMA only shrinks (split) or grows (merge) while in the tree,
+     * and {@link #vmaAt} re-checks its bounds.
+     */
+    private Vma vmaCache;
     private HostPageTable pt = new HostPageTable();
     private final List<MmuNotifierOps> notifiers = new ArrayList<>();
     private final List<Userfaultfd> uffds = new ArrayList<>();
@@ -88,6 +94,7 @@ public final class HostMm implements AutoCloseable {
                     "length " + len + " is not a positive multiple of the " + backing + " page size");
         }
         long start = allocVa(len, Math.max(backing.alignment(), HostPageTable.PMD_SIZE), 0);
+        vmaCache = null;
         vmas.put(start, new Vma(start, start + len, backing, null, 0, writable, nextOrigin++));
         return start;
     }
@@ -112,6 +119,7 @@ public final class HostMm implements AutoCloseable {
         long align = Math.max(ps, HostPageTable.PMD_SIZE);
         file.get();
         long start = allocVa(len, align, offset % align);
+        vmaCache = null;
         vmas.put(start, new Vma(start, start + len, null, file, offset, writable, nextOrigin++));
         return start;
     }
@@ -139,6 +147,7 @@ public final class HostMm implements AutoCloseable {
         splitAt(hva);
         splitAt(end);
         hit = vmasIn(hva, end);
+        vmaCache = null;
         for (Vma v : hit) {
             vmas.remove(v.start);
         }
@@ -373,6 +382,7 @@ public final class HostMm implements AutoCloseable {
             }
         }
         vmas.clear();
+        vmaCache = null;
         pt = new HostPageTable();
         closed = true;
     }
@@ -403,8 +413,16 @@ public final class HostMm implements AutoCloseable {
     }
 
     Vma vmaAt(long hva) {
+        Vma c = vmaCache;
+        if (c != null && hva >= c.start && hva < c.end) {
+            return c;
+        }
         Map.Entry<Long, Vma> e = vmas.floorEntry(hva);
-        return e != null && hva < e.getValue().end ? e.getValue() : null;
+        Vma v = e != null && hva < e.getValue().end ? e.getValue() : null;
+        if (v != null) {
+            vmaCache = v;
+        }
+        return v;
     }
 
     /** The VMAs intersecting [start, end), in address order. */
@@ -426,6 +444,7 @@ public final class HostMm implements AutoCloseable {
             if (tail.file != null) {
                 tail.file.get();
             }
+            vmaCache = null;
             vmas.put(tail.start, tail);
         }
     }
@@ -445,6 +464,7 @@ public final class HostMm implements AutoCloseable {
             }
             Vma next = n.getValue();
             if (prev.canMerge(next)) {
+                vmaCache = null;
                 vmas.remove(next.start);
                 prev.end = next.end;
                 if (next.file != null) {
@@ -489,8 +509,7 @@ public final class HostMm implements AutoCloseable {
     /** A new anonymous 4K page for entry i of t: the table's reserved pfn if still unused, else a fresh one. */
     long allocAnonPage(PteTable t, int i) {
         long want = t.reservedPfn(i);
-        if (want >= 0 && phys.neverUsed(want)) {
-            phys.allocReserved(want);
+        if (want >= 0 && phys.allocReservedIfNeverUsed(want)) {
             return want;
         }
         return phys.alloc(0);
@@ -625,11 +644,11 @@ public final class HostMm implements AutoCloseable {
             long pfn = e >>> 2;
             if (user) {
                 pt.touch(hva);
+                if (write) {
+                    phys.markDirty(pfn);
+                }
             } else {
-                phys.markAccessed(pfn); // FOLL_TOUCH
-            }
-            if (write) {
-                phys.markDirty(pfn);
+                phys.markTouched(pfn, write); // FOLL_TOUCH
             }
             return new FaultResult(pfn, (int) (e & 3), vma.writable);
         }
@@ -677,7 +696,9 @@ public final class HostMm implements AutoCloseable {
         } else {
             PteTable t = anonPteTable(hva);
             int i = pteIndex(hva);
-            t.set(i, allocAnonPage(t, i));
+            long pfn = allocAnonPage(t, i);
+            t.set(i, pfn);
+            return pfn << 2 | HostPageTable.LEVEL_4K; // what lookup(hva) now finds, without walking again
         }
         return pt.lookup(hva);
     }
