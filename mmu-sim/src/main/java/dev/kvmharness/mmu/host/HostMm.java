@@ -41,6 +41,8 @@ public final class HostMm implements AutoCloseable {
     private static final long PAGE = PhysMem.PAGE_SIZE;
     private static final long UFFD_MISSING = -2;
     private static final long UFFD_MINOR = -3;
+    /** fault() with FOLL_NOWAIT would have had to wait for a userfaultfd. */
+    private static final long NOWAIT_RETRY = -1;
 
     private final SimScheduler sched;
     private final PhysMem phys;
@@ -215,7 +217,8 @@ public final class HostMm implements AutoCloseable {
      *                         file (SIGBUS), or a write hits a read-only mapping
      */
     public FaultResult faultIn(long hva, boolean write) {
-        return fault(hva, write, false, false, "get_user_pages");
+        long r = fault(hva, write, false, false, "get_user_pages");
+        return new FaultResult(r >>> 3, (int) (r >>> 1) & 3, (r & 1) != 0);
     }
 
     /**
@@ -223,7 +226,8 @@ public final class HostMm implements AutoCloseable {
      * waiting for a userfaultfd; no fault message is queued then.
      */
     public FaultResult faultInNoWait(long hva, boolean write) {
-        return fault(hva, write, true, false, "get_user_pages");
+        long r = fault(hva, write, true, false, "get_user_pages");
+        return r == NOWAIT_RETRY ? null : new FaultResult(r >>> 3, (int) (r >>> 1) & 3, (r & 1) != 0);
     }
 
     /** {@code host_pfn_mapping_level()}: 0 if hva is not mapped, else 1 (4K), 2 (2M) or 3 (1G). Never faults. */
@@ -582,15 +586,19 @@ public final class HostMm implements AutoCloseable {
                 return e >>> 2;
             }
         }
-        return fault(hva, write, false, true, "host access").pfn();
+        return fault(hva, write, false, true, "host access") >>> 3;
     }
 
     /**
      * The fault loop. Work that changes shared state follows one pattern: decide, charge its cost, yield (so
      * every thread still behind in virtual time runs first), then check again and publish; a thread therefore
      * never sees a page or a fault message from its future.
+     *
+     * <p>Returns the {@link FaultResult} packed into a long, {@code (pfn << 2 | level) << 1 | writable}, so the
+     * hot path allocates nothing: {@link #faultIn} builds the record where the JIT can scalar-replace it.
+     * {@link #NOWAIT_RETRY} stands for "would wait for a userfault".
      */
-    private FaultResult fault(long hva, boolean write, boolean noWait, boolean user, String call) {
+    private long fault(long hva, boolean write, boolean noWait, boolean user, String call) {
         if (closed) {
             throw new SimKvmException(call, KvmErrno.EFAULT, "the mm was torn down");
         }
@@ -611,12 +619,12 @@ public final class HostMm implements AutoCloseable {
                 } else if (write) {
                     phys.markDirty(e >>> 2);
                 }
-                return new FaultResult(e >>> 2, (int) (e & 3), vma.writable);
+                return e << 1 | (vma.writable ? 1 : 0);
             }
             long need = populateBytes(vma, hva, call);
             if (need == UFFD_MISSING || need == UFFD_MINOR) {
                 if (noWait) {
-                    return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
+                    return NOWAIT_RETRY; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
                 }
                 if (!userfaultPaid) {
                     userfaultPaid = true;
@@ -650,7 +658,7 @@ public final class HostMm implements AutoCloseable {
             } else {
                 phys.markTouched(pfn, write); // FOLL_TOUCH
             }
-            return new FaultResult(pfn, (int) (e & 3), vma.writable);
+            return e << 1 | (vma.writable ? 1 : 0);
         }
     }
 
