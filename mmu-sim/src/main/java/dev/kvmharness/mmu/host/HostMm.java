@@ -41,10 +41,18 @@ public final class HostMm implements AutoCloseable {
     private static final long PAGE = PhysMem.PAGE_SIZE;
     private static final long UFFD_MISSING = -2;
     private static final long UFFD_MINOR = -3;
+    /** fault() with FOLL_NOWAIT would have had to wait for a userfaultfd. */
+    private static final long NOWAIT_RETRY = -1;
 
     private final SimScheduler sched;
     private final PhysMem phys;
     private final TreeMap<Long, Vma> vmas = new TreeMap<>();
+    /**
+     * The VMA the last lookup found, like the kernel's per-mm vmacache: faults come in runs over one mapping.
+     * Dropped whenever the tree changes; a cached VMA only shrinks (split) or grows (merge) while in the tree,
+     * and {@link #vmaAt} re-checks its bounds.
+     */
+    private Vma vmaCache;
     private HostPageTable pt = new HostPageTable();
     private final List<MmuNotifierOps> notifiers = new ArrayList<>();
     private final List<Userfaultfd> uffds = new ArrayList<>();
@@ -88,6 +96,7 @@ public final class HostMm implements AutoCloseable {
                     "length " + len + " is not a positive multiple of the " + backing + " page size");
         }
         long start = allocVa(len, Math.max(backing.alignment(), HostPageTable.PMD_SIZE), 0);
+        vmaCache = null;
         vmas.put(start, new Vma(start, start + len, backing, null, 0, writable, nextOrigin++));
         return start;
     }
@@ -112,6 +121,7 @@ public final class HostMm implements AutoCloseable {
         long align = Math.max(ps, HostPageTable.PMD_SIZE);
         file.get();
         long start = allocVa(len, align, offset % align);
+        vmaCache = null;
         vmas.put(start, new Vma(start, start + len, null, file, offset, writable, nextOrigin++));
         return start;
     }
@@ -139,6 +149,7 @@ public final class HostMm implements AutoCloseable {
         splitAt(hva);
         splitAt(end);
         hit = vmasIn(hva, end);
+        vmaCache = null;
         for (Vma v : hit) {
             vmas.remove(v.start);
         }
@@ -206,7 +217,8 @@ public final class HostMm implements AutoCloseable {
      *                         file (SIGBUS), or a write hits a read-only mapping
      */
     public FaultResult faultIn(long hva, boolean write) {
-        return fault(hva, write, false, false, "get_user_pages");
+        long r = fault(hva, write, false, false, "get_user_pages");
+        return new FaultResult(r >>> 3, (int) (r >>> 1) & 3, (r & 1) != 0);
     }
 
     /**
@@ -214,7 +226,8 @@ public final class HostMm implements AutoCloseable {
      * waiting for a userfaultfd; no fault message is queued then.
      */
     public FaultResult faultInNoWait(long hva, boolean write) {
-        return fault(hva, write, true, false, "get_user_pages");
+        long r = fault(hva, write, true, false, "get_user_pages");
+        return r == NOWAIT_RETRY ? null : new FaultResult(r >>> 3, (int) (r >>> 1) & 3, (r & 1) != 0);
     }
 
     /** {@code host_pfn_mapping_level()}: 0 if hva is not mapped, else 1 (4K), 2 (2M) or 3 (1G). Never faults. */
@@ -373,6 +386,7 @@ public final class HostMm implements AutoCloseable {
             }
         }
         vmas.clear();
+        vmaCache = null;
         pt = new HostPageTable();
         closed = true;
     }
@@ -403,8 +417,16 @@ public final class HostMm implements AutoCloseable {
     }
 
     Vma vmaAt(long hva) {
+        Vma c = vmaCache;
+        if (c != null && hva >= c.start && hva < c.end) {
+            return c;
+        }
         Map.Entry<Long, Vma> e = vmas.floorEntry(hva);
-        return e != null && hva < e.getValue().end ? e.getValue() : null;
+        Vma v = e != null && hva < e.getValue().end ? e.getValue() : null;
+        if (v != null) {
+            vmaCache = v;
+        }
+        return v;
     }
 
     /** The VMAs intersecting [start, end), in address order. */
@@ -426,6 +448,7 @@ public final class HostMm implements AutoCloseable {
             if (tail.file != null) {
                 tail.file.get();
             }
+            vmaCache = null;
             vmas.put(tail.start, tail);
         }
     }
@@ -445,6 +468,7 @@ public final class HostMm implements AutoCloseable {
             }
             Vma next = n.getValue();
             if (prev.canMerge(next)) {
+                vmaCache = null;
                 vmas.remove(next.start);
                 prev.end = next.end;
                 if (next.file != null) {
@@ -489,8 +513,7 @@ public final class HostMm implements AutoCloseable {
     /** A new anonymous 4K page for entry i of t: the table's reserved pfn if still unused, else a fresh one. */
     long allocAnonPage(PteTable t, int i) {
         long want = t.reservedPfn(i);
-        if (want >= 0 && phys.neverUsed(want)) {
-            phys.allocReserved(want);
+        if (want >= 0 && phys.allocReservedIfNeverUsed(want)) {
             return want;
         }
         return phys.alloc(0);
@@ -563,15 +586,19 @@ public final class HostMm implements AutoCloseable {
                 return e >>> 2;
             }
         }
-        return fault(hva, write, false, true, "host access").pfn();
+        return fault(hva, write, false, true, "host access") >>> 3;
     }
 
     /**
      * The fault loop. Work that changes shared state follows one pattern: decide, charge its cost, yield (so
      * every thread still behind in virtual time runs first), then check again and publish; a thread therefore
      * never sees a page or a fault message from its future.
+     *
+     * <p>Returns the {@link FaultResult} packed into a long, {@code (pfn << 2 | level) << 1 | writable}, so the
+     * hot path allocates nothing: {@link #faultIn} builds the record where the JIT can scalar-replace it.
+     * {@link #NOWAIT_RETRY} stands for "would wait for a userfault".
      */
-    private FaultResult fault(long hva, boolean write, boolean noWait, boolean user, String call) {
+    private long fault(long hva, boolean write, boolean noWait, boolean user, String call) {
         if (closed) {
             throw new SimKvmException(call, KvmErrno.EFAULT, "the mm was torn down");
         }
@@ -592,12 +619,12 @@ public final class HostMm implements AutoCloseable {
                 } else if (write) {
                     phys.markDirty(e >>> 2);
                 }
-                return new FaultResult(e >>> 2, (int) (e & 3), vma.writable);
+                return e << 1 | (vma.writable ? 1 : 0);
             }
             long need = populateBytes(vma, hva, call);
             if (need == UFFD_MISSING || need == UFFD_MINOR) {
                 if (noWait) {
-                    return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
+                    return NOWAIT_RETRY; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
                 }
                 if (!userfaultPaid) {
                     userfaultPaid = true;
@@ -625,13 +652,13 @@ public final class HostMm implements AutoCloseable {
             long pfn = e >>> 2;
             if (user) {
                 pt.touch(hva);
+                if (write) {
+                    phys.markDirty(pfn);
+                }
             } else {
-                phys.markAccessed(pfn); // FOLL_TOUCH
+                phys.markTouched(pfn, write); // FOLL_TOUCH
             }
-            if (write) {
-                phys.markDirty(pfn);
-            }
-            return new FaultResult(pfn, (int) (e & 3), vma.writable);
+            return e << 1 | (vma.writable ? 1 : 0);
         }
     }
 
@@ -677,7 +704,9 @@ public final class HostMm implements AutoCloseable {
         } else {
             PteTable t = anonPteTable(hva);
             int i = pteIndex(hva);
-            t.set(i, allocAnonPage(t, i));
+            long pfn = allocAnonPage(t, i);
+            t.set(i, pfn);
+            return pfn << 2 | HostPageTable.LEVEL_4K; // what lookup(hva) now finds, without walking again
         }
         return pt.lookup(hva);
     }

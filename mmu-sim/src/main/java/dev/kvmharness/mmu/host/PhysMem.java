@@ -82,6 +82,19 @@ public final class PhysMem {
         return pfn >= FIRST_PFN && pfn < next && state(pfn) == UNUSED;
     }
 
+    /**
+     * {@link #allocReserved} if pfn is {@link #neverUsed}, with one look at its flags instead of two: the
+     * anonymous fault path's common case. Returns false, changing nothing, if pfn was used before.
+     */
+    boolean allocReservedIfNeverUsed(long pfn) {
+        if (pfn < FIRST_PFN || pfn >= next || state(pfn) != UNUSED) {
+            return false;
+        }
+        setNibble(pfn, LIVE);
+        livePages++;
+        return true;
+    }
+
     /** Makes a never-used order-0 page of a {@link #reserve reserved} block live. */
     void allocReserved(long pfn) {
         if (pfn < FIRST_PFN || pfn >= next || state(pfn) != UNUSED) {
@@ -170,6 +183,15 @@ public final class PhysMem {
     public void markDirty(long pfn) {
         long head = headOf(pfn);
         setNibble(head, withFlags(requireLive(pfn, head), DIRTY));
+    }
+
+    /**
+     * {@code get_user_pages()} with {@code FOLL_TOUCH}: {@link #markAccessed}, and for a write also
+     * {@link #markDirty}, in one update of the folio's flags.
+     */
+    void markTouched(long pfn, boolean write) {
+        long head = headOf(pfn);
+        setNibble(head, withFlags(requireLive(pfn, head), write ? ACCESSED | DIRTY : ACCESSED));
     }
 
     /** {@code folio_test_clear_referenced()}: what page reclaim does when it scans a folio. */
