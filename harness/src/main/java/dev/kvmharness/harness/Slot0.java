@@ -11,8 +11,9 @@ import dev.kvmharness.harness.x86.X86PageTables;
  *
  * @param allocator hands out slot-0 pages, page 0 excluded
  * @param pageTables the guest's 4-level page tables, written into guest memory
+ * @param pageSize the guest page size
  */
-public record Slot0(PhysPageAllocator allocator, X86PageTables pageTables) {
+public record Slot0(PhysPageAllocator allocator, X86PageTables pageTables, long pageSize) {
     /**
      * Builds them over {@code vm}'s already-added slot 0 of {@code slot0Pages} pages, mapping slot 0 with
      * {@code mapWith} pages (the largest the guest CPU offers).
@@ -34,6 +35,16 @@ public record Slot0(PhysPageAllocator allocator, X86PageTables pageTables) {
         };
         X86PageTables pt = new X86PageTables(mem, allocator::allocPage, 4);
         pt.mapRange(Slot0Layout.BASE_GPA, Slot0Layout.BASE_GPA, end - Slot0Layout.BASE_GPA, mapWith);
-        return new Slot0(allocator, pt);
+        return new Slot0(allocator, pt, pageSize);
+    }
+
+    /** vm_vaddr_alloc() for harness data: whole pages of slot 0, identity mapped (gva == gpa). */
+    public long vaddrAlloc(long bytes) {
+        return allocator.alloc((bytes + pageSize - 1) / pageSize);
+    }
+
+    /** virt_map() with 4K pages. */
+    public void virtMap(long gva, long gpa, long bytes) {
+        pageTables.mapRange(gva, gpa, bytes, PageSize.SIZE_4K);
     }
 }

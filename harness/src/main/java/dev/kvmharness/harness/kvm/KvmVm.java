@@ -19,7 +19,6 @@ import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.harness.x86.CompiledGuest;
 import dev.kvmharness.harness.x86.PageSize;
 import dev.kvmharness.harness.x86.X86Compiler;
-import dev.kvmharness.harness.x86.X86PageTables;
 import dev.kvmharness.kvm.Kvm;
 import dev.kvmharness.kvm.StatDescriptor;
 import dev.kvmharness.kvm.StatsFd;
@@ -46,8 +45,7 @@ final class KvmVm implements Vm {
     private final List<KvmVcpu> vcpus = new ArrayList<>();
     private final List<KvmDemandPaging> demandPagers = new ArrayList<>();
     private final Map<List<Long>, Memory> prototypes = new java.util.HashMap<>();
-    private PhysPageAllocator allocator;
-    private X86PageTables pageTables;
+    private Slot0 slot0;
     private StatsFd statsFd;
     private volatile Throwable failure;
     private boolean closed;
@@ -77,9 +75,8 @@ final class KvmVm implements Vm {
     private void build() {
         long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
         addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
-        Slot0 slot0 = Slot0.build(this, slot0Pages, pageSize, caps.gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M);
-        allocator = slot0.allocator();
-        pageTables = slot0.pageTables();
+        slot0 = Slot0.build(this, slot0Pages, pageSize, caps.gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M);
+        PhysPageAllocator allocator = slot0.allocator();
 
         CompiledGuest code = X86Compiler.compile(shape.program());
         long codeGpa = allocator.alloc((code.code().length + pageSize - 1) / pageSize);
@@ -99,7 +96,7 @@ final class KvmVm implements Vm {
             // The System V ABI wants (rsp + 8) 16-byte aligned at a function's entry.
             long rsp = stack + Slot0Layout.STACK_PAGES * pageSize - 8;
             vcpus.add(new KvmVcpu(this, vmFd.createVcpu(i), code, codeGpa, rsp, cpuid,
-                    sregs -> X86VcpuSetup.initSregs(sregs, gdt, idt, tss, pageTables.cr3(), pageSize),
+                    sregs -> X86VcpuSetup.initSregs(sregs, gdt, idt, tss, slot0.pageTables().cr3(), pageSize),
                     caps.binaryStats(), shape.runTimeout()));
         }
     }
@@ -150,12 +147,12 @@ final class KvmVm implements Vm {
 
     @Override
     public synchronized long vaddrAlloc(long bytes) {
-        return allocator.alloc((bytes + pageSize - 1) / pageSize);
+        return slot0.vaddrAlloc(bytes);
     }
 
     @Override
     public void virtMap(long gva, long gpa, long bytes) {
-        pageTables.mapRange(gva, gpa, bytes, PageSize.SIZE_4K);
+        slot0.virtMap(gva, gpa, bytes);
     }
 
     @Override

@@ -16,7 +16,6 @@ import dev.kvmharness.harness.Vcpu;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.harness.x86.PageSize;
-import dev.kvmharness.harness.x86.X86PageTables;
 import dev.kvmharness.mmu.host.HostMm;
 import dev.kvmharness.mmu.host.MemFd;
 import dev.kvmharness.mmu.host.PhysMem;
@@ -36,7 +35,7 @@ import java.util.Set;
 
 /**
  * A VM on the simulator, built like the real backend builds one: slot 0 identity mapped with the harness's
- * page tables (written into simulated guest memory by the same {@link X86PageTables}), stacks and data from
+ * page tables (written into simulated guest memory by the same {@link dev.kvmharness.harness.x86.X86PageTables}), stacks and data from
  * {@link Slot0Layout}, and one simulated vCPU per shape vCPU running the shape's program. The thread that
  * creates it becomes the simulation's main thread; vCPU and helper threads are spawned through {@link #host()}.
  */
@@ -53,8 +52,7 @@ final class SimVm implements Vm {
     private final MemRegions<SimMemRegion> regions = new MemRegions<>();
     private final List<SimGuestVcpu> vcpus = new ArrayList<>();
     private final List<SimDemandPaging> demandPagers = new ArrayList<>();
-    private PhysPageAllocator allocator;
-    private X86PageTables pageTables;
+    private Slot0 slot0;
     private boolean closed;
 
     SimVm(SimBackend backend, VmShape shape) {
@@ -80,13 +78,12 @@ final class SimVm implements Vm {
     private void build() {
         long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
         addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
-        Slot0 slot0 = Slot0.build(this, slot0Pages, pageSize, PageSize.SIZE_2M);
-        allocator = slot0.allocator();
-        pageTables = slot0.pageTables();
+        slot0 = Slot0.build(this, slot0Pages, pageSize, PageSize.SIZE_2M);
+        PhysPageAllocator allocator = slot0.allocator();
         for (int i = 0; i < shape.nrVcpus(); i++) {
             // The stack the real backend gives each vCPU: the interpreter needs none, the layout stays the same.
             allocator.alloc(Slot0Layout.STACK_PAGES);
-            vcpus.add(new SimGuestVcpu(this, kvm.createVcpu(), shape.program(), pageTables.cr3(), shape.runTimeout()));
+            vcpus.add(new SimGuestVcpu(this, kvm.createVcpu(), shape.program(), slot0.pageTables().cr3(), shape.runTimeout()));
         }
     }
 
@@ -145,12 +142,12 @@ final class SimVm implements Vm {
 
     @Override
     public long vaddrAlloc(long bytes) {
-        return allocator.alloc((bytes + pageSize - 1) / pageSize);
+        return slot0.vaddrAlloc(bytes);
     }
 
     @Override
     public void virtMap(long gva, long gpa, long bytes) {
-        pageTables.mapRange(gva, gpa, bytes, PageSize.SIZE_4K);
+        slot0.virtMap(gva, gpa, bytes);
     }
 
     @Override
