@@ -67,11 +67,6 @@ public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nx
                 slotZapAllQuirk, yieldEvery, oracle, policy);
     }
 
-    public SimConfig withEagerPageSplit(boolean on) {
-        return new SimConfig(physBits, nrVcpusMax, tlbEntries, nxHugePages, nxRecoveryRatio, on, mmioCaching,
-                slotZapAllQuirk, yieldEvery, oracle, policy);
-    }
-
     /** The EPT root level: 5 when MAXPHYADDR needs more than 48 bits. */
     public int rootLevel() {
         return physBits > 48 ? 5 : 4;

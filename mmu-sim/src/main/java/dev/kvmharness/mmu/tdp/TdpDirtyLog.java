@@ -167,6 +167,7 @@ public final class TdpDirtyLog {
      */
     public long trySplitHugePages(Memslot slot, long start, long end, int targetLevel, boolean shared) {
         long split = 0;
+        TdpFault splitter = new TdpFault(mmu).shared(shared);
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
             if (!mmu.getRoot(root)) {
                 continue;
