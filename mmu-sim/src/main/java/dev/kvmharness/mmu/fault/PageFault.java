@@ -57,6 +57,9 @@ public final class PageFault {
             case SPURIOUS -> st.pfSpurious++;
             case EMULATE -> {
                 st.pfEmulate++;
+                if (kvm.config().oracle()) {
+                    kvm.oracle().checkMmioExit(vcpu, gfn, write, fault.memslotsGeneration, "emulated access");
+                }
                 throw new GuestExit(GuestExit.Reason.MMIO, gfn << 12, write, "no memslot, or a read-only one");
             }
             case RETRY -> kvm.sched().yieldPoint();
@@ -71,6 +74,9 @@ public final class PageFault {
         boolean updating = gen < 0;
         if (!updating && Spte.mmioGeneration(spte) == (gen & Spte.MMIO_GEN_MASK)) {
             kvm.sched().charge(Cost.MMIO_EXIT);
+            if (kvm.config().oracle()) {
+                kvm.oracle().checkMmioExit(vcpu, gfn, write, gen, "cached MMIO SPTE");
+            }
             throw new GuestExit(GuestExit.Reason.MMIO, gfn << 12, write, "cached MMIO SPTE");
         }
     }

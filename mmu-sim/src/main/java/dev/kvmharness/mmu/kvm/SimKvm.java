@@ -13,6 +13,7 @@ import dev.kvmharness.mmu.policy.Policy;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.Rcu;
 import dev.kvmharness.mmu.sched.SimRwLock;
+import dev.kvmharness.mmu.sched.Srcu;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.tdp.TdpMmu;
 import dev.kvmharness.mmu.tdp.TdpZap;
@@ -32,6 +33,7 @@ public final class SimKvm implements AutoCloseable {
     private final PhysMem phys;
     private final SimRwLock mmuLock;
     private final SimRwLock slotsLock;
+    private final Srcu srcu;
     private final VmStats stats = new VmStats();
     private final TdpMmu tdpMmu;
     private final Memslots memslots;
@@ -52,6 +54,7 @@ public final class SimKvm implements AutoCloseable {
         this.phys = mm.phys();
         this.mmuLock = sched.newRwLock("mmu_lock");
         this.slotsLock = sched.newRwLock("slots_lock");
+        this.srcu = sched.newSrcu("kvm->srcu");
         this.tdpMmu = new TdpMmu(this);
         this.memslots = new Memslots(this);
         this.oracle = new StaleTranslationOracle(this);
@@ -66,6 +69,11 @@ public final class SimKvm implements AutoCloseable {
 
     public Rcu rcu() {
         return sched.rcu();
+    }
+
+    /** kvm->srcu: vCPUs read the memslots under it; memslot updates wait for them. */
+    public Srcu srcu() {
+        return srcu;
     }
 
     public SimConfig config() {

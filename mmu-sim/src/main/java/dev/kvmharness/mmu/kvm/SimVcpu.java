@@ -75,6 +75,12 @@ public final class SimVcpu {
         return everLoaded;
     }
 
+    /** The vCPU's root, mode and pending requests, for violation reports. */
+    public String describeMmuState() {
+        return String.format("vCPU %d in %s, root %s%s, requests 0x%x", id, mode, root, root != null && root.isInvalid() ? " (invalid)" : "",
+                requests);
+    }
+
     public boolean hasRequest(KvmRequest r) {
         return (requests & r.bit()) != 0;
     }
@@ -142,10 +148,12 @@ public final class SimVcpu {
      */
     void enterGuest() {
         if (hasRequest(KvmRequest.MMU_FREE_OBSOLETE_ROOTS)) {
-            requests &= ~KvmRequest.MMU_FREE_OBSOLETE_ROOTS.bit();
             if (root != null && root.isInvalid()) {
                 unloadRootLocked();
             }
+            // Cleared once the obsolete root is gone, not before: while this vCPU waits for mmu_lock it still
+            // holds the old root, and what it owes (a reload, hence a flush) must stay visible.
+            requests &= ~KvmRequest.MMU_FREE_OBSOLETE_ROOTS.bit();
         }
         if (hasRequest(KvmRequest.TLB_FLUSH)) {
             requests &= ~KvmRequest.TLB_FLUSH.bit();
@@ -297,12 +305,18 @@ public final class SimVcpu {
                 }
                 long pfn = Spte.pfn(spte) + (gfn & (Spte.pagesPerEntry(level) - 1));
                 if (kvm.config().oracle()) {
-                    kvm.oracle().checkSpteUse(this, gfn, pfn);
+                    kvm.oracle().checkSpteUse(this, gfn, pfn, Spte.isWritable(spte));
                 }
                 return pfn << 1 | (Spte.isWritable(spte) ? 1 : 0);
             }
             exitGuest();
-            pageFault.handle(gfn, write, exec, spte);
+            // vcpu_run() holds kvm->srcu outside guest mode: the fault's memslot lookups are SRCU readers
+            int srcuIdx = kvm.srcu().readLock();
+            try {
+                pageFault.handle(gfn, write, exec, spte);
+            } finally {
+                kvm.srcu().readUnlock(srcuIdx);
+            }
             enterGuest();
         }
     }

@@ -146,6 +146,10 @@ public final class Memslots {
             }
         }
         kvm.sched().charge(Cost.MEMSLOT_SWAP);
+        // synchronize_srcu_expedited(): a vCPU still handling a fault with the old slots finishes first, so
+        // what follows the swap (write-protecting a slot that starts dirty logging, zapping a deleted one)
+        // cannot be undone by a fault that looked the old slot up.
+        kvm.srcu().synchronize();
         kvm.sched().charge(Cost.SRCU_SYNC);
         as.generation = (as.generation & ~GEN_UPDATE_IN_PROGRESS) + ADDRESS_SPACES;
     }

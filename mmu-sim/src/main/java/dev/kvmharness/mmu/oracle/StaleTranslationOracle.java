@@ -4,12 +4,16 @@ package dev.kvmharness.mmu.oracle;
 import dev.kvmharness.mmu.kvm.KvmRequest;
 import dev.kvmharness.mmu.kvm.SimKvm;
 import dev.kvmharness.mmu.kvm.SimVcpu;
+import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.spte.Spte;
 import dev.kvmharness.mmu.tdp.KvmMmuPage;
 import dev.kvmharness.mmu.tlb.Tlb;
 import java.util.ArrayDeque;
+import dev.kvmharness.mmu.sched.SimThread;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 
 /**
@@ -30,6 +34,8 @@ public final class StaleTranslationOracle {
     private final SimKvm kvm;
     private final ArrayDeque<String> history = new ArrayDeque<>();
     private final List<Violation> violations = new ArrayList<>();
+    /** Per thread, the gfn ranges whose translations it narrowed since the last remote flush. */
+    private final Map<SimThread, List<long[]>> owed = new HashMap<>();
 
     public StaleTranslationOracle(SimKvm kvm) {
         this.kvm = kvm;
@@ -45,6 +51,42 @@ public final class StaleTranslationOracle {
 
     public void flushIssued(FlushSite site) {
         note("flush " + site);
+        owed.clear();
+    }
+
+    /**
+     * handle_changed_spte() took a translation away (or narrowed it) for [gfn, gfn + pages): until the next
+     * remote flush, vCPUs may still use the old one, which is fine while the operation that did it is still
+     * running (flushes are batched, and some are deferred past a yield). Owned by the calling thread: its own
+     * checkpoint holds it to account, other threads' checkpoints let it be.
+     */
+    public void owesFlush(long gfn, long pages) {
+        SimThread t = kvm.sched().current();
+        List<long[]> ranges = owed.computeIfAbsent(t, k -> new ArrayList<>());
+        long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+        if (last != null && gfn >= last[0] && gfn <= last[1]) {
+            last[1] = Math.max(last[1], gfn + pages);
+        } else {
+            ranges.add(new long[] {gfn, gfn + pages});
+        }
+    }
+
+    private boolean owedByAnotherThread(long gfn) {
+        if (owed.isEmpty()) {
+            return false;
+        }
+        SimThread self = kvm.sched().current();
+        for (Map.Entry<SimThread, List<long[]>> e : owed.entrySet()) {
+            if (e.getKey() == self) {
+                continue;
+            }
+            for (long[] r : e.getValue()) {
+                if (gfn >= r[0] && gfn < r[1]) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     public void flushDropped(FlushSite site) {
@@ -67,10 +109,54 @@ public final class StaleTranslationOracle {
         }
     }
 
-    /** The hardware walk found a present SPTE: the page it maps must still exist (a zap nobody did). */
-    public void checkSpteUse(SimVcpu vcpu, long gfn, long pfn) {
+    /**
+     * The hardware walk found a present SPTE allowing the access: the page it maps must still exist (a zap
+     * nobody did), a memslot must back the gfn (else KVM would have made the access an MMIO exit), no SPTE
+     * of a read-only slot may be writable, and where the host maps the slot's hva the SPTE must map the same page
+     * (a huge SPTE over a slot whose gpa and hva are not equally aligned, or one reaching past the slot's end,
+     * maps the wrong page or none).
+     */
+    public void checkSpteUse(SimVcpu vcpu, long gfn, long pfn, boolean writable) {
         if (!kvm.phys().isLive(pfn)) {
             report(String.format("an SPTE still maps gfn 0x%x to pfn 0x%x, a freed host page", gfn, pfn), vcpu.id(), gfn);
+            return;
+        }
+        Memslot slot = kvm.memslots().lookup(0, gfn);
+        if (slot == null) {
+            report(String.format("a RAM access through an SPTE mapping gfn 0x%x (pfn 0x%x), which no memslot backs:"
+                    + " KVM would have exited to userspace with KVM_EXIT_MMIO", gfn, pfn), vcpu.id(), gfn);
+            return;
+        }
+        if (writable && slot.readOnly()) {
+            report(String.format("a writable SPTE for gfn 0x%x in read-only %s", gfn, slot),
+                    vcpu.id(), gfn);
+            return;
+        }
+        if (slot.isPrivate()) {
+            return;
+        }
+        long hostPfn = kvm.mm().pfnIfMapped(slot.gfnToHva(gfn));
+        if (hostPfn >= 0 && hostPfn != pfn) {
+            report(String.format("an SPTE maps gfn 0x%x to pfn 0x%x but the host maps its hva 0x%x to pfn 0x%x",
+                    gfn, pfn, slot.gfnToHva(gfn), hostPfn), vcpu.id(), gfn);
+        }
+    }
+
+    /**
+     * KVM is about to exit to userspace with KVM_EXIT_MMIO for {@code gfn}, having looked at the memslots of
+     * {@code generation}. If they are still the current ones, no usable memslot may back the gfn: an MMIO exit
+     * for guest RAM (a stale cached MMIO SPTE, say) hands userspace an access that should have hit memory.
+     * A read-only slot legitimately turns writes into MMIO exits; a slot being deleted or moved makes the
+     * fault retry, never exit.
+     */
+    public void checkMmioExit(SimVcpu vcpu, long gfn, boolean write, long generation, String why) {
+        if (!kvm.config().oracle() || generation != kvm.memslots().generation(0)) {
+            return;
+        }
+        Memslot slot = kvm.memslots().lookup(0, gfn);
+        if (slot != null && !(write && slot.readOnly())) {
+            report(String.format("KVM_EXIT_MMIO (%s) for a %s of gfn 0x%x, which %s%s backs", why, write ? "write" : "read",
+                    gfn, kvm.memslots().isInvalid(slot) ? "the invalid " : "", slot), vcpu.id(), gfn);
         }
     }
 
@@ -113,12 +199,13 @@ public final class StaleTranslationOracle {
             }
             Tlb tlb = v.tlb();
             for (int s = 0; s < tlb.capacity(); s++) {
-                if (!tlb.isValid(s)) {
+                if (!tlb.isValid(s) || owedByAnotherThread(tlb.gfn(s))) {
                     continue;
                 }
                 checkEntry(where, v, root, tlb.gfn(s), tlb.pfn(s), tlb.writable(s));
             }
         }
+        owed.remove(kvm.sched().current());
     }
 
     private void checkEntry(String where, SimVcpu v, KvmMmuPage root, long gfn, long pfn, boolean writable) {
@@ -126,8 +213,8 @@ public final class StaleTranslationOracle {
         long spte = leaf[0];
         int level = (int) leaf[1];
         if (!Spte.isPresent(spte)) {
-            report(String.format("after %s the TLB still maps gfn 0x%x to pfn 0x%x but the SPTE is gone", where, gfn, pfn),
-                    v.id(), gfn);
+            report(String.format("after %s the TLB still maps gfn 0x%x to pfn 0x%x but the SPTE is gone (%s)", where, gfn, pfn,
+                    v.describeMmuState()), v.id(), gfn);
             return;
         }
         long expected = Spte.pfn(spte) + (gfn & (Spte.pagesPerEntry(level) - 1));
@@ -135,8 +222,8 @@ public final class StaleTranslationOracle {
             report(String.format("after %s the TLB maps gfn 0x%x to pfn 0x%x but the SPTE maps pfn 0x%x", where, gfn, pfn, expected),
                     v.id(), gfn);
         } else if (writable && !Spte.isWritable(spte)) {
-            report(String.format("after %s the TLB allows writes to gfn 0x%x but the SPTE is write-protected", where, gfn),
-                    v.id(), gfn);
+            report(String.format("after %s the TLB allows writes to gfn 0x%x but the SPTE is write-protected (%s)", where, gfn,
+                    v.describeMmuState()), v.id(), gfn);
         }
     }
 

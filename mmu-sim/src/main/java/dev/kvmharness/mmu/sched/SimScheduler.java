@@ -249,6 +249,10 @@ public final class SimScheduler implements AutoCloseable {
         return new WaitQueue(this, Objects.requireNonNull(name, "name"));
     }
 
+    public Srcu newSrcu(String name) {
+        return new Srcu(this, Objects.requireNonNull(name, "name"));
+    }
+
     public SimRwLock newRwLock(String name) {
         return new SimRwLock(this, Objects.requireNonNull(name, "name"));
     }

@@ -186,6 +186,10 @@ public final class TdpMmu {
         if (isLeaf != wasLeaf) {
             kvm.stats().pages[level] += isLeaf ? 1 : -1;
         }
+        if (wasPresent && (!isPresent || !isLeaf || pfnChanged || (Spte.isWritable(old) && !Spte.isWritable(nw)))
+                && kvm.config().oracle()) {
+            kvm.oracle().owesFlush(gfn, Spte.pagesPerEntry(level));
+        }
         if (wasLeaf && Spte.isDirty(old) && (!isLeaf || !Spte.isDirty(nw) || pfnChanged)) {
             kvm.phys().markDirty(Spte.pfn(old));
         }

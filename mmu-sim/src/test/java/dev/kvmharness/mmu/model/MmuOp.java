@@ -7,7 +7,10 @@ package dev.kvmharness.mmu.model;
  * worker, or a fast zap of every root.
  */
 public sealed interface MmuOp {
-    /** vCPU {@code vcpu} reads, writes or executes page {@code page} of slot {@code slot}. */
+    /**
+     * vCPU {@code vcpu} reads, writes or executes page {@code page} of slot {@code slot} (slot 3's range may
+     * have no memslot: an MMIO access).
+     */
     record Access(int vcpu, int slot, int page, boolean write, boolean exec) implements MmuOp {
     }
 
@@ -35,6 +38,10 @@ public sealed interface MmuOp {
 
     /** KVM_CLEAR_DIRTY_LOG of the first 64 pages of slot 1 (manual-protect VMs only). */
     record ClearDirtyLog(long mask) implements MmuOp {
+    }
+
+    /** Slot 3 created over its gpa range (where MMIO SPTEs may be cached), or deleted. */
+    record ToggleSlot3() implements MmuOp {
     }
 
     /** One run of the NX recovery worker. */
