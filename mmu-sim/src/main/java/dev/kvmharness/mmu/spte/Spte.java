@@ -10,6 +10,10 @@ package dev.kvmharness.mmu.spte;
  * access-tracking encodings are not produced.
  */
 public final class Spte {
+    /** enum pg_level: the level of a leaf, 1 for a 4 KiB page up to 3 for 1 GiB. */
+    public static final int PG_LEVEL_4K = 1;
+    public static final int PG_LEVEL_2M = 2;
+    public static final int PG_LEVEL_1G = 3;
     public static final long READABLE = 1L;
     public static final long WRITABLE = 1L << 1;
     public static final long EXECUTABLE = 1L << 2;
