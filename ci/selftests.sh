@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The main job: prepare the host, build selftests.jar, and run every ported selftest the way the kselftest
-# runner does (TAP output, one line per test). Extra arguments go to the runner, e.g. --backend kvm.
+# The main job: build selftests.jar and run every ported selftest the way the kselftest runner does (TAP
+# output, one line per test). Extra arguments go to the runner, e.g. --backend kvm. On the simulator (the
+# default) it needs nothing but the build: no root, no Docker, no hugepages. With --backend kvm it first runs
+# ci/setup-kvm-host.sh (hugepages where it may reserve them, the /dev/kvm check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ci/setup-host.sh
+backend=sim
+prev=
+for a in "$@"; do
+  case "$a" in
+    --backend=*) backend=${a#--backend=} ;;
+  esac
+  if [ "$prev" = --backend ]; then backend=$a; fi
+  prev=$a
+done
+if [ "$backend" = kvm ]; then
+  ci/setup-kvm-host.sh
+fi
 mvn -B -q -DskipTests package
 exec java -jar selftests/target/selftests.jar "$@"
