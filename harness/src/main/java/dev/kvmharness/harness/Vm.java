@@ -70,6 +70,13 @@ public interface Vm extends AutoCloseable {
     /** A snapshot of the VM's and every vCPU's stats, by KVM's binary-stats names. */
     Stats stats();
 
+    /**
+     * KVM_GET_DIRTY_LOG for memslot {@code slot} (which must have KVM_MEM_LOG_DIRTY_PAGES): one bit per page of
+     * the slot, set for each page written since the last call, and the pages write-protected again. The
+     * selftests' kvm_vm_get_dirty_log().
+     */
+    long[] getDirtyLog(int slot);
+
     /** Demand paging with userfaultfd over part of the host memory (the selftests' userfaultfd_util). */
     DemandPaging demandPaging(DemandPaging.Config config);
 

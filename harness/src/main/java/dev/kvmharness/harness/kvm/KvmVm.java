@@ -121,6 +121,20 @@ final class KvmVm implements Vm {
     }
 
     @Override
+    public synchronized long[] getDirtyLog(int slot) {
+        MemRegion r = regions.slot(slot);
+        if (r == null) {
+            throw new IllegalArgumentException("no memslot " + slot);
+        }
+        int words = (int) ((r.size() / pageSize + 63) / 64);
+        try (Memory bitmap = new Memory(words * 8L)) {
+            bitmap.clear();
+            vmFd.getDirtyLog(slot, bitmap);
+            return bitmap.getLongArray(0, words);
+        }
+    }
+
+    @Override
     public synchronized MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags) {
         long size = npages * pageSize;
         regions.checkNew(slot, gpa, size, npages);

@@ -24,6 +24,7 @@ import dev.kvmharness.mmu.kvm.StatKind;
 import dev.kvmharness.mmu.kvm.VmStats;
 import dev.kvmharness.mmu.memslot.MemslotLimits;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
+import dev.kvmharness.mmu.memslot.DirtyLog;
 import dev.kvmharness.mmu.memslot.MemslotUpdate;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import java.util.ArrayList;
@@ -48,6 +49,7 @@ final class SimVm implements Vm {
     private final HostMm mm;
     private final SimKvm kvm;
     private final MemslotUpdate memslotUpdate;
+    private final DirtyLog dirtyLog;
     private final SimHost host;
     private final MemRegions<SimMemRegion> regions = new MemRegions<>();
     private final List<SimGuestVcpu> vcpus = new ArrayList<>();
@@ -66,6 +68,7 @@ final class SimVm implements Vm {
         this.mm = new HostMm(sched, phys);
         this.kvm = new SimKvm(sched, mm, o.config());
         this.memslotUpdate = new MemslotUpdate(kvm, MemslotLimits.x86Default(o.config().physBits()));
+        this.dirtyLog = new DirtyLog(kvm);
         this.host = new SimHost(sched);
         try {
             build();
@@ -128,6 +131,11 @@ final class SimVm implements Vm {
         SimMemRegion r = new SimMemRegion(slot, gpa, size, flags, src, hva, alias);
         regions.put(r);
         return r;
+    }
+
+    @Override
+    public long[] getDirtyLog(int slot) {
+        return dirtyLog.get(slot);
     }
 
     /** KVM_SET_USER_MEMORY_REGION on an existing region: move, delete (size 0) or change flags. */
