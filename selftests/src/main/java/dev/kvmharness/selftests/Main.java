@@ -27,6 +27,18 @@ public final class Main implements Callable<Integer> {
             description = "Per-test timeout, as tools/testing/selftests/kvm/settings sets it. Default: ${DEFAULT-VALUE}.")
     int timeoutSeconds = SuiteRunner.DEFAULT_TIMEOUT_SECONDS;
 
+    @Option(names = "--shard", paramLabel = "i/n",
+            description = "Run only shard i of n: every n-th item of the suite from the i-th, so n runners share it;"
+                    + " 'indexed/n' takes i from JOB_COMPLETION_INDEX + 1 (an indexed Kubernetes Job). Default: all.")
+    String shard = "1/1";
+
+    @Option(names = "--seeds", paramLabel = "A..B",
+            description = "Simulator only: run every test once per seed A..B (a sweep; --shard splits it too).")
+    String seeds;
+
+    @Option(names = "--list", description = "Print the items this run (and shard) would run, one per line, and exit.")
+    boolean list;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "List the tests and options, and exit.")
     boolean help;
 
@@ -35,12 +47,21 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        List<SuiteItem> items;
         try {
             Backends.check(backend);
+            if (seeds != null && !"sim".equals(backend)) {
+                throw new IllegalArgumentException("--seeds sweeps the simulator's seed: it needs --backend sim");
+            }
+            items = Shard.parse(shard).select(SuiteItem.of(TESTS, seeds == null ? List.of() : SuiteItem.seedRange(seeds)));
         } catch (IllegalArgumentException e) {
             return Usage.error(spec.commandLine(), e.getMessage());
         }
-        return new SuiteRunner(backend, timeoutSeconds, System.out).run(TESTS);
+        if (list) {
+            items.forEach(it -> System.out.println(it.title()));
+            return 0;
+        }
+        return new SuiteRunner(backend, timeoutSeconds, System.out).run(items);
     }
 
     /** The CLI with the project's error handling: bad input gives one usage line and exit 2. */

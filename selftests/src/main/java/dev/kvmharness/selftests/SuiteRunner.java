@@ -32,18 +32,18 @@ final class SuiteRunner {
     }
 
     /** Runs the tests and returns 0 if none failed or timed out, 1 otherwise (a skip is not a failure). */
-    int run(List<String> tests) {
+    int run(List<SuiteItem> tests) {
         out.println("TAP version 13");
         out.println("1.." + tests.size());
         int pass = 0;
         int fail = 0;
         int skip = 0;
         for (int i = 0; i < tests.size(); i++) {
-            String name = tests.get(i);
-            String title = "selftests: kvm: " + name;
+            SuiteItem item = tests.get(i);
+            String title = item.title();
             out.println("# timeout set to " + timeoutSeconds);
             out.println("# " + title);
-            Outcome o = runOne(name);
+            Outcome o = runOne(item);
             int n = i + 1;
             if (o.timedOut) {
                 out.println("not ok " + n + " " + title + " # TIMEOUT " + timeoutSeconds + " seconds");
@@ -67,7 +67,8 @@ final class SuiteRunner {
     private record Outcome(int exitCode, boolean timedOut) {
     }
 
-    private Outcome runOne(String test) {
+    private Outcome runOne(SuiteItem item) {
+        String test = item.test();
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         // The harness's own settings (e.g. kvmharness.dev.kvm) reach every test.
@@ -79,6 +80,10 @@ final class SuiteRunner {
         cmd.add(test);
         cmd.add("--backend");
         cmd.add(backend);
+        if (item.seed() != null) {
+            cmd.add("--seed");
+            cmd.add(Long.toString(item.seed()));
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Process running = null;
         try {
