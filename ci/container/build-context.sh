@@ -25,5 +25,8 @@ done | grep -v "^$out" | sort -u | while read -r lib; do
 done
 
 cp "$jar" "$out/rootfs/app/selftests.jar"
+# JNA's native stub, unpacked now rather than into /tmp at run time: the root is read-only and /tmp noexec.
+mkdir -p "$out/rootfs/opt/jna"
+unzip -p "$jar" com/sun/jna/linux-x86-64/libjnidispatch.so > "$out/rootfs/opt/jna/libjnidispatch.so"
 cp "$(dirname "$0")/Dockerfile" "$out/Dockerfile"
 echo "$out"

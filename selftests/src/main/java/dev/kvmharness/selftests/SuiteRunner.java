@@ -71,8 +71,10 @@ final class SuiteRunner {
         String test = item.test();
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        // The harness's own settings (e.g. kvmharness.dev.kvm) reach every test.
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("kvmharness."))
+        // The harness's own settings (e.g. kvmharness.dev.kvm) and JNA's (where its native stub lives, in the
+        // read-only container image) reach every test.
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("kvmharness.") || k.startsWith("jna."))
+                .sorted()
                 .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
         cmd.add("-cp");
         cmd.add(classpath());

@@ -13,8 +13,8 @@ class ContainerIT {
     @Test
     @RequiresKvm
     void demandPagingWithUserfaultfdPassesInAContainer() throws Exception {
-        SelftestsContainer.Result r = SelftestsContainer.run(true, "demand_paging_test", "--backend", "kvm",
-                "-u", "MISSING", "-b", "16M");
+        SelftestsContainer.Result r = SelftestsContainer.run(SelftestsContainer.Access.KVM_USERFAULTFD, "demand_paging_test",
+                "--backend", "kvm", "-u", "MISSING", "-b", "16M");
         assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("Testing guest mode: PA-bits:ANY, VA-bits:48,  4K pages")
                 .containsPattern("Overall demand paging rate:\t\\d+\\.\\d{6} pgs/sec");
@@ -23,7 +23,8 @@ class ContainerIT {
     @Test
     @RequiresKvm
     void theSuiteRunsInAContainer() throws Exception {
-        SelftestsContainer.Result r = SelftestsContainer.run(true, "--backend", "kvm");
+        // non-root, no capabilities, /dev/kvm through its group
+        SelftestsContainer.Result r = SelftestsContainer.run(SelftestsContainer.Access.KVM, "--backend", "kvm");
         assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).startsWith("TAP version 13").contains("ok 1 selftests: kvm: demand_paging_test")
                 .contains("# Totals: pass:1 fail:0");
@@ -31,7 +32,7 @@ class ContainerIT {
 
     @Test
     void withoutKvmInTheContainerTheTestSkips() throws Exception {
-        SelftestsContainer.Result r = SelftestsContainer.run(false, "demand_paging_test", "--backend", "kvm", "-b", "4M");
+        SelftestsContainer.Result r = SelftestsContainer.run(SelftestsContainer.Access.NONE, "demand_paging_test", "--backend", "kvm", "-b", "4M");
         assertThat(r.exitCode()).isEqualTo(4);
         assertThat(r.out()).contains("1..0 # SKIP /dev/kvm not present");
     }
@@ -39,7 +40,7 @@ class ContainerIT {
     /** The laptop case: no /dev/kvm at all, and the default backend (the simulator) still runs the test. */
     @Test
     void withoutKvmTheSimulatorStillRunsIt() throws Exception {
-        SelftestsContainer.Result r = SelftestsContainer.run(false, "demand_paging_test", "-u", "MISSING", "-b", "4M");
+        SelftestsContainer.Result r = SelftestsContainer.run(SelftestsContainer.Access.NONE, "demand_paging_test", "-u", "MISSING", "-b", "4M");
         assertThat(r.exitCode()).as(r.out()).isZero();
         assertThat(r.out()).contains("All vCPU threads joined").contains("Overall demand paging rate:");
     }

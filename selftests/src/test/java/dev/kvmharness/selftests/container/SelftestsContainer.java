@@ -18,9 +18,9 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * selftests.jar in a FROM-scratch container (ci/container), started by Testcontainers with /dev/kvm passed in
- * as a device, the way a privileged CI runner would run it. {@code --privileged} is not needed: the device,
- * plus CAP_SYS_PTRACE and an unconfined seccomp profile for userfaultfd, are enough.
+ * selftests.jar in a FROM-scratch container (ci/container), started by Testcontainers the way a locked-down CI
+ * runner would: /dev/kvm as the only device, no network, a read-only root with a tmpfs /tmp, a non-root user
+ * in /dev/kvm's group and no capabilities; only userfaultfd runs need more ({@link Access#KVM_USERFAULTFD}).
  */
 final class SelftestsContainer {
     private static final String IMAGE = "kvm-selftests-it:latest";
@@ -59,21 +59,64 @@ final class SelftestsContainer {
         return image;
     }
 
+    /**
+     * How the container is given KVM. Every mode runs with no network, a read-only root filesystem with a tmpfs
+     * /tmp, and every capability dropped but what the mode names.
+     */
+    enum Access {
+        /** No /dev/kvm: the simulator, or a skip on --backend kvm. Non-root. */
+        NONE,
+        /** /dev/kvm as the only device, as a non-root user in the device's group: enough for every test without -u. */
+        KVM,
+        /**
+         * /dev/kvm for userfaultfd runs (-u) where vm.unprivileged_userfaultfd is 0: the userfaultfd syscall then
+         * needs CAP_SYS_PTRACE, and Docker hands added capabilities only to root (no ambient capabilities for
+         * other users), so uid 0 with CAP_SYS_PTRACE alone, and seccomp unconfined for the syscall.
+         */
+        KVM_USERFAULTFD
+    }
+
+    /** The unprivileged user the container runs as (nobody). */
+    static final String USER = "65534";
+
     /** Runs the image with {@code args}; {@code withKvm} passes /dev/kvm in. Returns once the container exited. */
     static Result run(boolean withKvm, String... args) throws IOException, InterruptedException {
+        return run(withKvm ? Access.KVM_USERFAULTFD : Access.NONE, args);
+    }
+
+    static Result run(Access access, String... args) throws IOException, InterruptedException {
         try (GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(image()))) {
             c.withCommand(args)
                     .withCreateContainerCmdModifier(cmd -> {
-                        if (withKvm) {
-                            cmd.getHostConfig().withDevices(Device.parse("/dev/kvm"))
-                                    .withCapAdd(Capability.SYS_PTRACE)
-                                    .withSecurityOpts(List.of("seccomp=unconfined"));
+                        var host = cmd.getHostConfig().withNetworkMode("none").withReadonlyRootfs(true)
+                                .withTmpFs(java.util.Map.of("/tmp", "rw,nosuid,nodev,size=256m"))
+                                .withCapDrop(Capability.ALL);
+                        switch (access) {
+                            case NONE -> cmd.withUser(USER + ":" + USER);
+                            case KVM -> {
+                                host.withDevices(Device.parse("/dev/kvm"));
+                                cmd.withUser(USER + ":" + kvmGroup());
+                            }
+                            case KVM_USERFAULTFD -> {
+                                host.withDevices(Device.parse("/dev/kvm")).withCapAdd(Capability.SYS_PTRACE)
+                                        .withSecurityOpts(List.of("seccomp=unconfined"));
+                                cmd.withUser("0:0");
+                            }
                         }
                     })
                     .withStartupCheckStrategy(new ExitedStartupCheck().withTimeout(Duration.ofMinutes(3)));
             c.start();
             long exit = c.getDockerClient().inspectContainerCmd(c.getContainerId()).exec().getState().getExitCodeLong();
             return new Result(exit, c.getLogs(OutputFrame.OutputType.STDOUT), c.getLogs(OutputFrame.OutputType.STDERR));
+        }
+    }
+
+    /** The gid owning the host's /dev/kvm, which the container's user joins. */
+    static String kvmGroup() {
+        try {
+            return Files.getAttribute(Path.of("/dev/kvm"), "unix:gid").toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new IllegalStateException("cannot read /dev/kvm's group", e);
         }
     }
 }
