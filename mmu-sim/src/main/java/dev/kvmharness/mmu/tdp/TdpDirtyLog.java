@@ -185,7 +185,7 @@ public final class TdpDirtyLog {
                     }
                     mmu.kvm.sched().charge(Cost.SP_ALLOC);
                     KvmMmuPage sp = mmu.tables.alloc(it.level() - 1, root.asId, Spte.alignDown(it.gfn(), it.level()), Spte.NONPRESENT);
-                    if (new TdpFault(mmu).splitHugePage(it, sp)) {
+                    if (splitter.splitHugePage(it, sp)) {
                         split++;
                     } else {
                         mmu.tables.free(sp);

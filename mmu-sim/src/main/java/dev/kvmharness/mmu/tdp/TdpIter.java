@@ -169,9 +169,4 @@ public final class TdpIter {
     void setOldSpte(long v) {
         oldSpte = v;
     }
-
-    /** Moves the goal so the next restart lands at {@code newGoal} (used by callers that skip ahead). */
-    long goal() {
-        return nextLastLevelGfn;
-    }
 }
