@@ -8,4 +8,6 @@ kvm_dir=$("$top/ci/build-c-selftests.sh" | tail -n 1)   # <src>/tools/testing/se
 src=$(cd "$kvm_dir/../../../.." && pwd)
 gcc -I "$src/usr/include" -o /tmp/abi_golden "$top/kvm-native/src/test/c/abi_golden.c"
 /tmp/abi_golden > "$top/kvm-native/src/test/resources/kernel-abi.txt"
-echo "wrote kvm-native/src/test/resources/kernel-abi.txt"
+gcc -I "$src/usr/include" -o /tmp/errno_golden "$top/kvm-native/src/test/c/errno_golden.c"
+/tmp/errno_golden > "$top/kvm-native/src/test/resources/kernel-errno.txt"
+echo "wrote kvm-native/src/test/resources/kernel-abi.txt and kernel-errno.txt"
