@@ -455,6 +455,11 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
         int r;
         do {
             r = vcpu.tryRun();
+            // The C loop spins here forever if no EFAULT ever comes; a ucall means the guest got past its writes.
+            Ucall early = r == 0 ? vcpu.ucall() : Ucall.NONE;
+            TestAssertionFailure.check(early.kind() == Ucall.Kind.NONE, "r == -1 && errno == EFAULT",
+                    "Expected EFAULT on write to RO memory, but the guest made a ucall (%s, stage %d): its writes succeeded",
+                    early.kind(), early.stage());
         } while (r == 0);
         TestAssertionFailure.check(r == 14, "r == -1 && errno == EFAULT",
                 "Expected EFAULT on write to RO memory, got r = -1, errno = %d", r);
