@@ -21,6 +21,9 @@ public interface Vcpu {
      */
     int tryRun();
 
+    /** Why the last successful KVM_RUN returned (kvm_run->exit_reason and its data), or null before the first. */
+    Exit lastExit();
+
     /** KVM_GET_SREGS (the control registers). */
     Sregs sregs();
 

@@ -38,6 +38,7 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
     private final RunWatchdog watchdog;
     private final Duration timeout;
     private final StatsFd statsFd;
+    private volatile Exit lastExit;
 
     KvmVcpu(KvmVm vm, VcpuFd fd, CompiledGuest code, long entry, long rsp, KvmCpuid2 cpuid,
             Consumer<KvmSregs> initSregs, boolean stats, Duration timeout) {
@@ -115,11 +116,17 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
             failIfVmFailed();
             if (exited) {
                 int reason = run.exitReason();
-                return new Exit(reason, KvmApi.exitReasonName(reason), run.describe());
+                lastExit = new Exit(reason, KvmApi.exitReasonName(reason), run.describe());
+                return lastExit;
             }
             // EINTR from a stray signal (or a late kick of an earlier run): retry, as _vcpu_run() does.
             run.immediateExit(false);
         }
+    }
+
+    @Override
+    public Exit lastExit() {
+        return lastExit;
     }
 
     @Override

@@ -50,6 +50,7 @@ final class SimGuestVcpu implements Vcpu {
 
     private final int[] insnOffsets;
     private Sregs sregs;
+    private Exit lastExit;
 
     SimGuestVcpu(SimVm vm, SimVcpu vcpu, GuestProgram program, long cr3, boolean la57, Duration runTimeout) {
         this.vm = vm;
@@ -63,6 +64,11 @@ final class SimGuestVcpu implements Vcpu {
         // What the real backend's vcpu setup loads: PE|NE|PG, PAE|OSFXSR (|LA57), LME|LMA|NX.
         this.sregs = new Sregs(1L | 1L << 5 | 1L << 31, cr3, 1L << 5 | 1L << 9 | (la57 ? Sregs.CR4_LA57 : 0),
                 1L << 8 | 1L << 10 | 1L << 11);
+    }
+
+    @Override
+    public Exit lastExit() {
+        return lastExit;
     }
 
     @Override
@@ -140,6 +146,12 @@ final class SimGuestVcpu implements Vcpu {
 
     @Override
     public Exit run() {
+        Exit e = run0();
+        lastExit = e;
+        return e;
+    }
+
+    private Exit run0() {
         long virtualDeadline = sched.now() + runTimeout.toNanos();
         long realDeadline = System.nanoTime() + runTimeout.toNanos();
         lastUcall = Ucall.NONE;

@@ -157,8 +157,7 @@ public final class PageFault {
                 }
                 // __kvm_faultin_pfn() got KVM_PFN_ERR_FAULT (e.g. a write to a read-only VMA):
                 // kvm_handle_error_pfn() prepares a memory-fault exit and KVM_RUN returns -EFAULT.
-                throw new SimKvmException("KVM_RUN", KvmErrno.EFAULT, String.format(
-                        "gfn 0x%x: %s", gfn, e.getMessage()));
+                throw new SimKvmException("KVM_RUN", KvmErrno.EFAULT, "gfn 0x" + Long.toHexString(gfn) + ": " + e.getMessage());
             }
             f.slot = slot;
             f.pfn = host.pfn();

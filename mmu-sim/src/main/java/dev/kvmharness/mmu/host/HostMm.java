@@ -649,7 +649,8 @@ public final class HostMm implements AutoCloseable {
                 throw new SimKvmException(call, KvmErrno.EFAULT, String.format("no mapping at 0x%x", hva));
             }
             if (write && !vma.writable) {
-                throw new SimKvmException(call, KvmErrno.EFAULT, String.format("0x%x is mapped read-only", hva));
+                // Concatenation, not String.format: mmu_stress_test takes this path once per page.
+                throw new SimKvmException(call, KvmErrno.EFAULT, "0x" + Long.toHexString(hva) + " is mapped read-only");
             }
             long e = user ? pt.touch(hva) : pt.lookup(hva);
             if (e != HostPageTable.NOT_MAPPED) {
