@@ -89,6 +89,10 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
             description = "Simulator only: the huge page size of the -H memfd (MFD_HUGETLB's default on x86 is 2M).")
     String hugepageSizeArg;
 
+    /** GNU getopt leaves non-option arguments at the end of argv, and the C test never reads them. */
+    @picocli.CommandLine.Parameters(hidden = true)
+    List<String> ignoredOperands = new ArrayList<>();
+
     @Mixin
     CommonOptions common;
 

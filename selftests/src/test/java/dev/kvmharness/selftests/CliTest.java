@@ -73,10 +73,13 @@ class CliTest {
         }
     }
 
-    /** getopt "c:h:m:s:H": -h takes an argument in the C test; with one it prints the usage line. */
+    /**
+     * getopt "c:h:m:s:H": -h takes an argument in the C test; with one it prints the usage line. Operands are
+     * ignored, as the C test never reads them.
+     */
     @Test
     void maxGuestMemoryDashHTakesAnArgumentAndPrintsTheUsage() {
-        Run r = run("max_guest_memory_test", "-h", "x");
+        Run r = run("max_guest_memory_test", "operand", "-h", "x");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).isEqualTo("usage: max_guest_memory_test [-c nr_vcpus] [-m max_mem_in_gb] [-s slot_size_in_gb] [-H]\n");
     }
