@@ -75,6 +75,21 @@ class MaxGuestMemorySimIT {
         assertThat(root.at("/stats/vcpu/pf_taken").asLong()).isGreaterThanOrEqualTo(3L * 262144);
     }
 
+    /** Same seed, same run: the rendezvous spins and the vCPUs' interleaving are virtual, so the JSON is identical. */
+    @Test
+    void sameSeedSameJsonBitForBit(@TempDir Path dir) throws Exception {
+        String[] out = new String[2];
+        for (int i = 0; i < 2; i++) {
+            Path json = dir.resolve(i + ".json");
+            SelftestsJar.Result r = SelftestsJar.run(300, "mmu_stress_test", "-m", "2", "-s", "1", "-c", "2", "-H", "--stride", "64K",
+                    "--seed", "7", "--stats", "--json", json.toString());
+            assertThat(r.exit()).as(r.all()).isZero();
+            assertThat(r.out()).contains("pf_taken");
+            out[i] = java.nio.file.Files.readString(json);
+        }
+        assertThat(out[1]).isEqualTo(out[0]);
+    }
+
     @Test
     void mmuStressWithSeveralVcpusAndHugepages(@TempDir Path dir) throws Exception {
         JsonNode root = run(dir, "mmu_stress_test", "-m 4 -s 2 -c 2 -H --stride 2M");
