@@ -35,8 +35,7 @@ class MaxGuestMemorySimIT {
     void everyPageOfEverySlotIsFaultedTwice(String options, @TempDir Path dir) throws Exception {
         JsonNode root = run(dir, "max_guest_memory_test", options);
         long bytes = root.at("/rates/guest_memory_bytes").asLong();
-        // 4K host pages: one 4K SPTE per guest page, faulted in run 1 and again after the reset zapped nothing
-        // (the root is kept) but... at least once per page.
+        // 4K host pages: one 4K SPTE per guest page of every slot, each faulted at least once.
         assertThat(root.at("/stats/vm/pages_4k").asLong()).isGreaterThanOrEqualTo(bytes / 4096);
         assertThat(root.at("/stats/vcpu/pf_fixed").asLong()).isGreaterThanOrEqualTo(bytes / 4096);
         assertThat(root.at("/rates/memslots").asLong()).isEqualTo(bytes / root.at("/options/slot_size").asLong());
