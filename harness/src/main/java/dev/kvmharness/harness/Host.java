@@ -13,6 +13,12 @@ public interface Host {
     /** clock_gettime(CLOCK_MONOTONIC) in ns, or the calling simulated thread's virtual time. */
     long nanoTime();
 
+    /**
+     * cpu_relax() in a spin-wait loop: PAUSE on kvm; on sim a few ns of virtual time and a scheduling point, so
+     * the thread being waited for gets to run.
+     */
+    void cpuRelax();
+
     /** usleep(). */
     void sleepMicros(long us);
 

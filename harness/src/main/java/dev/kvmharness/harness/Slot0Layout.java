@@ -20,6 +20,14 @@ public final class Slot0Layout {
     }
 
     /**
+     * The identity-mapped data area at the bottom of slot 0 (page 0, code, descriptor tables, harness data, one
+     * stack per vCPU); the guest page tables live above it, unmapped.
+     */
+    public static long dataPages(int nrVcpus) {
+        return BASE_PAGES + nrVcpus * STACK_PAGES;
+    }
+
+    /**
      * Pages slot 0 needs: the base, stacks, and an upper bound for the page tables that map slot 0 itself
      * and {@code extraPages} more 4K pages (N/512 + N/512^2 + ... &lt; 2N/512).
      */

@@ -14,6 +14,28 @@ public interface Vcpu {
      */
     Exit run();
 
+    /**
+     * _vcpu_run(): one KVM_RUN (retrying only when a signal merely interrupted it) that returns 0 on an exit to
+     * userspace or the errno KVM_RUN failed with (e.g. EFAULT when the host mm refuses a guest write), instead
+     * of throwing. The run timeout applies as in {@link #run()}.
+     */
+    int tryRun();
+
+    /** Why the last successful KVM_RUN returned (kvm_run->exit_reason and its data), or null before the first. */
+    Exit lastExit();
+
+    /** KVM_GET_SREGS (the control registers). */
+    Sregs sregs();
+
+    /** KVM_SET_SREGS: a change of CR0 or CR4 resets the vCPU's MMU context, as __set_sregs() does. */
+    void setSregs(Sregs sregs);
+
+    /** RIP, as KVM_GET_REGS (or the kvm_run sync regs) report it. */
+    long rip();
+
+    /** Sets RIP for the next KVM_RUN (KVM_SET_REGS, or the sync regs with KVM_SYNC_X86_REGS dirty). */
+    void setRip(long rip);
+
     /** get_ucall(): the ucall behind the last exit, or {@link Ucall#NONE}. */
     Ucall ucall();
 

@@ -21,6 +21,15 @@ public interface Vm extends AutoCloseable {
      */
     MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags);
 
+    /**
+     * vm_set_user_memory_region(): KVM_SET_USER_MEMORY_REGION as given, without the harness's region
+     * bookkeeping (size 0 deletes the slot). A failure is an ioctl exception naming the errno.
+     */
+    void setUserMemoryRegion(int slot, int flags, long gpa, long size, long hva);
+
+    /** kvm_memfd_alloc(size, hugepages) mapped MAP_SHARED, PROT_READ | PROT_WRITE. */
+    HostBuffer memfdAlloc(long size, boolean hugepages);
+
     /** The region installed as {@code slot}. */
     MemRegion region(int slot);
 
@@ -33,6 +42,15 @@ public interface Vm extends AutoCloseable {
 
     /** virt_map(): maps {@code bytes} of guest virtual memory at {@code gva} to {@code gpa} with 4K pages. */
     void virtMap(long gva, long gpa, long bytes);
+
+    /**
+     * __virt_pg_map() over a range: maps {@code bytes} at {@code gva} to {@code gpa} with pages up to
+     * {@code largest} (which must not exceed {@link #largestGuestPage()}).
+     */
+    void virtMap(long gva, long gpa, long bytes, dev.kvmharness.harness.x86.PageSize largest);
+
+    /** The largest guest page size the vCPUs' CPUID offers (2 MiB, or 1 GiB with CPUID.80000001H:EDX.PDPE1GB). */
+    dev.kvmharness.harness.x86.PageSize largestGuestPage();
 
     /** addr_gpa2hva(): where the host sees guest physical address {@code gpa}. */
     long gpa2hva(long gpa);
@@ -79,6 +97,14 @@ public interface Vm extends AutoCloseable {
 
     /** Demand paging with userfaultfd over part of the host memory (the selftests' userfaultfd_util). */
     DemandPaging demandPaging(DemandPaging.Config config);
+
+    /**
+     * What the process exiting with this VM still open does (the C tests that deliberately skip cleanup):
+     * the mm goes first, so KVM's MMU notifier hears release() and drops every mapping, and only then are the
+     * VM's fds closed. On /dev/kvm the kernel does this when the JVM exits, so this only stops the harness
+     * from closing anything; on the simulator it runs that order now.
+     */
+    void exitWithoutCleanup();
 
     @Override
     void close();

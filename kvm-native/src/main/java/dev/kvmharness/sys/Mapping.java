@@ -95,6 +95,21 @@ public final class Mapping implements AutoCloseable {
         Sys.madvise(base.share(offset), len, advice);
     }
 
+    /** mprotect(2) over part of the mapping. */
+    public void mprotect(long offset, long len, int prot) {
+        check(offset, len);
+        Sys.mprotect(base.share(offset), len, prot);
+    }
+
+    /**
+     * munmap(2) of part of the mapping. The rest stays usable; the caller must not touch the unmapped part
+     * again (close() unmaps the whole range, which the kernel accepts for holes).
+     */
+    public void unmapPart(long offset, long len) {
+        check(offset, len);
+        Sys.munmap(base.share(offset), len);
+    }
+
     public boolean isClosed() {
         return closed;
     }

@@ -68,6 +68,10 @@ public final class Sys {
         checked("madvise", "advice=" + advice, () -> LibC.madvise(addr, length, advice));
     }
 
+    public static void mprotect(Pointer addr, long length, int prot) {
+        checked("mprotect", "prot=" + prot, () -> LibC.mprotect(addr, length, prot));
+    }
+
     public static int memfdCreate(String name, int flags) {
         return checked("memfd_create", name, () -> LibC.memfd_create(name, flags));
     }

@@ -27,10 +27,16 @@ final class Backends {
      * cost model; bad values are usage errors.
      */
     static Backend byName(String name, long seed, String policy, Path costModel) {
+        return byName(name, seed, policy, costModel, java.util.function.UnaryOperator.identity());
+    }
+
+    /** As above, with the port's simulator-only options applied to the sim configuration. */
+    static Backend byName(String name, long seed, String policy, Path costModel,
+                          java.util.function.UnaryOperator<SimOptions> simOptions) {
         check(name);
         if (name.equals("kvm")) {
             return new KvmBackend();
         }
-        return new SimBackend(SimOptions.of(seed, policy, costModel));
+        return new SimBackend(simOptions.apply(SimOptions.of(seed, policy, costModel)));
     }
 }

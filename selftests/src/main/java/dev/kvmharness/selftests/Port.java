@@ -16,6 +16,14 @@ interface Port {
     /** The options as they were understood, for the JSON report. */
     Map<String, Object> options();
 
+    /**
+     * The simulator's configuration for this run, from the port's simulator-only options (default: unchanged).
+     * Called after {@link #validate()}.
+     */
+    default dev.kvmharness.harness.sim.SimOptions simOptions(dev.kvmharness.harness.sim.SimOptions base) {
+        return base;
+    }
+
     /** The test's main() body; throws TestSkipped or TestAssertionFailure as the C test would exit. */
     Result execute(Backend backend, long seed);
 

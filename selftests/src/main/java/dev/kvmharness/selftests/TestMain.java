@@ -27,7 +27,7 @@ final class TestMain {
                 throw new IllegalArgumentException("--seed must be in 0..0xffffffff (guest_random_seed is 32 bits)");
             }
             backend = Backends.byName(common.backend, common.seed != null ? common.seed : CommonOptions.C_DEFAULT_SEED,
-                    common.policy, common.costModel);
+                    common.policy, common.costModel, port::simOptions);
             if (common.runTimeoutSeconds < 1 || common.runTimeoutSeconds > 86_400) {
                 throw new IllegalArgumentException("--run-timeout must be between 1 and 86400 seconds");
             }

@@ -19,6 +19,11 @@ final class Usage {
 
     /** "usage: selftests.jar demand_paging_test [options] (--help lists them)". */
     static String line(CommandLine cmd) {
+        String[] synopsis = cmd.getCommandSpec().usageMessage().customSynopsis();
+        if (synopsis.length > 0) {
+            // The port's C usage line, as its original prints it.
+            return "usage: " + synopsis[0];
+        }
         return "usage: " + cmd.getCommandSpec().qualifiedName(" ")
                 + (cmd.getSubcommands().isEmpty() ? " [options]" : " [test-name] [options]") + " (--help lists them)";
     }

@@ -59,6 +59,31 @@ class CliTest {
         assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"-c=0", "-c=abc", "-m=0", "-m=-1", "-s=0", "-s=2x", "-x", "-h", "--maxphyaddr=48",
+        "--stride=3", "--stride=4", "--hugepage-size=4K", "-c"})
+    void maxGuestMemoryBadOptionIsTheCUsageLineAndExit2(String bad) {
+        for (String test : new String[] {"max_guest_memory_test", "mmu_stress_test"}) {
+            Run r = run(test, bad);
+            assertThat(r.exit()).as(test + " " + bad).isEqualTo(2);
+            assertThat(r.err().lines()).hasSize(2);
+            assertThat(r.err().lines().toList().get(0)).startsWith("error: ");
+            assertThat(r.err().lines().toList().get(1))
+                    .isEqualTo("usage: " + test + " [-c nr_vcpus] [-m max_mem_in_gb] [-s slot_size_in_gb] [-H]");
+        }
+    }
+
+    /**
+     * getopt "c:h:m:s:H": -h takes an argument in the C test; with one it prints the usage line. Operands are
+     * ignored, as the C test never reads them.
+     */
+    @Test
+    void maxGuestMemoryDashHTakesAnArgumentAndPrintsTheUsage() {
+        Run r = run("max_guest_memory_test", "operand", "-h", "x");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).isEqualTo("usage: max_guest_memory_test [-c nr_vcpus] [-m max_mem_in_gb] [-s slot_size_in_gb] [-H]\n");
+    }
+
     @Test
     void theSimulatorIsTheDefaultBackend() {
         Run r = run("demand_paging_test", "-h");

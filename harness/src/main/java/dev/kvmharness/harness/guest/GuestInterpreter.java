@@ -146,6 +146,14 @@ public final class GuestInterpreter {
         return pc;
     }
 
+    /** Sets the next instruction, as KVM_SET_REGS sets RIP between runs. */
+    public void setPc(int index) {
+        if (index < 0 || index >= code.length) {
+            throw new IllegalArgumentException("pc " + index + " outside 0.." + (code.length - 1));
+        }
+        this.pc = index;
+    }
+
     /** Instructions executed so far, over all runs; {@link Insn.Bind} pseudo-instructions are free. */
     public long steps() {
         return steps;

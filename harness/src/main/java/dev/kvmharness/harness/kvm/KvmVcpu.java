@@ -17,6 +17,7 @@ import dev.kvmharness.kvm.bindings.KvmCpuid2;
 import dev.kvmharness.kvm.bindings.KvmRegs;
 import dev.kvmharness.kvm.bindings.KvmRun;
 import dev.kvmharness.kvm.bindings.KvmSregs;
+import dev.kvmharness.sys.IoctlException;
 import dev.kvmharness.sys.Sys;
 import java.time.Duration;
 import java.util.List;
@@ -37,6 +38,7 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
     private final RunWatchdog watchdog;
     private final Duration timeout;
     private final StatsFd statsFd;
+    private volatile Exit lastExit;
 
     KvmVcpu(KvmVm vm, VcpuFd fd, CompiledGuest code, long entry, long rsp, KvmCpuid2 cpuid,
             Consumer<KvmSregs> initSregs, boolean stats, Duration timeout) {
@@ -114,11 +116,62 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
             failIfVmFailed();
             if (exited) {
                 int reason = run.exitReason();
-                return new Exit(reason, KvmApi.exitReasonName(reason), run.describe());
+                lastExit = new Exit(reason, KvmApi.exitReasonName(reason), run.describe());
+                return lastExit;
             }
             // EINTR from a stray signal (or a late kick of an earlier run): retry, as _vcpu_run() does.
             run.immediateExit(false);
         }
+    }
+
+    @Override
+    public Exit lastExit() {
+        return lastExit;
+    }
+
+    @Override
+    public int tryRun() {
+        try {
+            run();
+            return 0;
+        } catch (IoctlException e) {
+            if (!e.call().equals("KVM_RUN")) {
+                throw e;
+            }
+            return e.errno();
+        }
+    }
+
+    @Override
+    public dev.kvmharness.harness.Sregs sregs() {
+        KvmSregs s = new KvmSregs();
+        fd.getSregs(s);
+        return new dev.kvmharness.harness.Sregs(s.cr0(), s.cr3(), s.cr4(), s.efer());
+    }
+
+    /** Reads the full struct first so the segments and descriptor tables go back unchanged. */
+    @Override
+    public void setSregs(dev.kvmharness.harness.Sregs sregs) {
+        KvmSregs s = new KvmSregs();
+        fd.getSregs(s);
+        s.cr0(sregs.cr0());
+        s.cr3(sregs.cr3());
+        s.cr4(sregs.cr4());
+        s.efer(sregs.efer());
+        fd.setSregs(s);
+    }
+
+    @Override
+    public long rip() {
+        fd.getRegs(regs);
+        return regs.get(KvmRegs.Field.RIP);
+    }
+
+    @Override
+    public void setRip(long rip) {
+        fd.getRegs(regs);
+        regs.set(KvmRegs.Field.RIP, rip);
+        fd.setRegs(regs);
     }
 
     private void failIfVmFailed() {

@@ -49,6 +49,9 @@ final class KvmVm implements Vm {
     private StatsFd statsFd;
     private volatile Throwable failure;
     private boolean closed;
+    /** exitWithoutCleanup() was called: close() must leave everything to the process exit. */
+    private boolean abandoned;
+    private final List<KvmHostBuffer> buffers = new ArrayList<>();
 
     KvmVm(KvmBackend backend, Kvm kvm, VmShape shape, HostCaps caps) {
         this.backend = backend;
@@ -75,7 +78,10 @@ final class KvmVm implements Vm {
     private void build() {
         long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
         addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
-        slot0 = Slot0.build(this, slot0Pages, pageSize, caps.gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M);
+        if (shape.mode().vaBits() != 48) {
+            throw new IllegalArgumentException("the kvm backend builds 4-level guests only, not " + shape.mode().label());
+        }
+        slot0 = Slot0.build(this, slot0Pages, Slot0Layout.dataPages(shape.nrVcpus()), pageSize, largestGuestPage(), 4);
         PhysPageAllocator allocator = slot0.allocator();
 
         CompiledGuest code = X86Compiler.compile(shape.program());
@@ -99,6 +105,12 @@ final class KvmVm implements Vm {
                     sregs -> X86VcpuSetup.initSregs(sregs, gdt, idt, tss, slot0.pageTables().cr3(), pageSize),
                     caps.binaryStats(), shape.runTimeout()));
         }
+    }
+
+    /** The largest guest page the vCPU's CPUID offers: 1 GiB only with CPUID 0x80000001 EDX.PDPE1GB. */
+    @Override
+    public PageSize largestGuestPage() {
+        return caps.gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M;
     }
 
     @Override
@@ -151,6 +163,24 @@ final class KvmVm implements Vm {
     }
 
     @Override
+    public void setUserMemoryRegion(int slot, int flags, long gpa, long size, long hva) {
+        vmFd.setUserMemoryRegion(slot, flags, gpa, size, hva);
+    }
+
+    @Override
+    public synchronized dev.kvmharness.harness.HostBuffer memfdAlloc(long size, boolean hugepages) {
+        KvmHostBuffer b = KvmHostBuffer.allocate(size, hugepages);
+        buffers.add(b);
+        return b;
+    }
+
+    /** Nothing is closed: the kernel tears the VM down at process exit, mm (notifier release) first. */
+    @Override
+    public synchronized void exitWithoutCleanup() {
+        abandoned = true;
+    }
+
+    @Override
     public KvmMemRegion region(int slot) {
         return regions.slot(slot);
     }
@@ -167,6 +197,11 @@ final class KvmVm implements Vm {
     @Override
     public void virtMap(long gva, long gpa, long bytes) {
         slot0.virtMap(gva, gpa, bytes);
+    }
+
+    @Override
+    public synchronized void virtMap(long gva, long gpa, long bytes, PageSize largest) {
+        slot0.virtMap(gva, gpa, bytes, largest);
     }
 
     @Override
@@ -273,7 +308,7 @@ final class KvmVm implements Vm {
 
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (closed || abandoned) {
             return;
         }
         closed = true;
@@ -290,6 +325,7 @@ final class KvmVm implements Vm {
         // Host memory goes last: KVM must no longer reference it through a memslot.
         order.addAll(regions.all().stream().map(r -> (AutoCloseable) r.memory).toList());
         order.addAll(prototypes.values().stream().map(m -> (AutoCloseable) m::close).toList());
+        order.addAll(buffers);
         for (AutoCloseable c : order) {
             try {
                 c.close();

@@ -28,6 +28,11 @@ public final class RealHost implements Host {
     }
 
     @Override
+    public void cpuRelax() {
+        Thread.onSpinWait();
+    }
+
+    @Override
     public void sleepMicros(long us) {
         try {
             TimeUnit.MICROSECONDS.sleep(us);

@@ -2,6 +2,9 @@
 package dev.kvmharness.harness.sim;
 
 import dev.kvmharness.harness.Exit;
+import dev.kvmharness.harness.Sregs;
+import dev.kvmharness.harness.x86.X86Compiler;
+import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.harness.GuestTimeoutException;
 import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vcpu;
@@ -38,13 +41,88 @@ final class SimGuestVcpu implements Vcpu {
     private boolean mmioPending;
     private long mmioData;
 
-    SimGuestVcpu(SimVm vm, SimVcpu vcpu, GuestProgram program, long cr3, Duration runTimeout) {
+    /**
+     * Where the real backend loads the compiled program (the first data page of slot 0). RIP on the simulator is
+     * this plus the x86 code offset of the next IR instruction, so a host that steps RIP past an instruction by
+     * its encoded length lands where it would on /dev/kvm.
+     */
+    static final long CODE_GVA = 0x1000;
+
+    private final int[] insnOffsets;
+    private Sregs sregs;
+    private Exit lastExit;
+
+    SimGuestVcpu(SimVm vm, SimVcpu vcpu, GuestProgram program, long cr3, boolean la57, Duration runTimeout) {
         this.vm = vm;
         this.vcpu = vcpu;
         this.sched = vm.sched();
         this.runTimeout = runTimeout;
         this.interp = new GuestInterpreter(program, new Memory());
+        this.insnOffsets = X86Compiler.compile(program).insnOffsets();
         vcpu.setCr3(cr3);
+        vcpu.setLa57(la57);
+        // What the real backend's vcpu setup loads: PE|NE|PG, PAE|OSFXSR (|LA57), LME|LMA|NX.
+        this.sregs = new Sregs(1L | 1L << 5 | 1L << 31, cr3, 1L << 5 | 1L << 9 | (la57 ? Sregs.CR4_LA57 : 0),
+                1L << 8 | 1L << 10 | 1L << 11);
+    }
+
+    @Override
+    public Exit lastExit() {
+        return lastExit;
+    }
+
+    @Override
+    public int tryRun() {
+        try {
+            run();
+            return 0;
+        } catch (SimKvmException e) {
+            if (!e.call().equals("KVM_RUN")) {
+                throw e;
+            }
+            return e.errno().value();
+        }
+    }
+
+    @Override
+    public Sregs sregs() {
+        return sregs;
+    }
+
+    /** __set_sregs(): a CR0 or CR4 change sets mmu_reset_needed, so the vCPU's MMU context is reset. */
+    @Override
+    public void setSregs(Sregs s) {
+        Sregs old = sregs;
+        sregs = s;
+        if (s.cr3() != old.cr3()) {
+            vcpu.setCr3(s.cr3());
+        }
+        if (s.cr4() != old.cr4()) {
+            vcpu.setLa57((s.cr4() & Sregs.CR4_LA57) != 0);
+        }
+        if (s.cr0() != old.cr0() || s.cr4() != old.cr4()) {
+            vcpu.resetMmuContext();
+        }
+    }
+
+    @Override
+    public long rip() {
+        return CODE_GVA + insnOffsets[interp.pc()];
+    }
+
+    /** Only instruction boundaries are valid: elsewhere the real CPU would decode garbage. */
+    @Override
+    public void setRip(long rip) {
+        long off = rip - CODE_GVA;
+        for (int i = 0; i < insnOffsets.length; i++) {
+            if (insnOffsets[i] == off) {
+                // Several IR pseudo-instructions (labels) can share an offset; the first is where execution resumes.
+                interp.setPc(i);
+                return;
+            }
+        }
+        throw new IllegalArgumentException(String.format("RIP 0x%x is not an instruction boundary of %s", rip,
+                interp.program().name()));
     }
 
     SimVcpu simVcpu() {
@@ -68,6 +146,12 @@ final class SimGuestVcpu implements Vcpu {
 
     @Override
     public Exit run() {
+        Exit e = run0();
+        lastExit = e;
+        return e;
+    }
+
+    private Exit run0() {
         long virtualDeadline = sched.now() + runTimeout.toNanos();
         long realDeadline = System.nanoTime() + runTimeout.toNanos();
         lastUcall = Ucall.NONE;
@@ -108,6 +192,10 @@ final class SimGuestVcpu implements Vcpu {
                 case INTERNAL_ERROR -> new Exit(Exit.INTERNAL_ERROR, "KVM_EXIT_INTERNAL_ERROR", "KVM_EXIT_INTERNAL_ERROR " + e.getMessage());
                 case INTR -> new Exit(10, "KVM_EXIT_INTR", "KVM_EXIT_INTR");
             };
+        } catch (SimKvmException e) {
+            // KVM_RUN itself failed (e.g. -EFAULT from kvm_faultin_pfn()): the guest stays at the faulting instruction.
+            vcpu.endRunWithError();
+            throw e;
         } catch (GuestInterpreter.DivideByZeroException e) {
             vcpu.endRun(GuestExit.Reason.SHUTDOWN);
             return new Exit(Exit.SHUTDOWN, "KVM_EXIT_SHUTDOWN", "KVM_EXIT_SHUTDOWN #DE with no IDT: " + e.getMessage());

@@ -22,6 +22,12 @@ final class SimHost implements Host {
         return sched.now();
     }
 
+    /** One PAUSE-bounded spin iteration, about 10 ns. */
+    @Override
+    public void cpuRelax() {
+        sched.sleep(10);
+    }
+
     @Override
     public void sleepMicros(long us) {
         sched.sleep(us * 1000);

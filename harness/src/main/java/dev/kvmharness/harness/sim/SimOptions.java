@@ -12,7 +12,22 @@ import java.nio.file.Path;
  * How the sim backend builds each VM: the seed of its scheduler (same seed, same run, bit for bit), the
  * kernel policy, the cost model and the rest of the simulator's configuration.
  */
-public record SimOptions(long seed, SimConfig config, CostModel costs) {
+public record SimOptions(long seed, SimConfig config, CostModel costs, long hugetlbPageSize) {
+    /** What MFD_HUGETLB without a size flag gives on x86: the default huge page size, 2 MiB. */
+    public static final long DEFAULT_HUGETLB_PAGE_SIZE = 1L << 21;
+
+    public SimOptions(long seed, SimConfig config, CostModel costs) {
+        this(seed, config, costs, DEFAULT_HUGETLB_PAGE_SIZE);
+    }
+
+    /** The huge page size the simulated host uses for hugetlb memfds (kvm_memfd_alloc(.., true)): 2 MiB or 1 GiB. */
+    public SimOptions withHugetlbPageSize(long size) {
+        if (size != 1L << 21 && size != 1L << 30) {
+            throw new IllegalArgumentException("hugetlb page size must be 2M or 1G");
+        }
+        return new SimOptions(seed, config, costs, size);
+    }
+
     public static SimOptions defaults(long seed) {
         return new SimOptions(seed, SimConfig.defaults(), CostModel.defaults());
     }
@@ -29,6 +44,6 @@ public record SimOptions(long seed, SimConfig config, CostModel costs) {
     }
 
     public SimOptions withConfig(SimConfig c) {
-        return new SimOptions(seed, c, costs);
+        return new SimOptions(seed, c, costs, hugetlbPageSize);
     }
 }

@@ -6,6 +6,7 @@ import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
 import dev.kvmharness.harness.GuestMode;
 import dev.kvmharness.harness.Host;
+import dev.kvmharness.harness.HostBuffer;
 import dev.kvmharness.harness.MemRegion;
 import dev.kvmharness.harness.MemRegions;
 import dev.kvmharness.harness.Slot0;
@@ -81,12 +82,14 @@ final class SimVm implements Vm {
     private void build() {
         long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
         addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
-        slot0 = Slot0.build(this, slot0Pages, pageSize, PageSize.SIZE_2M);
+        slot0 = Slot0.build(this, slot0Pages, Slot0Layout.dataPages(shape.nrVcpus()), pageSize, PageSize.SIZE_2M,
+                guestPagingLevels());
         PhysPageAllocator allocator = slot0.allocator();
         for (int i = 0; i < shape.nrVcpus(); i++) {
             // The stack the real backend gives each vCPU: the interpreter needs none, the layout stays the same.
             allocator.alloc(Slot0Layout.STACK_PAGES);
-            vcpus.add(new SimGuestVcpu(this, kvm.createVcpu(), shape.program(), slot0.pageTables().cr3(), shape.runTimeout()));
+            vcpus.add(new SimGuestVcpu(this, kvm.createVcpu(), shape.program(), slot0.pageTables().cr3(),
+                    guestPagingLevels() == 5, shape.runTimeout()));
         }
     }
 
@@ -138,6 +141,37 @@ final class SimVm implements Vm {
         return dirtyLog.get(slot);
     }
 
+    @Override
+    public void setUserMemoryRegion(int slot, int flags, long gpa, long size, long hva) {
+        memslotUpdate.set(MemslotRequest.v1(slot, flags, gpa, size, hva));
+    }
+
+    /**
+     * kvm_memfd_alloc() + mmap(MAP_SHARED): a memfd (hugetlb at the configured huge page size with
+     * {@code hugepages}) mapped once; its pages are allocated on first touch.
+     */
+    @Override
+    public HostBuffer memfdAlloc(long size, boolean hugepages) {
+        long ps = hugepages ? backend.options().hugetlbPageSize() : 4096;
+        MemFd file = new MemFd(phys, "kvm_selftest", size, ps);
+        long hva = mm.mmap(size, file, 0);
+        // The fd stays open until the VM goes, as the C test never closes it.
+        return new SimHostBuffer(mm, hva, size);
+    }
+
+    /**
+     * The process exits with the VM still open (max_guest_memory_test's deliberate non-cleanup): exit_mm()
+     * runs first, so KVM hears mmu_notifier release and zaps everything, then exit_files() closes the VM fd.
+     */
+    @Override
+    public void exitWithoutCleanup() {
+        if (closed) {
+            return;
+        }
+        mm.close();
+        close();
+    }
+
     /** KVM_SET_USER_MEMORY_REGION on an existing region: move, delete (size 0) or change flags. */
     void setMemoryRegion(MemslotRequest req) {
         memslotUpdate.set(req);
@@ -156,6 +190,22 @@ final class SimVm implements Vm {
     @Override
     public void virtMap(long gva, long gpa, long bytes) {
         slot0.virtMap(gva, gpa, bytes);
+    }
+
+    @Override
+    public void virtMap(long gva, long gpa, long bytes, PageSize largest) {
+        slot0.virtMap(gva, gpa, bytes, largest);
+    }
+
+    /** The simulated CPU offers 1 GiB guest pages (CPUID 0x80000001 EDX.PDPE1GB), as HostCaps says. */
+    @Override
+    public PageSize largestGuestPage() {
+        return backend.caps().gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M;
+    }
+
+    /** 5-level guest paging (CR4.LA57) for a 57-bit guest mode, else 4-level. */
+    int guestPagingLevels() {
+        return shape.mode().vaBits() == 57 ? 5 : 4;
     }
 
     @Override

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.fault;
 
+import dev.kvmharness.mmu.KvmErrno;
+import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.host.FaultResult;
 import dev.kvmharness.mmu.kvm.GuestExit;
 import dev.kvmharness.mmu.kvm.SimKvm;
@@ -152,7 +154,17 @@ public final class PageFault {
             if (write && slot.readOnly()) {
                 return PfResult.EMULATE;
             }
-            FaultResult host = kvm.mm().faultIn(slot.gfnToHva(gfn), write);
+            FaultResult host;
+            try {
+                host = kvm.mm().faultIn(slot.gfnToHva(gfn), write);
+            } catch (SimKvmException e) {
+                if (e.errno() != KvmErrno.EFAULT) {
+                    throw e;
+                }
+                // __kvm_faultin_pfn() got KVM_PFN_ERR_FAULT (e.g. a write to a read-only VMA):
+                // kvm_handle_error_pfn() prepares a memory-fault exit and KVM_RUN returns -EFAULT.
+                throw new SimKvmException("KVM_RUN", KvmErrno.EFAULT, "gfn 0x" + Long.toHexString(gfn) + ": " + e.getMessage());
+            }
             f.slot = slot;
             f.pfn = host.pfn();
             f.mapWritable = host.writable() && !slot.readOnly();

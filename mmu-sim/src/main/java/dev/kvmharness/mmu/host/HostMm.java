@@ -167,6 +167,45 @@ public final class HostMm implements AutoCloseable {
     }
 
     /**
+     * {@code mprotect(hva, len, PROT_READ [| PROT_WRITE])}: splits the VMAs at the range's ends, sets their
+     * protection, and announces the range to the notifiers as {@code change_protection()} does
+     * ({@code MMU_NOTIFY_PROTECTION_VMA}), so KVM zaps its SPTEs there and the next guest access faults through
+     * {@code kvm_faultin_pfn()} against the new protection. Pieces that became equal again are merged. A range
+     * with a hole gives ENOMEM (nothing changed, unlike the kernel which stops at the hole); a hugetlb VMA
+     * can only be split at a huge page boundary (EINVAL).
+     */
+    public void mprotect(long hva, long len, boolean writable) {
+        checkOpen();
+        sched.yieldPoint();
+        checkRange("mprotect", hva, pageAlign(len));
+        long end = hva + pageAlign(len);
+        List<Vma> hit = vmasIn(hva, end);
+        long covered = hva;
+        for (Vma v : hit) {
+            if (v.start > covered) {
+                break;
+            }
+            covered = v.end;
+        }
+        if (hit.isEmpty() || covered < end) {
+            throw new SimKvmException("mprotect", KvmErrno.ENOMEM, "part of the range is not mapped");
+        }
+        for (Vma v : hit) {
+            checkHugetlbSplit("mprotect", v, hva);
+            checkHugetlbSplit("mprotect", v, end);
+        }
+        splitAt(hva);
+        splitAt(end);
+        vmaCache = null;
+        for (Vma v : vmasIn(hva, end)) {
+            v.writable = writable;
+        }
+        invalidateRangeStart(hva, end);
+        invalidateRangeEnd(hva, end);
+        mergeAround(hva, end);
+    }
+
+    /**
      * {@code madvise(MADV_DONTNEED)}: per VMA, a notifier pair around zapping its part of the range.
      * Anonymous pages are freed (the next touch gets a new zeroed page with a new pfn), file pages stay in
      * the page cache. Hugetlb: start must be huge-page aligned, the end is rounded down. Holes in the range
@@ -610,7 +649,8 @@ public final class HostMm implements AutoCloseable {
                 throw new SimKvmException(call, KvmErrno.EFAULT, String.format("no mapping at 0x%x", hva));
             }
             if (write && !vma.writable) {
-                throw new SimKvmException(call, KvmErrno.EFAULT, String.format("0x%x is mapped read-only", hva));
+                // Concatenation, not String.format: mmu_stress_test takes this path once per page.
+                throw new SimKvmException(call, KvmErrno.EFAULT, "0x" + Long.toHexString(hva) + " is mapped read-only");
             }
             long e = user ? pt.touch(hva) : pt.lookup(hva);
             if (e != HostPageTable.NOT_MAPPED) {

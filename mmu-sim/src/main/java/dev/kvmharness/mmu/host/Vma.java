@@ -15,7 +15,8 @@ final class Vma {
     final MemFd file;
     /** File offset (bytes) of {@link #start}. */
     long pgoff;
-    final boolean writable;
+    /** PROT_WRITE; mprotect() changes it on whole VMAs (after splitting at the range's ends). */
+    boolean writable;
     /** Which mmap() call created this VMA: only its pieces can merge ({@code anon_vma}/file compatibility). */
     final long origin;
     /** {@code vm_userfaultfd_ctx}. */
@@ -67,7 +68,8 @@ final class Vma {
 
     /** Whether next directly follows this VMA and could be one VMA with it ({@code is_mergeable_vma}). */
     boolean canMerge(Vma next) {
-        return end == next.start && origin == next.origin && uffd == next.uffd && uffdMissing == next.uffdMissing
+        return end == next.start && origin == next.origin && writable == next.writable && uffd == next.uffd
+                && uffdMissing == next.uffdMissing
                 && uffdMinor == next.uffdMinor;
     }
 

@@ -33,6 +33,8 @@ public final class SimVcpu {
     private boolean everLoaded;
     /** Guest CR3 (4-level paging), or -1 when the guest runs with paging off (gva == gpa). */
     private long cr3 = -1;
+    /** Guest paging levels: 4, or 5 with CR4.LA57. */
+    private int guestLevels = 4;
 
     SimVcpu(SimKvm kvm, int id) {
         this.kvm = kvm;
@@ -91,6 +93,12 @@ public final class SimVcpu {
         tlb.flushAll();
     }
 
+    /** CR4.LA57 (KVM_SET_SREGS cr4): the guest walk starts at level 5 instead of 4. */
+    public void setLa57(boolean la57) {
+        this.guestLevels = la57 ? 5 : 4;
+        tlb.flushAll();
+    }
+
     void setRequest(KvmRequest r) {
         requests |= r.bit();
     }
@@ -130,6 +138,14 @@ public final class SimVcpu {
             case MMIO -> stats.mmioExits++;
             default -> {
             }
+        }
+        RUNNING.remove();
+    }
+
+    /** KVM_RUN failing with an errno (e.g. -EFAULT from kvm_faultin_pfn()): back to userspace, no exit reason. */
+    public void endRunWithError() {
+        if (mode != VcpuMode.OUTSIDE_GUEST_MODE) {
+            exitGuest();
         }
         RUNNING.remove();
     }
@@ -247,10 +263,10 @@ public final class SimVcpu {
         return pfn << 12 | (gva & PAGE_MASK);
     }
 
-    /** The hardware walk of the guest's 4-level page tables; each PTE read goes through the EPT. */
+    /** The hardware walk of the guest's 4- or 5-level page tables; each PTE read goes through the EPT. */
     private long guestWalk(long gva, boolean write) {
         long table = cr3 & PTE_ADDR;
-        for (int level = 4; level >= 1; level--) {
+        for (int level = guestLevels; level >= 1; level--) {
             int idx = (int) ((gva >>> (12 + 9 * (level - 1))) & 511);
             long ptePa = table + idx * 8L;
             long pfn = eptTranslate(ptePa >>> 12, false, false) >>> 1;
