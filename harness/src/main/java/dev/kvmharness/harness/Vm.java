@@ -21,6 +21,18 @@ public interface Vm extends AutoCloseable {
      */
     MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags);
 
+    /** vm_mem_region_move(): KVM_SET_USER_MEMORY_REGION moving {@code slot} to {@code newGpa}. */
+    void memRegionMove(int slot, long newGpa);
+
+    /**
+     * vm_mem_region_delete(): KVM_SET_USER_MEMORY_REGION with size 0, then the region's host memory is freed.
+     * Deleting slot 0 takes the guest's code (on kvm) and page tables with it.
+     */
+    void memRegionDelete(int slot);
+
+    /** vm_enable_cap(): KVM_ENABLE_CAP on the VM, e.g. KVM_CAP_DISABLE_QUIRKS2. */
+    void enableCap(int cap, long arg);
+
     /** The region installed as {@code slot}. */
     MemRegion region(int slot);
 

@@ -137,6 +137,27 @@ final class KvmVm implements Vm {
     }
 
     @Override
+    public synchronized void memRegionMove(int slot, long newGpa) {
+        KvmMemRegion r = regions.slot(slot);
+        vmFd.setUserMemoryRegion(slot, r.flags(), newGpa, r.size(), r.hva());
+        regions.put(r.movedTo(newGpa));
+    }
+
+    @Override
+    public synchronized void memRegionDelete(int slot) {
+        KvmMemRegion r = regions.slot(slot);
+        vmFd.setUserMemoryRegion(slot, r.flags(), r.gpa(), 0, r.hva());
+        regions.remove(slot);
+        // KVM no longer references the memory: vm_mem_region_delete() frees it at once too.
+        r.memory.close();
+    }
+
+    @Override
+    public void enableCap(int cap, long arg) {
+        vmFd.enableCap(cap, arg);
+    }
+
+    @Override
     public KvmMemRegion region(int slot) {
         return regions.slot(slot);
     }
