@@ -42,6 +42,9 @@ public interface BarebonesVm extends AutoCloseable {
      */
     long mmapAnonymous(long size, boolean noReserve);
 
+    /** munmap() of memory {@link #mmapAnonymous} returned (a memslot may still point at it). */
+    void munmap(long hva, long size);
+
     /** __vm_vcpu_add(): KVM_CREATE_VCPU with no register set up, the vCPU at its reset state. */
     RawVcpu addRawVcpu(int id);
 

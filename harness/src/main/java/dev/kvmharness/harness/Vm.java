@@ -30,6 +30,13 @@ public interface Vm extends AutoCloseable {
      */
     void memRegionDelete(int slot);
 
+    /**
+     * munmap() of the host memory behind memslot {@code slot}, which stays installed: the guest's next access
+     * to it makes KVM_RUN fail with EFAULT (hva_to_pfn() finds no VMA). Host reads and writes of the region
+     * are no longer possible.
+     */
+    void munmapRegionMemory(int slot);
+
     /** vm_enable_cap(): KVM_ENABLE_CAP on the VM, e.g. KVM_CAP_DISABLE_QUIRKS2. */
     void enableCap(int cap, long arg);
 

@@ -128,6 +128,20 @@ final class KvmBarebonesVm implements BarebonesVm {
     }
 
     @Override
+    public void munmap(long hva, long size) {
+        for (Mapping m : mappings) {
+            if (m.address() == hva && !m.isClosed()) {
+                if (m.length() != size) {
+                    throw new IllegalArgumentException("munmap of part of a mapping is not supported");
+                }
+                m.close();
+                return;
+            }
+        }
+        throw new IllegalArgumentException(String.format("no mapping at 0x%x from mmapAnonymous()", hva));
+    }
+
+    @Override
     public RawVcpu addRawVcpu(int id) {
         VcpuFd fd = vm.createVcpu(id);
         vcpus.add(fd);

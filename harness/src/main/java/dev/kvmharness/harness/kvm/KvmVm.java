@@ -153,6 +153,12 @@ final class KvmVm implements Vm {
     }
 
     @Override
+    public synchronized void munmapRegionMemory(int slot) {
+        // HostMemory.close() unmaps (and closes a memfd); closing it again with the VM is a no-op.
+        regions.slot(slot).memory.close();
+    }
+
+    @Override
     public void enableCap(int cap, long arg) {
         vmFd.enableCap(cap, arg);
     }

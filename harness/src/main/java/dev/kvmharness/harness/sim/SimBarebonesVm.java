@@ -149,6 +149,11 @@ final class SimBarebonesVm implements BarebonesVm {
     }
 
     @Override
+    public void munmap(long hva, long size) {
+        mm.munmap(hva, size);
+    }
+
+    @Override
     public RawVcpu addRawVcpu(int id) {
         SimVcpu v = kvm.createVcpu();
         return new RawVcpu() {

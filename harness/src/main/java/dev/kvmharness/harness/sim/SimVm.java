@@ -152,6 +152,15 @@ final class SimVm implements Vm {
         }
     }
 
+    @Override
+    public void munmapRegionMemory(int slot) {
+        SimMemRegion r = regions.slot(slot);
+        mm.munmap(r.hva(), r.size());
+        if (r.alias() != 0) {
+            mm.munmap(r.alias(), r.size());
+        }
+    }
+
     /** KVM_ENABLE_CAP: the simulator knows KVM_CAP_DISABLE_QUIRKS2; other capabilities are EINVAL. */
     @Override
     public void enableCap(int cap, long arg) {

@@ -404,6 +404,10 @@ public final class SimVcpu {
         } catch (GuestExit e) {
             exit = e.reason() != GuestExit.Reason.MMIO ? e : GuestExit.internalError(GuestExit.KVM_INTERNAL_ERROR_EMULATION,
                     new long[0], String.format("instruction fetch at gpa 0x%x hits no memslot", RESET_VECTOR_GPA));
+        } catch (RuntimeException e) {
+            // KVM_RUN itself fails (EFAULT: the memslot's host memory is gone): out of KVM_RUN, then the error.
+            endRun(GuestExit.Reason.INTR);
+            throw e;
         }
         endRun(exit.reason());
         return exit;
