@@ -34,7 +34,7 @@ class CliTest {
     void helpListsEveryTestAndTheCommonOptions() {
         Run r = run("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("demand_paging_test").contains("--backend").contains("--timeout");
+        assertThat(r.out()).contains("demand_paging_test", "set_memory_region_test").contains("--backend").contains("--timeout");
     }
 
     @Test
@@ -57,6 +57,22 @@ class CliTest {
         assertThat(r.err().lines().toList().get(0)).startsWith("error: ");
         assertThat(r.err().lines().toList().get(1)).startsWith("usage: selftests.jar demand_paging_test");
         assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-3", "ten", "1x", "--no-such-option", "--backend=qemu", "--seed=-1"})
+    void setMemoryRegionBadArgumentIsOneUsageLineAndExit2(String bad) {
+        Run r = run("set_memory_region_test", bad);
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(2);
+        assertThat(r.err().lines().toList().get(1)).startsWith("usage: selftests.jar set_memory_region_test");
+    }
+
+    @Test
+    void setMemoryRegionHelpNamesTheIterationCount() {
+        Run r = run("set_memory_region_test", "-h");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("iterations", "Default: 10", "--backend", "--json", "--stats", "--run-timeout");
     }
 
     @Test
