@@ -36,6 +36,8 @@ final class SimGuestVcpu implements Vcpu {
     /** The port the x86 compiler's ucalls write (kept identical so exits look the same). */
     private static final int UCALL_PORT = 0x1000;
 
+    private static final String IO_DETAIL = String.format("KVM_EXIT_IO port=0x%x out size=4 count=1", UCALL_PORT);
+
     private final SimVm vm;
     private final SimVcpu vcpu;
     private final SimScheduler sched;
@@ -125,7 +127,7 @@ final class SimGuestVcpu implements Vcpu {
                     case UCALL -> {
                         vcpu.ioExit();
                         lastUcall = Ucall.of(step.site(), step.values());
-                        return new Exit(Exit.IO, "KVM_EXIT_IO", String.format("KVM_EXIT_IO port=0x%x out size=4 count=1", UCALL_PORT));
+                        return new Exit(Exit.IO, "KVM_EXIT_IO", IO_DETAIL);
                     }
                     case HALT -> {
                         vcpu.endRun(GuestExit.Reason.SHUTDOWN);
@@ -189,8 +191,9 @@ final class SimGuestVcpu implements Vcpu {
                 mmioPending = true;
                 long gpa = e.gpa() | (accessGva & 4095);
                 lastMmio = new Exit.Mmio(gpa, accessWidth.bytes(), e.isWrite());
-                yield new Exit(Exit.MMIO, "KVM_EXIT_MMIO", String.format("KVM_EXIT_MMIO gpa=0x%x len=%d %s", gpa,
-                        accessWidth.bytes(), e.isWrite() ? "write" : "read"));
+                // Concatenation, not String.format: a guest polling MMIO exits millions of times.
+                yield new Exit(Exit.MMIO, "KVM_EXIT_MMIO", "KVM_EXIT_MMIO gpa=0x" + Long.toHexString(gpa) + " len="
+                        + accessWidth.bytes() + (e.isWrite() ? " write" : " read"));
             }
             case SHUTDOWN -> new Exit(Exit.SHUTDOWN, "KVM_EXIT_SHUTDOWN", "KVM_EXIT_SHUTDOWN " + e.getMessage());
             case INTERNAL_ERROR -> {

@@ -38,8 +38,9 @@ public final class GuestExit extends RuntimeException {
     }
 
     private GuestExit(Reason reason, long gpa, boolean write, int suberror, long[] data, String why) {
-        super(reason + (reason == Reason.MMIO ? String.format(" at gpa 0x%x (%s)", gpa, write ? "write" : "read") : "")
-                + (reason == Reason.INTERNAL_ERROR ? " suberror " + suberror : "") + ": " + why, null, false, false);
+        // No stack trace, and the message only when asked for: a guest spinning on a deleted memslot takes
+        // millions of these.
+        super(why, null, false, false);
         this.reason = reason;
         this.gpa = gpa;
         this.write = write;
@@ -50,6 +51,12 @@ public final class GuestExit extends RuntimeException {
     /** KVM_EXIT_INTERNAL_ERROR with kvm_run->internal.suberror and its data[] (ndata = data.length). */
     public static GuestExit internalError(int suberror, long[] data, String why) {
         return new GuestExit(Reason.INTERNAL_ERROR, 0, false, suberror, data, why);
+    }
+
+    @Override
+    public String getMessage() {
+        return reason + (reason == Reason.MMIO ? " at gpa 0x" + Long.toHexString(gpa) + (write ? " (write)" : " (read)") : "")
+                + (reason == Reason.INTERNAL_ERROR ? " suberror " + suberror : "") + ": " + super.getMessage();
     }
 
     /** kvm_run->internal.suberror (internal errors only). */
