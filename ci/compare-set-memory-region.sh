@@ -24,6 +24,7 @@ LOOPS=${LOOPS:-}
 JAVA=${JAVA:-java}
 JAVA_JAR=${JAVA_JAR:-$REPO_ROOT/selftests/target/selftests.jar}
 LOG_DIR=${LOG_DIR:-$(mktemp -d)}
+mkdir -p "$LOG_DIR"
 
 log() { printf '%s\n' "$*" >&2; }
 
