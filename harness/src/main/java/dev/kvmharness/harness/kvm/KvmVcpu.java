@@ -181,6 +181,13 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
         return new Exit.Internal(run.internalSuberror(), run.internalData());
     }
 
+    /** KVM_GET_SREGS, for tests of what the guest loaded (IDTR, CR0, ...). */
+    KvmSregs sregs() {
+        KvmSregs s = new KvmSregs();
+        fd.getSregs(s);
+        return s;
+    }
+
     @Override
     public long rip() {
         fd.getRegs(regs);
