@@ -19,4 +19,13 @@ public interface Backend {
 
     /** Creates a VM with slot 0, guest page tables and {@code shape.nrVcpus()} vCPUs running its program. */
     Vm createVm(VmShape shape);
+
+    /** kvm_check_cap(): KVM_CHECK_EXTENSION on the system fd (0 for a capability the host does not know). */
+    int checkCap(int cap);
+
+    /**
+     * vm_create_barebones_type(): KVM_CREATE_VM of {@code type} and nothing else: no memslot, no vCPU, no
+     * guest page tables. For tests that drive the VM ioctls themselves.
+     */
+    BarebonesVm createBarebonesVm(int type);
 }

@@ -13,6 +13,31 @@ public record Exit(int reason, String name, String detail) {
     public static final int FAIL_ENTRY = 9;
     public static final int INTERNAL_ERROR = 17;
 
+    /** kvm_run->mmio after a KVM_EXIT_MMIO: the access KVM hands to userspace. */
+    public record Mmio(long physAddr, int len, boolean isWrite) {
+    }
+
+    /** kvm_run->internal after a KVM_EXIT_INTERNAL_ERROR: the suberror and data[0..ndata). */
+    public record Internal(int suberror, long[] data) {
+        /** KVM_INTERNAL_ERROR_EMULATION. */
+        public static final int EMULATION = 1;
+        /** KVM_INTERNAL_ERROR_DELIVERY_EV. */
+        public static final int DELIVERY_EV = 3;
+
+        public Internal {
+            data = data.clone();
+        }
+
+        @Override
+        public long[] data() {
+            return data.clone();
+        }
+
+        public int ndata() {
+            return data.length;
+        }
+    }
+
     public boolean is(int r) {
         return reason == r;
     }

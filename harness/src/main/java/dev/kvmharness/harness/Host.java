@@ -28,6 +28,18 @@ public interface Host {
      */
     List<HostThread> startGroup(String prefix, int n, IntConsumer body);
 
+    /** A counting semaphore (sem_init(&sem, 0, 0)) for the test's threads, waited on in this host's time. */
+    Semaphore newSemaphore(String name);
+
+    /** sem_t: {@link #post()} from one thread, {@link #timedWait} in another. */
+    interface Semaphore {
+        /** sem_post(). */
+        void post();
+
+        /** sem_timedwait() with a relative timeout: true once a post is taken, false when the time ran out. */
+        boolean timedWait(java.time.Duration timeout);
+    }
+
     /** Whether pinning threads to host CPUs means anything (not on the simulator, whose CPUs are virtual). */
     boolean pinsThreads();
 

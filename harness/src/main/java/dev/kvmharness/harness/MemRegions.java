@@ -28,6 +28,13 @@ public final class MemRegions<R extends MemRegion> {
         bySlot.put(region.slot(), region);
     }
 
+    /** Forgets {@code slot} (vm_mem_region_delete()); returns the region it held. */
+    public R remove(int slot) {
+        R r = slot(slot);
+        bySlot.remove(slot);
+        return r;
+    }
+
     /** memslot2region(). */
     public R slot(int slot) {
         R r = bySlot.get(slot);

@@ -39,6 +39,21 @@ public interface Vcpu {
     /** get_ucall(): the ucall behind the last exit, or {@link Ucall#NONE}. */
     Ucall ucall();
 
+    /** vcpu->run->mmio after the last exit, a KVM_EXIT_MMIO. */
+    Exit.Mmio mmio();
+
+    /**
+     * memcpy(run->mmio.data, &value, 8): what the MMIO read of the last exit returns when the vCPU runs again
+     * (the low {@code len} bytes).
+     */
+    void setMmioData(long value);
+
+    /** vcpu->run->internal after the last exit, a KVM_EXIT_INTERNAL_ERROR. */
+    Exit.Internal internalError();
+
+    /** The index in the program's instructions of the IR instruction whose code holds {@code rip}, or -1. */
+    int insnIndexAt(long rip);
+
     /** Runs once and returns the ucall, failing the test on a guest assert or a non-ucall exit. */
     default Ucall runToUcall() {
         Exit exit = run();

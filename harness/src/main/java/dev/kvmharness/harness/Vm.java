@@ -29,6 +29,24 @@ public interface Vm extends AutoCloseable {
 
     /** kvm_memfd_alloc(size, hugepages) mapped MAP_SHARED, PROT_READ | PROT_WRITE. */
     HostBuffer memfdAlloc(long size, boolean hugepages);
+    /** vm_mem_region_move(): KVM_SET_USER_MEMORY_REGION moving {@code slot} to {@code newGpa}. */
+    void memRegionMove(int slot, long newGpa);
+
+    /**
+     * vm_mem_region_delete(): KVM_SET_USER_MEMORY_REGION with size 0, then the region's host memory is freed.
+     * Deleting slot 0 takes the guest's code (on kvm) and page tables with it.
+     */
+    void memRegionDelete(int slot);
+
+    /**
+     * munmap() of the host memory behind memslot {@code slot}, which stays installed: the guest's next access
+     * to it makes KVM_RUN fail with EFAULT (hva_to_pfn() finds no VMA). Host reads and writes of the region
+     * are no longer possible.
+     */
+    void munmapRegionMemory(int slot);
+
+    /** vm_enable_cap(): KVM_ENABLE_CAP on the VM, e.g. KVM_CAP_DISABLE_QUIRKS2. */
+    void enableCap(int cap, long arg);
 
     /** The region installed as {@code slot}. */
     MemRegion region(int slot);

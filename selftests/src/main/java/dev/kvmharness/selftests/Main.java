@@ -12,13 +12,15 @@ import picocli.CommandLine.Option;
  * turn, each in its own JVM, reported as TAP the way the kselftest runner reports a directory.
  */
 @Command(name = "selftests.jar", sortOptions = false,
-        subcommands = {DemandPagingTest.class, MaxGuestMemoryTest.class, MaxGuestMemoryTest.MmuStress.class},
+        subcommands = {DemandPagingTest.class, MaxGuestMemoryTest.class, MaxGuestMemoryTest.MmuStress.class,
+            SetMemoryRegionTest.class},
         description = {"KVM selftests ported to Java, on real KVM (/dev/kvm) or the TDP MMU simulator.",
             "With no test name, runs every test (kselftest runner style, TAP output)."})
 public final class Main implements Callable<Integer> {
 
     /** Every port, by its C name, in the order the suite runs them. */
-    static final List<String> TESTS = List.of("demand_paging_test", "max_guest_memory_test", "mmu_stress_test");
+    static final List<String> TESTS = List.of("demand_paging_test", "max_guest_memory_test", "mmu_stress_test",
+            "set_memory_region_test");
 
     @Option(names = "--backend", paramLabel = "kvm|sim", description = "Backend for every test. Default: ${DEFAULT-VALUE}.")
     String backend = Backends.DEFAULT;

@@ -34,7 +34,7 @@ class CliTest {
     void helpListsEveryTestAndTheCommonOptions() {
         Run r = run("--help");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("demand_paging_test").contains("--backend").contains("--timeout");
+        assertThat(r.out()).contains("demand_paging_test", "set_memory_region_test").contains("--backend").contains("--timeout");
     }
 
     @Test
@@ -82,6 +82,22 @@ class CliTest {
         Run r = run("max_guest_memory_test", "operand", "-h", "x");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).isEqualTo("usage: max_guest_memory_test [-c nr_vcpus] [-m max_mem_in_gb] [-s slot_size_in_gb] [-H]\n");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-3", "ten", "1x", "--no-such-option", "--backend=qemu", "--seed=-1"})
+    void setMemoryRegionBadArgumentIsOneUsageLineAndExit2(String bad) {
+        Run r = run("set_memory_region_test", bad);
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err().lines()).hasSize(2);
+        assertThat(r.err().lines().toList().get(1)).startsWith("usage: selftests.jar set_memory_region_test");
+    }
+
+    @Test
+    void setMemoryRegionHelpNamesTheIterationCount() {
+        Run r = run("set_memory_region_test", "-h");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("iterations", "Default: 10", "--backend", "--json", "--stats", "--run-timeout");
     }
 
     @Test

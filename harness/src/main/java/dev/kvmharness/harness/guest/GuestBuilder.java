@@ -323,6 +323,11 @@ public final class GuestBuilder {
         emit(new Insn.Pause());
     }
 
+    /** {@code lidt}: the IDT at guest-virtual {@code base}, {@code limit} (low 16 bits) bytes long minus one. */
+    public void setIdt(Reg base, Reg limit) {
+        emit(new Insn.SetIdt(base, limit));
+    }
+
     /** Stops the vCPU for good. */
     public void halt() {
         emit(new Insn.Halt());

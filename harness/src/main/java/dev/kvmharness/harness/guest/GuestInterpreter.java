@@ -19,7 +19,8 @@ import java.util.Objects;
  *   <li>a memory operand is the guest-virtual address {@code base + disp}, {@code disp} sign-extended, wrapping;
  *       loads zero-extend, stores write the low bytes of the source;</li>
  *   <li>{@link Insn.Ucall} hands the site's registers to the host, and execution continues after it;</li>
- *   <li>{@link Insn.Halt} stops for good: resuming a halted program halts again.</li>
+ *   <li>{@link Insn.Halt} stops for good: resuming a halted program halts again;</li>
+ *   <li>{@link Insn.SetIdt} hands base and the low 16 bits of limit to {@link InterpreterMemory#setIdt}.</li>
  * </ul>
  *
  * <p>It behaves like a vCPU: {@link #run} returns at each ucall the way KVM_RUN returns with KVM_EXIT_IO, and
@@ -222,6 +223,9 @@ public final class GuestInterpreter {
                     pc++;
                     return new Step(Step.Kind.UCALL, u.site(), program.ucallSites().get(u.site()), values);
                 } else if (insn instanceof Insn.Pause) {
+                    pc++;
+                } else if (insn instanceof Insn.SetIdt t) {
+                    memory.setIdt(r[t.base().index()], (int) (r[t.limit().index()] & 0xffff));
                     pc++;
                 } else if (insn instanceof Insn.Halt) {
                     return Step.HALT;

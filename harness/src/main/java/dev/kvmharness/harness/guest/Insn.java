@@ -102,6 +102,18 @@ public sealed interface Insn {
     record Ucall(int site) implements Insn {
     }
 
+    /**
+     * {@code lidt}: the vCPU's IDT register becomes {@code base} (a guest-virtual address) with the low 16 bits
+     * of {@code limit}. Guest programs have no exception handlers, so an IDT only decides how a guest
+     * exception ends the run (a shutdown, or KVM failing to deliver it).
+     */
+    record SetIdt(Reg base, Reg limit) implements Insn {
+        public SetIdt {
+            Objects.requireNonNull(base, "base");
+            Objects.requireNonNull(limit, "limit");
+        }
+    }
+
     /** Spin-loop hint; changes no guest state. */
     record Pause() implements Insn {
     }

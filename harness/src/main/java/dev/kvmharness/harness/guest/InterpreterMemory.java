@@ -21,6 +21,14 @@ public interface InterpreterMemory {
     void write(Width w, long gva, long value);
 
     /**
+     * {@link Insn.SetIdt}: the vCPU's IDT register, which lives with the memory because both are the
+     * environment the interpreter runs in. Memories without a vCPU behind them have no IDT and refuse it.
+     */
+    default void setIdt(long base, int limit) {
+        throw new UnsupportedOperationException(String.format("lidt (base 0x%x, limit 0x%x): this memory has no IDT", base, limit));
+    }
+
+    /**
      * {@code bytes} seen at guest-virtual addresses {@code gva .. gva + bytes.length - 1}; writes go through
      * to the array. Any access not wholly inside it throws {@link IllegalArgumentException}.
      */

@@ -79,6 +79,19 @@ public final class KvmBackend implements Backend {
     }
 
     @Override
+    public int checkCap(int cap) {
+        try (Kvm kvm = openOrSkip()) {
+            return kvm.checkExtension(cap);
+        }
+    }
+
+    @Override
+    public dev.kvmharness.harness.BarebonesVm createBarebonesVm(int type) {
+        VcpuKick.install();
+        return new KvmBarebonesVm(openOrSkip(), type);
+    }
+
+    @Override
     public Vm createVm(VmShape shape) {
         VcpuKick.install();
         HostCaps c = caps();

@@ -18,6 +18,11 @@ final class KvmMemRegion implements MemRegion {
         this.memory = memory;
     }
 
+    /** The same memslot and memory at another gpa (after a move). */
+    KvmMemRegion movedTo(long newGpa) {
+        return new KvmMemRegion(slot, newGpa, flags, memory);
+    }
+
     @Override
     public int slot() {
         return slot;

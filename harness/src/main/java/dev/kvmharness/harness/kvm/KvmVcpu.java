@@ -33,6 +33,7 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
     /** The kernel tid of the thread in run(), 0 when none. */
     private volatile int runningTid;
     private final CompiledGuest code;
+    private final long codeGpa;
     private final KvmRun run;
     private final KvmRegs regs = new KvmRegs();
     private final RunWatchdog watchdog;
@@ -45,6 +46,7 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
         this.vm = vm;
         this.fd = fd;
         this.code = code;
+        this.codeGpa = entry;
         this.run = fd.kvmRun();
         this.watchdog = new RunWatchdog(run);
         this.timeout = timeout;
@@ -215,6 +217,35 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
             }
         }
         return Ucall.of(s, values);
+    }
+
+    @Override
+    public Exit.Mmio mmio() {
+        return new Exit.Mmio(run.mmioPhysAddr(), run.mmioLen(), run.mmioIsWrite());
+    }
+
+    @Override
+    public void setMmioData(long value) {
+        run.setMmioData(value);
+    }
+
+    @Override
+    public Exit.Internal internalError() {
+        return new Exit.Internal(run.internalSuberror(), run.internalData());
+    }
+
+    /** KVM_GET_SREGS as KVM lays it out, for tests of what the guest loaded (IDTR, CR0, ...). */
+    KvmSregs kvmSregs() {
+        KvmSregs s = new KvmSregs();
+        fd.getSregs(s);
+        return s;
+    }
+
+    /** The code is identity mapped, so RIP minus the code's gpa is the offset into it. */
+    @Override
+    public int insnIndexAt(long rip) {
+        long off = rip - codeGpa;
+        return off < 0 || off > Integer.MAX_VALUE ? -1 : code.insnAt((int) off);
     }
 
     @Override

@@ -181,6 +181,33 @@ final class KvmVm implements Vm {
     }
 
     @Override
+    public synchronized void memRegionMove(int slot, long newGpa) {
+        KvmMemRegion r = regions.slot(slot);
+        vmFd.setUserMemoryRegion(slot, r.flags(), newGpa, r.size(), r.hva());
+        regions.put(r.movedTo(newGpa));
+    }
+
+    @Override
+    public synchronized void memRegionDelete(int slot) {
+        KvmMemRegion r = regions.slot(slot);
+        vmFd.setUserMemoryRegion(slot, r.flags(), r.gpa(), 0, r.hva());
+        regions.remove(slot);
+        // KVM no longer references the memory: vm_mem_region_delete() frees it at once too.
+        r.memory.close();
+    }
+
+    @Override
+    public synchronized void munmapRegionMemory(int slot) {
+        // HostMemory.close() unmaps (and closes a memfd); closing it again with the VM is a no-op.
+        regions.slot(slot).memory.close();
+    }
+
+    @Override
+    public void enableCap(int cap, long arg) {
+        vmFd.enableCap(cap, arg);
+    }
+
+    @Override
     public KvmMemRegion region(int slot) {
         return regions.slot(slot);
     }

@@ -23,6 +23,27 @@ public final class RealHost implements Host {
     }
 
     @Override
+    public Semaphore newSemaphore(String name) {
+        java.util.concurrent.Semaphore sem = new java.util.concurrent.Semaphore(0);
+        return new Semaphore() {
+            @Override
+            public void post() {
+                sem.release();
+            }
+
+            @Override
+            public boolean timedWait(java.time.Duration timeout) {
+                try {
+                    return sem.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        };
+    }
+
+    @Override
     public boolean pinsThreads() {
         return true;
     }

@@ -19,6 +19,7 @@ public final class SimBackend implements Backend {
     static final int NR_MEMSLOTS = 32764;
 
     private final SimOptions options;
+    private final SimFiles files = new SimFiles();
 
     public SimBackend(SimOptions options) {
         this.options = options;
@@ -44,6 +45,21 @@ public final class SimBackend implements Backend {
         int bits = options.config().physBits();
         return new HostCaps(Math.min(MAX_VCPUS, options.config().nrVcpusMax()), NR_MEMSLOTS, bits, 1L << bits, true,
                 true, false, true);
+    }
+
+    /** The simulated process's fds, shared by this backend's VMs. */
+    SimFiles files() {
+        return files;
+    }
+
+    @Override
+    public int checkCap(int cap) {
+        return SimCaps.check(options.config(), -1, cap);
+    }
+
+    @Override
+    public dev.kvmharness.harness.BarebonesVm createBarebonesVm(int type) {
+        return new SimBarebonesVm(this, type);
     }
 
     @Override

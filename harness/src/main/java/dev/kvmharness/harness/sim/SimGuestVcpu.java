@@ -17,19 +17,29 @@ import dev.kvmharness.mmu.kvm.SimVcpu;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
  * A harness vCPU on the simulator: KVM_RUN runs the guest program in the reference {@link GuestInterpreter},
  * every load and store going through the simulated vCPU's TLB, page walks and EPT faults, until a ucall (an
- * I/O exit), a halt, or an exit KVM hands to userspace (MMIO, shutdown). Guest time is virtual: each
- * instruction costs {@link Cost#GUEST_INSN}. A run still going after the run timeout, in virtual or in real
- * time, fails the test instead of hanging it.
+ * I/O exit), a halt, or an exit KVM hands to userspace (MMIO, shutdown, internal error). Guest exceptions
+ * (#DE, #GP, #PF) go through the simulated vCPU's IDT. Guest time is virtual: each instruction costs
+ * {@link Cost#GUEST_INSN}. A run still going after the run timeout, in virtual or in real time, fails the
+ * test instead of hanging it.
+ *
+ * <p>A guest spinning on memory nobody writes repeats itself exactly: when a whole slice of instructions
+ * stored nothing, cost nothing beyond its instructions (every access hit the TLB, no exit) and ended in the
+ * state it started from, the next slices are identical until another thread acts. The vCPU then advances
+ * its clock by whole slices to the next event instead of interpreting them ({@link #fastForward}); the run
+ * is the same, only cheaper to simulate, so a C test's timed waits around a spinning guest take no real time.
  */
 final class SimGuestVcpu implements Vcpu {
     /** Instructions between scheduling points: how far one vCPU runs ahead of the others. */
     private static final long SLICE = 512;
     /** The port the x86 compiler's ucalls write (kept identical so exits look the same). */
     private static final int UCALL_PORT = 0x1000;
+
+    private static final String IO_DETAIL = String.format("KVM_EXIT_IO port=0x%x out size=4 count=1", UCALL_PORT);
 
     private final SimVm vm;
     private final SimVcpu vcpu;
@@ -40,6 +50,13 @@ final class SimGuestVcpu implements Vcpu {
     /** An MMIO exit the guest is waiting on: the re-executed access completes with {@link #mmioData}. */
     private boolean mmioPending;
     private long mmioData;
+    private Exit.Mmio lastMmio;
+    private Exit.Internal lastInternal;
+    /** The width and address of the access in progress, for the MMIO exit it may become. */
+    private Width accessWidth = Width.QWORD;
+    private long accessGva;
+    /** Stores since the slice began (fast-forward needs a slice that wrote nothing). */
+    private long stores;
 
     /**
      * Where the real backend loads the compiled program (the first data page of slot 0). RIP on the simulator is
@@ -139,9 +156,34 @@ final class SimGuestVcpu implements Vcpu {
         interp.setArgs(args);
     }
 
-    /** What userspace writes into kvm_run->mmio.data for the pending MMIO read. */
-    void setMmioData(long data) {
+    @Override
+    public void setMmioData(long data) {
         mmioData = data;
+    }
+
+    @Override
+    public Exit.Mmio mmio() {
+        return lastMmio;
+    }
+
+    @Override
+    public Exit.Internal internalError() {
+        return lastInternal;
+    }
+
+    /** The interpreter runs the IR itself: its "RIP" is the index of the instruction it is at. */
+    /** RIP is the compiled code's address (see {@link #rip()}): the IR instruction whose code holds it. */
+    @Override
+    public int insnIndexAt(long rip) {
+        long off = rip - CODE_GVA;
+        int found = -1;
+        for (int i = 0; i < insnOffsets.length && insnOffsets[i] <= off; i++) {
+            if (i == insnOffsets.length - 1 || insnOffsets[i + 1] > off) {
+                found = i;
+                break;
+            }
+        }
+        return off < 0 ? -1 : found;
     }
 
     @Override
@@ -155,23 +197,41 @@ final class SimGuestVcpu implements Vcpu {
         long virtualDeadline = sched.now() + runTimeout.toNanos();
         long realDeadline = System.nanoTime() + runTimeout.toNanos();
         lastUcall = Ucall.NONE;
+        // The ioctl is a scheduling point: a vCPU that exits to userspace after a few instructions every time
+        // (MMIO on a deleted memslot) must not keep the other threads from running.
+        sched.yieldPoint();
         vcpu.beginRun();
         try {
+            long[] sliceStart = null;
             while (true) {
                 long before = interp.steps();
+                long clockBefore = sched.now();
+                boolean pendingBefore = mmioPending;
+                stores = 0;
                 GuestInterpreter.Step step = interp.run(SLICE);
-                sched.charge(Cost.GUEST_INSN, interp.steps() - before);
+                long executed = interp.steps() - before;
+                sched.charge(Cost.GUEST_INSN, executed);
                 switch (step.kind()) {
                     case UCALL -> {
                         vcpu.ioExit();
                         lastUcall = Ucall.of(step.site(), step.values());
-                        return new Exit(Exit.IO, "KVM_EXIT_IO", String.format("KVM_EXIT_IO port=0x%x out size=4 count=1", UCALL_PORT));
+                        return new Exit(Exit.IO, "KVM_EXIT_IO", IO_DETAIL);
                     }
                     case HALT -> {
                         vcpu.endRun(GuestExit.Reason.SHUTDOWN);
                         return new Exit(Exit.HLT, "KVM_EXIT_HLT", "KVM_EXIT_HLT");
                     }
                     case OUT_OF_STEPS -> {
+                        long[] now = interp.registers();
+                        boolean pure = stores == 0 && !pendingBefore && !mmioPending
+                                && sched.now() - clockBefore == executed * sched.costs().ns(Cost.GUEST_INSN);
+                        if (pure && sliceStart != null && interp.pc() == (int) sliceStart[0]
+                                && Arrays.equals(now, 0, now.length, sliceStart, 1, sliceStart.length)) {
+                            fastForward(executed, virtualDeadline);
+                        }
+                        sliceStart = new long[now.length + 1];
+                        sliceStart[0] = interp.pc();
+                        System.arraycopy(now, 0, sliceStart, 1, now.length);
                         sched.yieldPoint();
                         if (sched.now() > virtualDeadline || System.nanoTime() > realDeadline) {
                             vcpu.endRun(GuestExit.Reason.INTR);
@@ -182,24 +242,62 @@ final class SimGuestVcpu implements Vcpu {
             }
         } catch (GuestExit e) {
             vcpu.endRun(e.reason());
-            return switch (e.reason()) {
-                case MMIO -> {
-                    mmioPending = true;
-                    yield new Exit(Exit.MMIO, "KVM_EXIT_MMIO",
-                            String.format("KVM_EXIT_MMIO gpa=0x%x len=8 %s", e.gpa(), e.isWrite() ? "write" : "read"));
-                }
-                case SHUTDOWN -> new Exit(Exit.SHUTDOWN, "KVM_EXIT_SHUTDOWN", "KVM_EXIT_SHUTDOWN " + e.getMessage());
-                case INTERNAL_ERROR -> new Exit(Exit.INTERNAL_ERROR, "KVM_EXIT_INTERNAL_ERROR", "KVM_EXIT_INTERNAL_ERROR " + e.getMessage());
-                case INTR -> new Exit(10, "KVM_EXIT_INTR", "KVM_EXIT_INTR");
-            };
+            return exitFor(e);
         } catch (SimKvmException e) {
             // KVM_RUN itself failed (e.g. -EFAULT from kvm_faultin_pfn()): the guest stays at the faulting instruction.
             vcpu.endRunWithError();
             throw e;
         } catch (GuestInterpreter.DivideByZeroException e) {
-            vcpu.endRun(GuestExit.Reason.SHUTDOWN);
-            return new Exit(Exit.SHUTDOWN, "KVM_EXIT_SHUTDOWN", "KVM_EXIT_SHUTDOWN #DE with no IDT: " + e.getMessage());
+            GuestExit exit = vcpu.raise(SimVcpu.DE_VECTOR, e.getMessage());
+            vcpu.endRun(exit.reason());
+            return exitFor(exit);
+        } catch (RuntimeException e) {
+            // KVM_RUN failing outright (EFAULT from the host mm): leave KVM_RUN, and the ioctl throws.
+            vcpu.endRun(GuestExit.Reason.INTR);
+            throw e;
         }
+    }
+
+    /**
+     * The slice just run left the guest where it started, with nothing stored and nothing but instruction
+     * cost: the same slice repeats until another thread acts, at {@link SimScheduler#nextEventNs()}. Advance
+     * by the whole slices that take the clock there (or past the run timeout, if nothing else will happen).
+     */
+    private void fastForward(long sliceInsns, long virtualDeadline) {
+        long sliceNs = sliceInsns * sched.costs().ns(Cost.GUEST_INSN);
+        if (sliceNs <= 0) {
+            return;
+        }
+        long target = Math.min(sched.nextEventNs(), virtualDeadline + 1);
+        long now = sched.now();
+        if (target <= now) {
+            return;
+        }
+        long slices = (target - now + sliceNs - 1) / sliceNs;
+        sched.advance(slices * sliceNs);
+    }
+
+    private Exit exitFor(GuestExit e) {
+        return switch (e.reason()) {
+            case MMIO -> {
+                mmioPending = true;
+                long gpa = e.gpa() | (accessGva & 4095);
+                lastMmio = new Exit.Mmio(gpa, accessWidth.bytes(), e.isWrite());
+                // Concatenation, not String.format: a guest polling MMIO exits millions of times.
+                yield new Exit(Exit.MMIO, "KVM_EXIT_MMIO", "KVM_EXIT_MMIO gpa=0x" + Long.toHexString(gpa) + " len="
+                        + accessWidth.bytes() + (e.isWrite() ? " write" : " read"));
+            }
+            case SHUTDOWN -> new Exit(Exit.SHUTDOWN, "KVM_EXIT_SHUTDOWN", "KVM_EXIT_SHUTDOWN " + e.getMessage());
+            case INTERNAL_ERROR -> {
+                lastInternal = new Exit.Internal(e.suberror(), e.data());
+                StringBuilder sb = new StringBuilder("KVM_EXIT_INTERNAL_ERROR suberror=").append(e.suberror());
+                for (long d : e.data()) {
+                    sb.append(String.format(" 0x%x", d));
+                }
+                yield new Exit(Exit.INTERNAL_ERROR, "KVM_EXIT_INTERNAL_ERROR", sb.append(": ").append(e.getMessage()).toString());
+            }
+            case INTR -> new Exit(10, "KVM_EXIT_INTR", "KVM_EXIT_INTR");
+        };
     }
 
     @Override
@@ -215,19 +313,29 @@ final class SimGuestVcpu implements Vcpu {
                 mmioPending = false;
                 return mmioData;
             }
+            accessWidth = w;
+            accessGva = gva;
             long hpa = vcpu.translate(gva, w.bytes(), false);
             return vm.kvm().phys().read(hpa >>> 12, (int) (hpa & 4095), w.bytes());
         }
 
         @Override
         public void write(Width w, long gva, long value) {
+            stores++;
             if (mmioPending) {
                 // The store already went to userspace as the MMIO exit; re-executing it completes it.
                 mmioPending = false;
                 return;
             }
+            accessWidth = w;
+            accessGva = gva;
             long hpa = vcpu.translate(gva, w.bytes(), true);
             vm.kvm().phys().write(hpa >>> 12, (int) (hpa & 4095), w.bytes(), value);
+        }
+
+        @Override
+        public void setIdt(long base, int limit) {
+            vcpu.setIdt(base, limit);
         }
     }
 }

@@ -33,6 +33,29 @@ final class SimHost implements Host {
         sched.sleep(us * 1000);
     }
 
+    /** A count and a wait queue: sem_timedwait() times out in virtual time. */
+    @Override
+    public Semaphore newSemaphore(String name) {
+        var queue = sched.newWaitQueue(name);
+        long[] count = {0};
+        return new Semaphore() {
+            @Override
+            public void post() {
+                count[0]++;
+                queue.wakeOne();
+            }
+
+            @Override
+            public boolean timedWait(java.time.Duration timeout) {
+                if (!queue.await(() -> count[0] > 0, sched.now() + timeout.toNanos())) {
+                    return false;
+                }
+                count[0]--;
+                return true;
+            }
+        };
+    }
+
     @Override
     public boolean pinsThreads() {
         return false;

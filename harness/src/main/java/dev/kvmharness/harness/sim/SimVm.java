@@ -23,7 +23,6 @@ import dev.kvmharness.mmu.host.PhysMem;
 import dev.kvmharness.mmu.kvm.SimKvm;
 import dev.kvmharness.mmu.kvm.StatKind;
 import dev.kvmharness.mmu.kvm.VmStats;
-import dev.kvmharness.mmu.memslot.MemslotLimits;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.memslot.DirtyLog;
 import dev.kvmharness.mmu.memslot.MemslotUpdate;
@@ -67,8 +66,8 @@ final class SimVm implements Vm {
         sched.attachCurrent(Thread.currentThread().getName(), 0);
         this.phys = new PhysMem();
         this.mm = new HostMm(sched, phys);
-        this.kvm = new SimKvm(sched, mm, o.config());
-        this.memslotUpdate = new MemslotUpdate(kvm, MemslotLimits.x86Default(o.config().physBits()));
+        this.kvm = new SimKvm(sched, mm, o.config(), shape.type());
+        this.memslotUpdate = new MemslotUpdate(kvm, SimCaps.limits(o.config(), shape.type()));
         this.dirtyLog = new DirtyLog(kvm);
         this.host = new SimHost(sched);
         try {
@@ -175,6 +174,43 @@ final class SimVm implements Vm {
     /** KVM_SET_USER_MEMORY_REGION on an existing region: move, delete (size 0) or change flags. */
     void setMemoryRegion(MemslotRequest req) {
         memslotUpdate.set(req);
+    }
+
+    @Override
+    public void memRegionMove(int slot, long newGpa) {
+        SimMemRegion r = regions.slot(slot);
+        memslotUpdate.set(MemslotRequest.v1(slot, r.flags(), newGpa, r.size(), r.hva()));
+        regions.put(new SimMemRegion(slot, newGpa, r.size(), r.flags(), r.source(), r.hva(), r.alias()));
+    }
+
+    @Override
+    public void memRegionDelete(int slot) {
+        SimMemRegion r = regions.slot(slot);
+        memslotUpdate.set(MemslotRequest.v1(slot, r.flags(), r.gpa(), 0, r.hva()));
+        regions.remove(slot);
+        mm.munmap(r.hva(), r.size());
+        if (r.alias() != 0) {
+            mm.munmap(r.alias(), r.size());
+        }
+    }
+
+    @Override
+    public void munmapRegionMemory(int slot) {
+        SimMemRegion r = regions.slot(slot);
+        mm.munmap(r.hva(), r.size());
+        if (r.alias() != 0) {
+            mm.munmap(r.alias(), r.size());
+        }
+    }
+
+    /** KVM_ENABLE_CAP: the simulator knows KVM_CAP_DISABLE_QUIRKS2; other capabilities are EINVAL. */
+    @Override
+    public void enableCap(int cap, long arg) {
+        if (cap != SimCaps.KVM_CAP_DISABLE_QUIRKS2) {
+            throw new dev.kvmharness.mmu.SimKvmException("KVM_ENABLE_CAP", dev.kvmharness.mmu.KvmErrno.EINVAL,
+                    "capability " + cap + " cannot be enabled on the simulator");
+        }
+        kvm.disableQuirks2(arg);
     }
 
     @Override

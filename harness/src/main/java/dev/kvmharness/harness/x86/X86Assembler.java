@@ -405,6 +405,11 @@ public final class X86Assembler {
         byte1(0x90);
     }
 
+    /** {@code lidt [base+disp]}: 0F 01 /3, loads the IDTR from the 10 bytes (limit16, base64) there. */
+    public void lidt(X86Reg base, int disp) {
+        memOp(false, false, false, new int[] {0x0F, 0x01}, 3, base, disp);
+    }
+
     /** {@code nop}: 90. */
     public void nop() {
         byte1(0x90);

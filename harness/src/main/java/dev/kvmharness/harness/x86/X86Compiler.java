@@ -116,6 +116,8 @@ public final class X86Compiler {
             ucall(u.site());
         } else if (insn instanceof Insn.Pause) {
             asm.pause();
+        } else if (insn instanceof Insn.SetIdt t) {
+            setIdt(x(t.base()), x(t.limit()));
         } else if (insn instanceof Insn.Halt) {
             halt();
         } else {
@@ -263,6 +265,19 @@ public final class X86Compiler {
             case DWORD -> asm.store32(base, s.disp(), src);
             case QWORD -> asm.store64(base, s.disp(), src);
         }
+    }
+
+    /**
+     * {@code lidt} needs its operand in memory: build the 10-byte pseudo-descriptor (limit at +6, base at +8,
+     * keeping the base 8-byte aligned) in 16 bytes below RSP, load it, and give the stack back.
+     */
+    private void setIdt(X86Reg base, X86Reg limit) {
+        asm.sub(X86Reg.RSP, 16);
+        asm.store64(X86Reg.RSP, 8, base);
+        asm.mov(SCRATCH, limit);
+        asm.store16(X86Reg.RSP, 6, SCRATCH);
+        asm.lidt(X86Reg.RSP, 6);
+        asm.add(X86Reg.RSP, 16);
     }
 
     /** {@code mov eax, site; mov edx, UCALL_PORT; out dx, eax}. */

@@ -61,6 +61,42 @@ class GuestInterpreterTest {
     }
 
     @Test
+    void setIdtHandsBaseAndTheLow16BitsOfTheLimitToTheVcpu() {
+        GuestProgram p = GuestProgram.define("lidt", g -> {
+            Reg base = g.temp();
+            Reg limit = g.temp();
+            g.mov(base, 0xc000_0000L);
+            g.mov(limit, 0x1_0fffL);
+            g.setIdt(base, limit);
+            g.sync(1);
+        });
+        long[] idt = {-1, -1};
+        InterpreterMemory m = new InterpreterMemory() {
+            @Override
+            public long read(Width w, long gva) {
+                throw new AssertionError("no memory access expected");
+            }
+
+            @Override
+            public void write(Width w, long gva, long value) {
+                throw new AssertionError("no memory access expected");
+            }
+
+            @Override
+            public void setIdt(long base, int lim) {
+                idt[0] = base;
+                idt[1] = lim;
+            }
+        };
+        Step s = new GuestInterpreter(p, m).run(100);
+        assertThat(s.isUcall()).isTrue();
+        assertThat(idt).containsExactly(0xc000_0000L, 0x0fffL);
+        // A memory without a vCPU has no IDT register to load.
+        assertThatThrownBy(() -> new GuestInterpreter(p, InterpreterMemory.flat(0, new byte[8])).run(100))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("lidt");
+    }
+
+    @Test
     void aCountingLoopSumsThenSyncsAndIsDone() {
         GuestProgram p = GuestProgram.define("sum", g -> {
             Reg n = g.arg(0);

@@ -54,6 +54,26 @@ class GuestProgramsIT {
         throw new AssertionError("no GUEST_DONE after 100 ucalls: " + out);
     }
 
+    /** The SetIdt lowering on real hardware: the IDTR KVM reports after the guest's lidt is the IR's base and limit. */
+    @Test
+    void setIdtLoadsTheIdtRegister() {
+        GuestProgram p = GuestProgram.define("lidt", g -> {
+            Reg base = g.arg(0);
+            Reg limit = g.arg(1);
+            g.setIdt(base, limit);
+            g.sync(1);
+            g.done();
+        });
+        try (Vm vm = vm(p)) {
+            vm.vcpu(0).setArgs(0xc000_0000L, 0x1_0fffL);
+            assertThat(vm.vcpu(0).runToUcall().stage()).isEqualTo(1);
+            dev.kvmharness.kvm.bindings.KvmSregs sregs = ((KvmVcpu) vm.vcpu(0)).kvmSregs();
+            assertThat(sregs.idtBase()).isEqualTo(0xc000_0000L);
+            assertThat(sregs.idtLimit()).as("the low 16 bits of the limit register").isEqualTo(0x0fff);
+            assertThat(vm.vcpu(0).runToUcall().kind()).isEqualTo(Ucall.Kind.DONE);
+        }
+    }
+
     @Test
     void syncStagesAndDone() {
         GuestProgram p = GuestProgram.define("stages", g -> {

@@ -15,6 +15,7 @@ import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.harness.guest.Cond;
 import dev.kvmharness.harness.guest.GuestProgram;
+import dev.kvmharness.harness.guest.Label;
 import dev.kvmharness.harness.guest.Reg;
 import dev.kvmharness.harness.memstress.Memstress;
 import dev.kvmharness.harness.memstress.VcpuThreads;
@@ -57,6 +58,54 @@ class SimBackendTest {
                 assertThat(uc.stage()).isEqualTo(stage);
             }
             assertThat(vm.vcpu(0).runToUcall().kind()).isEqualTo(Ucall.Kind.DONE);
+        }
+    }
+
+    /**
+     * A guest spinning on memory nobody writes costs no real time while the host waits: the spin is
+     * fast-forwarded to the host's next event, so a 2 s timed wait that times out and a 100 ms sleep take
+     * virtual seconds and real milliseconds; then the host's write ends the spin and the sync is posted.
+     */
+    @Test
+    void aSpinningGuestDoesNotMakeTimedWaitsTakeRealTime() {
+        GuestProgram p = GuestProgram.define("spin", g -> {
+            Reg addr = g.arg(0);
+            Reg v = g.temp();
+            g.sync(0);
+            Label again = g.label();
+            g.bind(again);
+            g.load64(v, addr, 0);
+            g.branch(Cond.EQ, v, 0, again);
+            g.sync(v);
+            g.done();
+        });
+        try (Vm vm = sim(3).createVm(VmShape.of(p, 1).withRunTimeout(Duration.ofSeconds(30)))) {
+            vm.addRegion(BackingSource.ANONYMOUS, DATA_GPA, 1, 16, 0);
+            vm.virtMap(DATA_GVA, DATA_GPA, 16 * 4096);
+            vm.vcpu(0).setArgs(DATA_GVA);
+            Host host = vm.host();
+            Host.Semaphore synced = host.newSemaphore("synced");
+            long[] seen = new long[1];
+            Host.HostThread t = host.startGroup("vcpu", 1, i -> {
+                assertThat(vm.vcpu(0).runToUcall().stage()).isZero();
+                synced.post();
+                seen[0] = vm.vcpu(0).runToUcall().stage();
+                synced.post();
+                assertThat(vm.vcpu(0).runToUcall().kind()).isEqualTo(Ucall.Kind.DONE);
+            }).get(0);
+            assertThat(synced.timedWait(Duration.ofSeconds(2))).isTrue();
+            long realStart = System.nanoTime();
+            long virtualStart = host.nanoTime();
+            assertThat(synced.timedWait(Duration.ofSeconds(2))).as("nobody posts while the guest spins").isFalse();
+            host.sleepMicros(100_000);
+            long virtualNs = host.nanoTime() - virtualStart;
+            long realNs = System.nanoTime() - realStart;
+            assertThat(virtualNs).isGreaterThanOrEqualTo(2_100_000_000L);
+            assertThat(realNs).as("real ns for %d virtual ns of spinning", virtualNs).isLessThan(1_000_000_000L);
+            vm.write64(DATA_GPA, 7);
+            assertThat(synced.timedWait(Duration.ofSeconds(2))).isTrue();
+            t.join();
+            assertThat(seen[0]).isEqualTo(7);
         }
     }
 

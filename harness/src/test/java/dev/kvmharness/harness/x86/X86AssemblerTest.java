@@ -141,6 +141,9 @@ class X86AssemblerTest {
                 g("in eax, dx", "ed", X86Assembler::inEaxDx),
                 g("hlt", "f4", X86Assembler::hlt),
                 g("pause", "f3 90", X86Assembler::pause),
+                g("lidt [rsp+6]", "0f 01 5c 24 06", a -> a.lidt(RSP, 6)),
+                g("lidt [rdi]", "0f 01 1f", a -> a.lidt(RDI, 0)),
+                g("lidt [r13+0]", "41 0f 01 5d 00", a -> a.lidt(R13, 0)),
                 g("nop", "90", X86Assembler::nop));
     }
 

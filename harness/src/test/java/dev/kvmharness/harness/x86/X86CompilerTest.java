@@ -154,6 +154,23 @@ class X86CompilerTest {
             + " f4" // h2: hlt                  (the compiler's safety net)
             + " e9 fa ff ff ff"; // jmp h2
 
+    /** lidt takes a memory operand: the pseudo-descriptor goes below RSP (GNU as 2.40 bytes, read back with objdump). */
+    @Test
+    void setIdtBuildsThePseudoDescriptorOnTheStack() {
+        GuestProgram p = GuestProgram.define("lidt", g -> g.setIdt(g.arg(0), g.arg(1)));
+        CompiledGuest c = X86Compiler.compile(p);
+        int start = c.insnOffsets()[0];
+        int end = c.insnOffsets()[1];
+        byte[] lowered = java.util.Arrays.copyOfRange(c.code(), start, end);
+        assertThat(Hex.of(lowered)).isEqualTo(Hex.of(Hex.bytes(""
+                + " 48 83 ec 10" // sub rsp,0x10
+                + " 48 89 7c 24 08" // mov [rsp+0x8],rdi   (base)
+                + " 48 89 f0" // mov rax,rsi
+                + " 66 89 44 24 06" // mov [rsp+0x6],ax    (limit)
+                + " 0f 01 5c 24 06" // lidt [rsp+0x6]
+                + " 48 83 c4 10"))); // add rsp,0x10
+    }
+
     @Test
     void lowersEveryFormLikeTheHandWrittenAssembly() {
         CompiledGuest c = X86Compiler.compile(ALL_FORMS);

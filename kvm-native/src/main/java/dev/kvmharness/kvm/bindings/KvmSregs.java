@@ -72,6 +72,14 @@ public final class KvmSregs extends NativeStruct {
         mem.setShort(OFF_IDT + 8, (short) limit);
     }
 
+    public long idtBase() {
+        return mem.getLong(OFF_IDT);
+    }
+
+    public int idtLimit() {
+        return mem.getShort(OFF_IDT + 8) & 0xffff;
+    }
+
     public long gdtBase() {
         return mem.getLong(OFF_GDT);
     }

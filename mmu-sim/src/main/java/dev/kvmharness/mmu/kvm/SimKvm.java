@@ -42,12 +42,40 @@ public final class SimKvm implements AutoCloseable {
     private final StaleTranslationOracle oracle;
     private final KvmMmuNotifier notifier;
     private final NxRecovery nxRecovery;
+    private final int type;
+    private long disabledQuirks;
+    private long nrMmuPages;
     private boolean manualDirtyLogProtect;
     private boolean dirtyLogInitiallySet;
     private boolean destroyed;
 
-    /** kvm_create_vm(): registers the MMU notifier with the host mm. */
+    /** KVM_X86_DEFAULT_VM. */
+    public static final int KVM_X86_DEFAULT_VM = 0;
+    /** KVM_X86_SW_PROTECTED_VM: private memory through guest_memfd, without hardware protection. */
+    public static final int KVM_X86_SW_PROTECTED_VM = 1;
+    /** KVM_X86_QUIRK_SLOT_ZAP_ALL: a memslot delete or move zaps every root (kvm_mmu_zap_all_fast()). */
+    public static final long KVM_X86_QUIRK_SLOT_ZAP_ALL = 1L << 7;
+    /** KVM_X86_VALID_QUIRKS in 6.12: quirks 0 (LINT0_REENABLED) to 7 (SLOT_ZAP_ALL). */
+    public static final long KVM_X86_VALID_QUIRKS = 0xff;
+    /** KVM_MIN_ALLOC_MMU_PAGES. */
+    public static final long KVM_MIN_ALLOC_MMU_PAGES = 64;
+
+    /** kvm_create_vm() for a KVM_X86_DEFAULT_VM. */
     public SimKvm(SimScheduler sched, HostMm mm, SimConfig config) {
+        this(sched, mm, config, KVM_X86_DEFAULT_VM);
+    }
+
+    /**
+     * kvm_create_vm() with a VM type, which kvm_arch_init_vm() checks (kvm_is_vm_type_supported(): the
+     * simulator offers KVM_X86_DEFAULT_VM and KVM_X86_SW_PROTECTED_VM, anything else is EINVAL); registers the
+     * MMU notifier with the host mm.
+     */
+    public SimKvm(SimScheduler sched, HostMm mm, SimConfig config, int type) {
+        if (type != KVM_X86_DEFAULT_VM && type != KVM_X86_SW_PROTECTED_VM) {
+            throw new dev.kvmharness.mmu.SimKvmException("KVM_CREATE_VM", dev.kvmharness.mmu.KvmErrno.EINVAL,
+                    "VM type " + type + " not supported (KVM_CAP_VM_TYPES is 0x3)");
+        }
+        this.type = type;
         this.sched = sched;
         this.config = config;
         this.mm = mm;
@@ -142,6 +170,50 @@ public final class SimKvm implements AutoCloseable {
         SimVcpu v = new SimVcpu(this, vcpus.size());
         vcpus.add(v);
         return v;
+    }
+
+    /** The VM type KVM_CREATE_VM was given. */
+    public int type() {
+        return type;
+    }
+
+    /**
+     * KVM_ENABLE_CAP(KVM_CAP_DISABLE_QUIRKS2) in kvm_vm_ioctl_enable_cap(): bits outside KVM_X86_VALID_QUIRKS
+     * are EINVAL; the others are added to kvm->arch.disabled_quirks for good.
+     */
+    public void disableQuirks2(long quirks) {
+        sched.charge(Cost.IOCTL);
+        if ((quirks & ~KVM_X86_VALID_QUIRKS) != 0) {
+            throw new dev.kvmharness.mmu.SimKvmException("KVM_ENABLE_CAP", dev.kvmharness.mmu.KvmErrno.EINVAL,
+                    String.format("quirks 0x%x outside KVM_X86_VALID_QUIRKS 0x%x", quirks, KVM_X86_VALID_QUIRKS));
+        }
+        disabledQuirks |= quirks;
+    }
+
+    /**
+     * kvm_memslot_flush_zap_all(): whether deleting or moving a memslot zaps every root. The quirk is on unless
+     * the config turned it off or userspace disabled it through KVM_CAP_DISABLE_QUIRKS2.
+     */
+    public boolean slotZapAllQuirk() {
+        return config.slotZapAllQuirk() && (disabledQuirks & KVM_X86_QUIRK_SLOT_ZAP_ALL) == 0;
+    }
+
+    /**
+     * KVM_SET_NR_MMU_PAGES (kvm_vm_ioctl_set_nr_mmu_pages()): fewer than KVM_MIN_ALLOC_MMU_PAGES is EINVAL;
+     * otherwise the shadow MMU's page limit, which the TDP MMU does not use.
+     */
+    public void setNrMmuPages(long pages) {
+        sched.charge(Cost.IOCTL);
+        if (pages < KVM_MIN_ALLOC_MMU_PAGES) {
+            throw new dev.kvmharness.mmu.SimKvmException("KVM_SET_NR_MMU_PAGES", dev.kvmharness.mmu.KvmErrno.EINVAL,
+                    pages + " < KVM_MIN_ALLOC_MMU_PAGES");
+        }
+        nrMmuPages = pages;
+    }
+
+    /** kvm->arch.n_max_mmu_pages as KVM_SET_NR_MMU_PAGES left it (0: never set). */
+    public long nrMmuPages() {
+        return nrMmuPages;
     }
 
     /** KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2). */

@@ -35,6 +35,14 @@ public final class SimVcpu {
     private long cr3 = -1;
     /** Guest paging levels: 4, or 5 with CR4.LA57. */
     private int guestLevels = 4;
+    /** The guest's IDTR: a linear base and a limit (reset value: base 0, limit 0xffff; the harness loads 0/0). */
+    private long idtBase;
+    private int idtLimit;
+    private final ExceptionDelivery delivery = new ExceptionDelivery(this);
+    /** #DE, for {@link #raise}. */
+    public static final int DE_VECTOR = ExceptionDelivery.DE_VECTOR;
+    /** The reset vector: CS.base 0xffff0000 + RIP 0xfff0, what a vCPU nobody set up fetches first. */
+    public static final long RESET_VECTOR_GPA = 0xffff_fff0L;
 
     SimVcpu(SimKvm kvm, int id) {
         this.kvm = kvm;
@@ -97,6 +105,20 @@ public final class SimVcpu {
     public void setLa57(boolean la57) {
         this.guestLevels = la57 ? 5 : 4;
         tlb.flushAll();
+    }
+
+    /** LIDT (or KVM_SET_SREGS idt): the IDT the CPU delivers guest exceptions through. */
+    public void setIdt(long base, int limit) {
+        this.idtBase = base;
+        this.idtLimit = limit & 0xffff;
+    }
+
+    public long idtBase() {
+        return idtBase;
+    }
+
+    public int idtLimit() {
+        return idtLimit;
     }
 
     void setRequest(KvmRequest r) {
@@ -244,6 +266,10 @@ public final class SimVcpu {
         if (((gva & PAGE_MASK) + width) > 4096) {
             throw new IllegalArgumentException(String.format("guest access of %d bytes at 0x%x crosses a page", width, gva));
         }
+        if ((gva << 16 >> 16) != gva) {
+            // A non-canonical address (48-bit linear addresses) faults before any translation: #GP(0).
+            throw delivery.deliver(ExceptionDelivery.GP_VECTOR, String.format("non-canonical address 0x%x", gva));
+        }
         checkRequests();
         long page = gva >>> 12;
         int slot = tlb.lookup(page);
@@ -255,7 +281,12 @@ public final class SimVcpu {
             return pfn << 12 | (gva & PAGE_MASK);
         }
         kvm.sched().charge(Cost.TLB_FILL);
-        long gpa = cr3 < 0 ? gva : guestWalk(gva, write);
+        long gpa;
+        try {
+            gpa = linearToGpa(gva, write);
+        } catch (GuestPageFault f) {
+            throw delivery.deliver(ExceptionDelivery.PF_VECTOR, f.getMessage());
+        }
         long gfn = gpa >>> 12;
         long entry = eptTranslate(gfn, write, false);
         long pfn = entry >>> 1;
@@ -263,18 +294,46 @@ public final class SimVcpu {
         return pfn << 12 | (gva & PAGE_MASK);
     }
 
-    /** The hardware walk of the guest's 4- or 5-level page tables; each PTE read goes through the EPT. */
+    /** A guest page fault (#PF) the page walk found, before it is delivered through the IDT. */
+    static final class GuestPageFault extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        GuestPageFault(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /** The guest-physical address of linear address {@code gva}: the identity with paging off, else a walk. */
+    long linearToGpa(long gva, boolean write) {
+        return cr3 < 0 ? gva : guestWalk(gva, write);
+    }
+
+    /**
+     * The hardware walk of the guest's 4- or 5-level page tables; each PTE read goes through the EPT. A PTE that is
+     * not present is a #PF. So is a PTE in guest-physical memory no memslot backs: the CPU's read exits as an
+     * EPT violation KVM can only emulate, and the emulator's own walk (walk_addr_generic() in
+     * paging_tmpl.h, reading the PTE through kvm_vcpu_read_guest) fails there and injects a #PF.
+     */
     private long guestWalk(long gva, boolean write) {
         long table = cr3 & PTE_ADDR;
         for (int level = guestLevels; level >= 1; level--) {
             int idx = (int) ((gva >>> (12 + 9 * (level - 1))) & 511);
             long ptePa = table + idx * 8L;
-            long pfn = eptTranslate(ptePa >>> 12, false, false) >>> 1;
+            long pfn;
+            try {
+                pfn = eptTranslate(ptePa >>> 12, false, false) >>> 1;
+            } catch (GuestExit e) {
+                if (e.reason() != GuestExit.Reason.MMIO) {
+                    throw e;
+                }
+                stats.pfGuest++;
+                throw new GuestPageFault(String.format("#PF at gva 0x%x: level %d PTE at gpa 0x%x is in no memslot",
+                        gva, level, ptePa));
+            }
             long pte = kvm.phys().read(pfn, (int) (ptePa & PAGE_MASK), 8);
             if ((pte & PTE_PRESENT) == 0) {
                 stats.pfGuest++;
-                throw new GuestExit(GuestExit.Reason.SHUTDOWN, gva, write,
-                        String.format("guest #PF at gva 0x%x (level %d PTE not present) with no IDT: triple fault", gva, level));
+                throw new GuestPageFault(String.format("#PF at gva 0x%x: level %d PTE not present", gva, level));
             }
             if (level > 1 && (pte & PTE_PS) != 0) {
                 long span = 1L << (12 + 9 * (level - 1));
@@ -348,6 +407,40 @@ public final class SimVcpu {
     public void fetch(long gpa) {
         checkRequests();
         eptTranslate(gpa >>> 12, false, true);
+    }
+
+    /**
+     * An exception the guest raised outside the memory path (the interpreter's #DE), delivered through the
+     * guest IDT: the exit KVM_RUN ends with (there are no guest handlers to run).
+     */
+    public GuestExit raise(int vector, String why) {
+        return delivery.deliver(vector, why);
+    }
+
+    /**
+     * KVM_RUN of a vCPU that was only created (__vm_vcpu_add(), no registers set): it starts at the reset
+     * vector with paging off. With no memslot there the fetch's EPT violation is MMIO, which KVM emulates,
+     * and the emulator cannot fetch an instruction from MMIO (x86_decode_emulated_instruction() fails):
+     * handle_emulation_failure() exits with KVM_EXIT_INTERNAL_ERROR, KVM_INTERNAL_ERROR_EMULATION. Running
+     * real-mode code from a memslot is not modelled.
+     */
+    public GuestExit runFromReset() {
+        beginRun();
+        GuestExit exit;
+        try {
+            fetch(RESET_VECTOR_GPA);
+            endRun(GuestExit.Reason.INTR);
+            throw new UnsupportedOperationException("executing x86 code from a memslot at the reset vector is not modelled");
+        } catch (GuestExit e) {
+            exit = e.reason() != GuestExit.Reason.MMIO ? e : GuestExit.internalError(GuestExit.KVM_INTERNAL_ERROR_EMULATION,
+                    new long[0], String.format("instruction fetch at gpa 0x%x hits no memslot", RESET_VECTOR_GPA));
+        } catch (RuntimeException e) {
+            // KVM_RUN itself fails (EFAULT: the memslot's host memory is gone): out of KVM_RUN, then the error.
+            endRun(GuestExit.Reason.INTR);
+            throw e;
+        }
+        endRun(exit.reason());
+        return exit;
     }
 
     /** Reads guest-physical memory the way the CPU would for this vCPU (used by the guest page walk and tests). */

@@ -22,10 +22,13 @@ package dev.kvmharness.mmu.memslot;
  * @param userPtrMax USER_PTR_MAX, the highest end access_ok() allows: TASK_SIZE_MAX, 2^47 - 4096 with 4-level
  *     paging, 2^56 - 4096 with 5-level paging
  * @param externalPageTracker kvm_page_track_has_external_user() (KVMGT attached), which forbids moves
+ * @param gmemOverlapEexist kvm_gmem_bind() fails a binding that overlaps another slot's file range with EEXIST,
+ *     as since the 7.2 cycle (kvm-x86 36a062568ea8, with the set_memory_region_test case for it); false is the
+ *     EINVAL of 6.12 up to that change
  */
 public record MemslotLimits(int userMemSlots, int addressSpaces, long maxGfn, boolean readonlySupported,
                             boolean privateMemVm, boolean guestMemfdSupported, boolean memAttributesSupported,
-                            long userPtrMax, boolean externalPageTracker) {
+                            long userPtrMax, boolean externalPageTracker, boolean gmemOverlapEexist) {
     /** KVM_USER_MEM_SLOTS on x86: SHRT_MAX minus the 3 internal slots (APIC access, identity map, TSS). */
     public static final int X86_USER_MEM_SLOTS = 32764;
     /** KVM_MEM_SLOTS_NUM: SHRT_MAX. */
@@ -55,6 +58,14 @@ public record MemslotLimits(int userMemSlots, int addressSpaces, long maxGfn, bo
         if (userPtrMax <= 0) {
             throw new IllegalArgumentException("userPtrMax " + userPtrMax);
         }
+    }
+
+    /** Without the 7.2 rule: an overlapping guest_memfd binding is EINVAL, as in 6.12. */
+    public MemslotLimits(int userMemSlots, int addressSpaces, long maxGfn, boolean readonlySupported,
+                         boolean privateMemVm, boolean guestMemfdSupported, boolean memAttributesSupported,
+                         long userPtrMax, boolean externalPageTracker) {
+        this(userMemSlots, addressSpaces, maxGfn, readonlySupported, privateMemVm, guestMemfdSupported,
+                memAttributesSupported, userPtrMax, externalPageTracker, false);
     }
 
     /** The record as first specified: 4-level paging, no external page tracker. */
@@ -91,11 +102,16 @@ public record MemslotLimits(int userMemSlots, int addressSpaces, long maxGfn, bo
 
     public MemslotLimits withUserPtrMax(long max) {
         return new MemslotLimits(userMemSlots, addressSpaces, maxGfn, readonlySupported, privateMemVm,
-                guestMemfdSupported, memAttributesSupported, max, externalPageTracker);
+                guestMemfdSupported, memAttributesSupported, max, externalPageTracker, gmemOverlapEexist);
     }
 
     public MemslotLimits withExternalPageTracker(boolean tracker) {
         return new MemslotLimits(userMemSlots, addressSpaces, maxGfn, readonlySupported, privateMemVm,
-                guestMemfdSupported, memAttributesSupported, userPtrMax, tracker);
+                guestMemfdSupported, memAttributesSupported, userPtrMax, tracker, gmemOverlapEexist);
+    }
+
+    public MemslotLimits withGmemOverlapEexist(boolean eexist) {
+        return new MemslotLimits(userMemSlots, addressSpaces, maxGfn, readonlySupported, privateMemVm,
+                guestMemfdSupported, memAttributesSupported, userPtrMax, externalPageTracker, eexist);
     }
 }

@@ -54,6 +54,56 @@ public final class MemslotRequestCheck {
      */
     public static MemslotChange check(MemslotRequest req, MemslotLimits limits,
                                       IntFunction<List<Memslot>> slotsByAs, IntFunction<OptionalLong> guestMemfdSize) {
+        return check(req, limits, SlotView.of(slotsByAs, limits), guestMemfdSize);
+    }
+
+    /**
+     * The lookups the check makes in the installed slots. {@link SlotView#of} answers them by scanning lists;
+     * {@link Memslots#view()} answers them from its indexes, so a VM with thousands of slots (KVM_CAP_NR_MEMSLOTS
+     * is 32764) is not checked in quadratic time.
+     */
+    public interface SlotView {
+        /** The slot with this id in the address space, or null. */
+        Memslot byId(int asId, int id);
+
+        /** kvm_check_memslot_overlap(): a slot of the address space other than {@code id} meeting [start, end). */
+        Memslot overlapping(int asId, int id, long start, long end);
+
+        /** kvm->nr_memslot_pages: pages over every slot of every address space (unsigned long arithmetic). */
+        long totalPages();
+
+        /** The private slots bound to guest_memfd {@code fd}. */
+        List<Memslot> boundTo(int fd);
+
+        /** The view of per-address-space slot lists. */
+        static SlotView of(IntFunction<List<Memslot>> slotsByAs, MemslotLimits limits) {
+            return new SlotView() {
+                @Override
+                public Memslot byId(int asId, int id) {
+                    return findById(slotsByAs.apply(asId), asId, id);
+                }
+
+                @Override
+                public Memslot overlapping(int asId, int id, long start, long end) {
+                    return MemslotRequestCheck.overlapping(slotsByAs.apply(asId), id, start, end);
+                }
+
+                @Override
+                public long totalPages() {
+                    return MemslotRequestCheck.totalPages(limits, slotsByAs);
+                }
+
+                @Override
+                public List<Memslot> boundTo(int fd) {
+                    return MemslotRequestCheck.boundTo(fd, limits, slotsByAs);
+                }
+            };
+        }
+    }
+
+    /** {@link #check(MemslotRequest, MemslotLimits, IntFunction, IntFunction)} against a {@link SlotView}. */
+    public static MemslotChange check(MemslotRequest req, MemslotLimits limits, SlotView view,
+                                      IntFunction<OptionalLong> guestMemfdSize) {
         String call = req.ioctl();
         int flags = req.flags();
         long size = req.memorySize();
@@ -108,8 +158,7 @@ public final class MemslotRequestCheck {
             throw einval(call, npages + " pages > KVM_MEM_MAX_NR_PAGES");
         }
 
-        List<Memslot> slots = slotsByAs.apply(asId);
-        Memslot old = findById(slots, asId, id);
+        Memslot old = view.byId(asId, id);
         if (size == 0) {
             if (old == null) {
                 throw einval(call, "delete of absent slot " + asId + ":" + id);
@@ -121,7 +170,7 @@ public final class MemslotRequestCheck {
         MemslotChangeKind kind;
         if (old == null) {
             kind = MemslotChangeKind.CREATE;
-            long total = totalPages(limits, slotsByAs);
+            long total = view.totalPages();
             if (Long.compareUnsigned(total + npages, total) < 0) {
                 throw einval(call, "total memslot pages would overflow");
             }
@@ -143,7 +192,7 @@ public final class MemslotRequestCheck {
         }
 
         if (kind == MemslotChangeKind.CREATE || kind == MemslotChangeKind.MOVE) {
-            Memslot other = overlapping(slots, id, baseGfn, baseGfn + npages);
+            Memslot other = view.overlapping(asId, id, baseGfn, baseGfn + npages);
             if (other != null) {
                 throw new SimKvmException(call, KvmErrno.EEXIST, "gfn 0x" + Long.toHexString(baseGfn) + "+0x"
                         + Long.toHexString(npages) + " overlaps " + other);
@@ -155,7 +204,7 @@ public final class MemslotRequestCheck {
                 gmem ? gmemOffset : 0);
         if (gmem) {
             checkGmemBind(updated, guestMemfdSize.apply(req.guestMemfd()),
-                    boundTo(req.guestMemfd(), limits, slotsByAs));
+                    view.boundTo(req.guestMemfd()), limits.gmemOverlapEexist());
         }
 
         // kvm_arch_prepare_memory_region() (x86).
@@ -180,6 +229,15 @@ public final class MemslotRequestCheck {
      * @param bindings the slots already bound to the same file
      */
     public static void checkGmemBind(Memslot slot, OptionalLong guestMemfdSize, List<Memslot> bindings) {
+        checkGmemBind(slot, guestMemfdSize, bindings, false);
+    }
+
+    /**
+     * {@link #checkGmemBind(Memslot, OptionalLong, List)}, with an overlap in the file failing with EEXIST
+     * when {@code overlapEexist} (the rule since the 7.2 cycle, see {@link MemslotLimits#gmemOverlapEexist()}).
+     */
+    public static void checkGmemBind(Memslot slot, OptionalLong guestMemfdSize, List<Memslot> bindings,
+                                     boolean overlapEexist) {
         String call = MemslotRequest.V2_IOCTL;
         if (!slot.isPrivate()) {
             throw new IllegalArgumentException(slot + " has no guest_memfd to bind");
@@ -198,8 +256,9 @@ public final class MemslotRequestCheck {
         for (Memslot bound : bindings) {
             long boundStart = bound.guestMemfdOffset() >>> PAGE_SHIFT;
             if (boundStart < end && start < boundStart + bound.npages()) {
-                throw einval(call, "guest_memfd pages 0x" + Long.toHexString(start) + "..0x"
-                        + Long.toHexString(end) + " already bound to " + bound);
+                throw new SimKvmException(call, overlapEexist ? KvmErrno.EEXIST : KvmErrno.EINVAL,
+                        "guest_memfd pages 0x" + Long.toHexString(start) + "..0x" + Long.toHexString(end)
+                                + " already bound to " + bound);
             }
         }
     }

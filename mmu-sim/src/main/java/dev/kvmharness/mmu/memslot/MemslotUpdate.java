@@ -8,6 +8,8 @@ import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.spte.Spte;
 import dev.kvmharness.mmu.tdp.TdpDirtyLog;
 import dev.kvmharness.mmu.tdp.TdpZap;
+import java.util.OptionalLong;
+import java.util.function.IntFunction;
 
 /**
  * kvm_set_memory_region() / kvm_set_memslot() (virt/kvm/kvm_main.c) with the x86 hooks: validate, then for a
@@ -18,10 +20,21 @@ import dev.kvmharness.mmu.tdp.TdpZap;
 public final class MemslotUpdate {
     private final SimKvm kvm;
     private final MemslotLimits limits;
+    private final IntFunction<OptionalLong> guestMemfdSize;
 
+    /** Updates for a VM without guest_memfd files: a KVM_MEM_GUEST_MEMFD binding fails in kvm_gmem_bind(). */
     public MemslotUpdate(SimKvm kvm, MemslotLimits limits) {
+        this(kvm, limits, fd -> OptionalLong.empty());
+    }
+
+    /**
+     * @param guestMemfdSize the size of the guest_memfd file an fd names if it is one of this VM's, else empty
+     *     (what kvm_gmem_bind() learns from fget() and the file's owner)
+     */
+    public MemslotUpdate(SimKvm kvm, MemslotLimits limits, IntFunction<OptionalLong> guestMemfdSize) {
         this.kvm = kvm;
         this.limits = limits;
+        this.guestMemfdSize = guestMemfdSize;
     }
 
     public MemslotLimits limits() {
@@ -34,7 +47,7 @@ public final class MemslotUpdate {
         kvm.slotsLock().writeLock();
         try {
             Memslots slots = kvm.memslots();
-            MemslotChange change = MemslotRequestCheck.check(req, limits, slots::slots);
+            MemslotChange change = MemslotRequestCheck.check(req, limits, slots.view(), guestMemfdSize);
             kvm.oracle().note("set_memory_region " + change.kind() + " slot " + req.slot());
             switch (change.kind()) {
                 case NONE -> {
@@ -89,7 +102,7 @@ public final class MemslotUpdate {
 
     /** kvm_arch_flush_shadow_memslot(). */
     private void flushShadowMemslot(Memslot old) {
-        if (kvm.config().slotZapAllQuirk()) {
+        if (kvm.slotZapAllQuirk()) {
             kvm.zapAllFast();
             return;
         }

@@ -28,6 +28,8 @@ public final class Memslots {
     private final AddressSpace[] spaces = new AddressSpace[ADDRESS_SPACES];
     private final Map<Memslot, long[]> dirtyBitmaps = new HashMap<>();
     private final Set<Memslot> invalid = new HashSet<>();
+    /** kvm->nr_memslot_pages, kept as slots come and go. */
+    private long totalPages;
 
     /** One address space's slots. */
     private static final class AddressSpace {
@@ -73,6 +75,56 @@ public final class Memslots {
     /** Every slot in one address space, by base gfn. */
     public List<Memslot> slots(int asId) {
         return new ArrayList<>(spaces[asId].byBaseGfn.values());
+    }
+
+    /**
+     * The installed slots as {@link MemslotRequestCheck} looks them up, from the indexes: by id, the
+     * neighbours of a gfn range (slots of one address space never overlap, so at most the two nearest below
+     * the range's end can meet it), the page total.
+     */
+    public MemslotRequestCheck.SlotView view() {
+        return new MemslotRequestCheck.SlotView() {
+            @Override
+            public Memslot byId(int asId, int id) {
+                return asId < ADDRESS_SPACES ? spaces[asId].byId.get(id) : null;
+            }
+
+            @Override
+            public Memslot overlapping(int asId, int id, long start, long end) {
+                if (asId >= ADDRESS_SPACES || end <= start) {
+                    return null;
+                }
+                for (Map.Entry<Long, Memslot> e = spaces[asId].byBaseGfn.floorEntry(end - 1); e != null;
+                     e = spaces[asId].byBaseGfn.lowerEntry(e.getKey())) {
+                    Memslot s = e.getValue();
+                    if (s.endGfn() <= start) {
+                        return null;
+                    }
+                    if (s.id() != id) {
+                        return s;
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public long totalPages() {
+                return totalPages;
+            }
+
+            @Override
+            public List<Memslot> boundTo(int fd) {
+                List<Memslot> out = new ArrayList<>();
+                for (AddressSpace as : spaces) {
+                    for (Memslot s : as.byId.values()) {
+                        if (s.isPrivate() && s.guestMemfd() == fd) {
+                            out.add(s);
+                        }
+                    }
+                }
+                return out;
+            }
+        };
     }
 
     /** Number of slots across all address spaces. */
@@ -137,10 +189,12 @@ public final class Memslots {
             as.byBaseGfn.remove(remove.baseGfn());
             as.byId.remove(remove.id());
             invalid.remove(remove);
+            totalPages -= remove.npages();
         }
         if (add != null) {
             as.byBaseGfn.put(add.baseGfn(), add);
             as.byId.put(add.id(), add);
+            totalPages += add.npages();
             if (addInvalid) {
                 invalid.add(add);
             }

@@ -231,6 +231,19 @@ public final class SimScheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * The virtual time at which another thread could next act: the earliest runnable thread's clock (a sleeper's
+     * wake-up, a timed waiter's deadline) or an RCU callback coming due; {@code Long.MAX_VALUE} if nothing is
+     * pending. The caller's next {@link #yieldPoint()} at or after this time hands the baton on. A thread that
+     * knows it would only repeat itself until someone else acts (a guest spinning on memory nobody writes) may
+     * {@link #advance} straight to it: the run is the same as if it had spun.
+     */
+    public long nextEventNs() {
+        current();
+        SimThread top = ready.peek();
+        return Math.min(top == null ? Long.MAX_VALUE : top.key, rcuNextDue);
+    }
+
     /** advance(ns) then yieldPoint(). */
     public void sleep(long ns) {
         advance(ns);

@@ -34,6 +34,25 @@ class SimSchedulerTest {
     }
 
     @Test
+    void nextEventIsTheEarliestOtherThreadsClock() {
+        try (SimScheduler s = Sims.attached(1)) {
+            assertThat(s.nextEventNs()).as("nobody else").isEqualTo(Long.MAX_VALUE);
+            SimThread t = s.spawn("sleeper", () -> s.sleep(5_000));
+            // The sleeper is runnable at the caller's time until it has run.
+            assertThat(s.nextEventNs()).isZero();
+            s.advance(10);
+            s.yieldPoint();
+            assertThat(s.nextEventNs()).as("the sleeper wakes at 5000 ns").isEqualTo(5_000);
+            s.advance(4_000);
+            s.yieldPoint();
+            assertThat(s.now()).isEqualTo(4_010);
+            s.advance(1_000);
+            s.join(t);
+            assertThat(s.nextEventNs()).isEqualTo(Long.MAX_VALUE);
+        }
+    }
+
+    @Test
     void negativeTimeIsRejected() {
         try (SimScheduler s = Sims.attached(1)) {
             assertThatThrownBy(() -> s.advance(-1)).isInstanceOf(IllegalArgumentException.class);

@@ -27,8 +27,9 @@ class ContainerIT {
         SelftestsContainer.Result r = SelftestsContainer.run(SelftestsContainer.Access.KVM, "--backend", "kvm");
         assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).startsWith("TAP version 13").contains("ok 1 selftests: kvm: demand_paging_test")
-                .contains("ok 2 selftests: kvm: max_guest_memory_test", "ok 3 selftests: kvm: mmu_stress_test")
-                .contains("# Totals: pass:3 fail:0");
+                .contains("ok 2 selftests: kvm: max_guest_memory_test", "ok 3 selftests: kvm: mmu_stress_test",
+                        "ok 4 selftests: kvm: set_memory_region_test")
+                .contains("# Totals: pass:4 fail:0");
     }
 
     @Test
