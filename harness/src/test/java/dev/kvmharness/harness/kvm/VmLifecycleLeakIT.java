@@ -42,7 +42,9 @@ class VmLifecycleLeakIT {
             oneVm(kvm);
         }
         assertThat(ProcessResources.kvmFds()).as("kvm fds").isEqualTo(kvmFds).isZero();
-        assertThat(ProcessResources.openFds()).as("open fds").isEqualTo(fds);
+        // A leak per VM would show as 1000; the JVM may open a file or two lazily meanwhile (a jar for class
+        // loading, the JIT's), which is not ours.
+        assertThat(ProcessResources.openFds()).as("open fds").isBetween(fds, fds + 3);
         // The JVM's own heap and thread stacks may add a few mappings; guest memory and kvm_run pages
         // would add at least 2 per VM (2000), so allow the JVM a small slack.
         assertThat(ProcessResources.mappings()).as("mappings").isBetween(maps - 20, maps + 20);
