@@ -141,6 +141,8 @@ class X86AssemblerTest {
                 g("in eax, dx", "ed", X86Assembler::inEaxDx),
                 g("hlt", "f4", X86Assembler::hlt),
                 g("pause", "f3 90", X86Assembler::pause),
+                g("lfence", "0f ae e8", X86Assembler::lfence),
+                g("rdtsc", "0f 31", X86Assembler::rdtsc),
                 g("nop", "90", X86Assembler::nop));
     }
 
