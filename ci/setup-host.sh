@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Prepares this machine for the test suite: reserves hugetlb pages for the hugetlb backing sources, checks
-# that /dev/kvm can be opened, and installs and starts the Docker engine for the container tests. Idempotent; needs root for the reservation (without it, the hugetlb tests skip
+# that /dev/kvm can be opened, installs Debian's chromium for the report test, and installs and starts the Docker engine for the container tests. Idempotent; needs root for the reservation (without it, the hugetlb tests skip
 # with the reason).
 set -euo pipefail
 
@@ -34,5 +34,16 @@ if [ -e /dev/kvm ]; then
 else
   echo "/dev/kvm: absent; KVM tests will skip"
 fi
+
+# Headless Chromium renders the compare report in CompareReportChromiumIT (and ci/report-screenshot.sh).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/tmp/chromium-install.log 2>&1 \
+      || echo "chromium: installing failed (see /tmp/chromium-install.log); CompareReportChromiumIT will fail"
+  else
+    echo "chromium: missing and not root; CompareReportChromiumIT will fail"
+  fi
+fi
+command -v chromium >/dev/null 2>&1 && echo "chromium: $(chromium --version 2>/dev/null | head -1)"
 
 "$(dirname "$0")/setup-docker.sh"
