@@ -52,7 +52,8 @@
         { label: 'real', data: pts(d.real_cdf), borderColor: REAL, backgroundColor: REAL, pointRadius: 0, stepped: true }] },
       options: { plugins: { title: { display: true, text: 'CDF' } },
         scales: { x: { type: 'logarithmic', title: { display: true, text: 'latency (ns, log)' },
-                       ticks: { callback: function (v) { return fmtNs(v); } } },
+                       ticks: { autoSkip: false, maxRotation: 0, callback: function (v) {
+                         var l = Math.log10(v); return Math.abs(l - Math.round(l)) < 1e-6 ? fmtNs(v) : ''; } } },
                   y: { min: 0, max: 100, title: { display: true, text: 'percentile' } } } }
     }));
   });
