@@ -50,6 +50,10 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--cost-model", paramLabel = "FILE", description = "Cost model for the sim rounds.")
     Path costModel;
 
+    @Option(names = "--no-latency", description = "Leave out the port's extra measurements (demand_paging_test: "
+            + "--touch-latency), so both backends run exactly the C test's guest.")
+    boolean noLatency;
+
     @Option(names = "--round-timeout", paramLabel = "SECONDS", description = "Per-round timeout. Default: ${DEFAULT-VALUE}.")
     long roundTimeoutSeconds = 600;
 
@@ -88,14 +92,14 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private int run(PrintStream out) {
-        List<String> simExtra = new ArrayList<>(ComparePorts.extraOptions(test));
+        List<String> kvmExtra = noLatency ? List.of() : ComparePorts.extraOptions(test);
+        List<String> simExtra = new ArrayList<>(kvmExtra);
         simExtra.add("--policy");
         simExtra.add(policy);
         if (costModel != null) {
             simExtra.add("--cost-model");
             simExtra.add(costModel.toString());
         }
-        List<String> kvmExtra = ComparePorts.extraOptions(test);
         List<Map<String, Object>> sim = new ArrayList<>();
         List<Map<String, Object>> real = new ArrayList<>();
         HostKvm host = HostKvm.detect();

@@ -86,4 +86,11 @@ class CliTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--backend is set by compare itself");
     }
+
+    @Test
+    void calibrateRejectsBadRounds() {
+        Run r = run("calibrate", "--rounds", "0");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--rounds must be between 1 and 100").contains("usage: selftests.jar calibrate");
+    }
 }
