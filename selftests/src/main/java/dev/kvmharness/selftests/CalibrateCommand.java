@@ -71,6 +71,9 @@ final class CalibrateCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Every real round, by option set: the spread behind each median. */
+    private final Map<String, List<Figures>> realRuns = new LinkedHashMap<>();
+
     /** One option set's figures: total guest execution time and p50 first-touch latency, ns. */
     record Figures(double totalNs, double p50Ns) {
     }
@@ -153,9 +156,13 @@ final class CalibrateCommand implements Callable<Integer> {
             row.put("options", set);
             row.put("role", role);
             row.put("real_median_total_ns", r.totalNs());
+            row.put("real_total_min_ns", realRuns.get(set).stream().mapToDouble(Figures::totalNs).min().orElse(Double.NaN));
+            row.put("real_total_max_ns", realRuns.get(set).stream().mapToDouble(Figures::totalNs).max().orElse(Double.NaN));
             row.put("sim_total_ns", p.totalNs());
             row.put("total_error", eTotal);
             row.put("real_median_p50_ns", r.p50Ns());
+            row.put("real_p50_min_ns", realRuns.get(set).stream().mapToDouble(Figures::p50Ns).min().orElse(Double.NaN));
+            row.put("real_p50_max_ns", realRuns.get(set).stream().mapToDouble(Figures::p50Ns).max().orElse(Double.NaN));
             row.put("sim_p50_ns", p.p50Ns());
             row.put("p50_error", eP50);
             rows.add(row);
@@ -198,7 +205,7 @@ final class CalibrateCommand implements Callable<Integer> {
     /** Real medians per set; the sets are interleaved round by round so host drift spreads over all of them. */
     private Map<String, Figures> realMedians(List<String> sets, PrintStream stdout) throws IOException {
         Path work = Files.createTempDirectory("kvm-calibrate-real-");
-        Map<String, List<Figures>> runs = new LinkedHashMap<>();
+        Map<String, List<Figures>> runs = realRuns;
         for (int r = 1; r <= rounds; r++) {
             for (String set : sets) {
                 CompareRound round = CompareRound.run(TEST, args(set), "kvm", List.of("--touch-latency"), work, 600);
