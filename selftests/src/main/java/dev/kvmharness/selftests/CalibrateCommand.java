@@ -167,6 +167,7 @@ final class CalibrateCommand implements Callable<Integer> {
             row.put("p50_error", eP50);
             rows.add(row);
         }
+        CompareRound.deleteWorkDir(work);
         stdout.println();
         String verdict = "held-out target (total and p50 within " + Math.round(TARGET * 100) + "%): " + (met ? "met" : "NOT met");
         stdout.println(verdict);
@@ -220,6 +221,7 @@ final class CalibrateCommand implements Callable<Integer> {
                         f.p50Ns() / 1e3);
             }
         }
+        CompareRound.deleteWorkDir(work);
         Map<String, Figures> med = new LinkedHashMap<>();
         runs.forEach((set, fs) -> med.put(set, new Figures(
                 Comparison.median(fs.stream().mapToDouble(Figures::totalNs).toArray()),

@@ -126,6 +126,7 @@ final class CompareCommand implements Callable<Integer> {
                 out.printf("# round %d %-3s: %s%n", r, backend, CompareText.brief(round.report()));
             }
         }
+        CompareRound.deleteWorkDir(work);
         result = Comparison.build(test, testArgs, rounds, host, sim, real);
         result.put("policy", policy);
         result.put("cost_model", costModel == null ? "defaults" : costModel.toString());

@@ -63,4 +63,13 @@ record CompareRound(int exitCode, Map<String, Object> report, String output) {
             throw new IllegalStateException("interrupted while running " + test + " on " + backend, e);
         }
     }
+
+    /** Removes a work directory of round files once its rounds are read (kept on failure, for the logs). */
+    static void deleteWorkDir(Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // Leftover temp files are harmless.
+        }
+    }
 }
