@@ -103,6 +103,12 @@ public interface Vm extends AutoCloseable {
         return java.util.Map.of();
     }
 
+    /**
+     * The guest TSC's frequency in kHz, what {@link dev.kvmharness.harness.guest.Insn.ReadTsc} counts in:
+     * KVM_GET_TSC_KHZ on kvm; 1 GHz on the simulator, whose guest TSC is its virtual clock in ns.
+     */
+    long tscKhz();
+
     /** A snapshot of the VM's and every vCPU's stats, by KVM's binary-stats names. */
     Stats stats();
 

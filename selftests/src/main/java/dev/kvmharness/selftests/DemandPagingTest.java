@@ -77,6 +77,11 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
             + "region of memory for each vCPU.")
     boolean overlap;
 
+    @Option(names = "--touch-latency", description = "Not in C: the guest reads the TSC (lfence; rdtsc) around its first "
+            + "access to each page and the run reports the distribution (latencies.first_touch_ns in --json, --stats). "
+            + "Off, the guest and the VM are exactly the C test's.")
+    boolean touchLatency;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -94,12 +99,13 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
     /** struct test_params, resolved from the options. */
     record Params(List<GuestMode> modes, DemandPaging.Mode uffdMode, boolean singleUffd, long uffdDelayUs,
                   int readersPerUffd, long guestPercpuMemSize, BackingSource src, int nrVcpus,
-                  TestUtil.VcpuPinning pinning, boolean partition) {
+                  TestUtil.VcpuPinning pinning, boolean partition, boolean touchLatency) {
     }
 
     /** What one run measured (per guest mode). */
     record Outcome(GuestMode mode, long totalNs, double perVcpuRate, double overallRate, long pagesPerVcpu,
-                   long uffdPages, Histogram pageInLatencyNs, Stats.Delta stats, Map<String, Object> backendReport) {
+                   long uffdPages, Histogram pageInLatencyNs, Histogram firstTouchNs, long tscKhz,
+                   Stats.Delta stats, Map<String, Object> backendReport) {
     }
 
     @Override
@@ -149,7 +155,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
         }
         boolean single = singleUffd || overlap;
         TestUtil.VcpuPinning pin = cpuList == null ? null : TestUtil.parseVcpuPinning(cpuList, n);
-        return new Params(m, mode, single, delay, readers, size, src, n, pin, !overlap);
+        return new Params(m, mode, single, delay, readers, size, src, n, pin, !overlap, touchLatency);
     }
 
     private static long parseDelay(String s) {
@@ -197,12 +203,17 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
         if (last.uffdPages() > 0) {
             latencies.put("uffd_page_in_ns", LatencySummary.of(last.pageInLatencyNs()));
         }
+        if (last.firstTouchNs() != null) {
+            Map<String, Object> ft = LatencySummary.of(last.firstTouchNs());
+            ft.put("tsc_khz", last.tscKhz());
+            latencies.put("first_touch_ns", ft);
+        }
         return new Result(timings, rates, latencies, last.stats(), last.backendReport());
     }
 
     /** run_test(). */
     static Outcome runTest(Backend backend, long seed, GuestMode mode, Params p, Duration runTimeout) {
-        Memstress.Options opts = new Memstress.Options(100, false, seed, runTimeout);
+        Memstress.Options opts = new Memstress.Options(100, false, seed, runTimeout).withTimeAccesses(p.touchLatency());
         try (Memstress ms = Memstress.createVm(backend, mode, p.nrVcpus(), p.guestPercpuMemSize(), 1, p.src(),
                 p.partition(), opts)) {
             long demandPagingSize = p.src().pageSize();
@@ -260,14 +271,29 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
                 for (int i = 0; i < perThread.length; i++) {
                     GuestLog.debug("vCPU %d execution time: %d.%09ds\n", i, perThread[i] / 1_000_000_000L, perThread[i] % 1_000_000_000L);
                 }
-                return new Outcome(mode, totalNs, perVcpu, perVcpu * p.nrVcpus(), pages, uffdPages, pageIn, delta,
-                        ms.vm().backendReport());
+                Histogram firstTouch = p.touchLatency() ? firstTouchNs(ms) : null;
+                return new Outcome(mode, totalNs, perVcpu, perVcpu * p.nrVcpus(), pages, uffdPages, pageIn, firstTouch,
+                        ms.vm().tscKhz(), delta, ms.vm().backendReport());
             } finally {
                 for (DemandPaging dp : uffds) {
                     dp.close();
                 }
             }
         }
+    }
+
+    /** The timed guest's per-access TSC deltas of every vCPU, in ns (after the run, outside the measurement). */
+    static Histogram firstTouchNs(Memstress ms) {
+        long khz = ms.vm().tscKhz();
+        TestAssertionFailure.check(khz > 0, "tsc_khz > 0", "KVM_GET_TSC_KHZ gave %d", khz);
+        Histogram h = new Histogram(3);
+        for (int v = 0; v < ms.vcpuArgs().size(); v++) {
+            for (long ticks : ms.accessTicks(v)) {
+                // ticks * 1e6 / khz without overflow for any plausible delta (< 2^43 ticks).
+                h.recordValue(Math.max(0, ticks) * 1_000_000L / khz);
+            }
+        }
+        return h;
     }
 
     /** vcpu_worker(): one run; the guest must stop at its first GUEST_SYNC. */
@@ -319,6 +345,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
         m.put("vcpus", p.nrVcpus());
         m.put("partition_vcpu_memory_access", p.partition());
         m.put("vcpu_pinning", p.pinning() == null ? null : cpuList);
+        m.put("touch_latency", p.touchLatency());
         return m;
     }
 }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "selftests.jar", sortOptions = false,
         subcommands = {DemandPagingTest.class, MaxGuestMemoryTest.class, MaxGuestMemoryTest.MmuStress.class,
-            SetMemoryRegionTest.class},
+            SetMemoryRegionTest.class, CompareCommand.class, CalibrateCommand.class},
         description = {"KVM selftests ported to Java, on real KVM (/dev/kvm) or the TDP MMU simulator.",
             "With no test name, runs every test (kselftest runner style, TAP output)."})
 public final class Main implements Callable<Integer> {
@@ -69,6 +69,8 @@ public final class Main implements Callable<Integer> {
     /** The CLI with the project's error handling: bad input gives one usage line and exit 2. */
     static CommandLine commandLine() {
         CommandLine cmd = new CommandLine(new Main());
+        // compare passes the test's own options through: any option it does not know is one of them.
+        cmd.getSubcommands().get("compare").setUnmatchedOptionsArePositionalParams(true);
         cmd.setParameterExceptionHandler((ex, args) -> Usage.error(ex.getCommandLine(), ex.getMessage()));
         return cmd;
     }

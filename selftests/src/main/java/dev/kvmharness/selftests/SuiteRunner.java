@@ -135,7 +135,8 @@ final class SuiteRunner {
         }
     }
 
-    private static String classpath() {
+    /** The class path a child JVM needs to run {@link Main}: this jar (or classes) and ours. */
+    static String classpath() {
         try {
             return new File(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath()
                     + File.pathSeparator + System.getProperty("java.class.path");

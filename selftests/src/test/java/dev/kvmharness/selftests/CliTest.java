@@ -112,4 +112,26 @@ class CliTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("usage: selftests.jar");
     }
+
+    @Test
+    void compareRejectsAnUnknownTestWithUsage() {
+        Run r = run("compare", "no_such_test", "-b", "64M");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("compare knows no test 'no_such_test'").contains("usage: selftests.jar compare");
+    }
+
+    @Test
+    void compareRejectsBadRoundsAndOptionsItSetsItself() {
+        assertThat(run("compare", "demand_paging_test", "--rounds", "0").exit()).isEqualTo(2);
+        Run r = run("compare", "demand_paging_test", "-b", "64M", "--backend", "kvm");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--backend is set by compare itself");
+    }
+
+    @Test
+    void calibrateRejectsBadRounds() {
+        Run r = run("calibrate", "--rounds", "0");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--rounds must be between 1 and 100").contains("usage: selftests.jar calibrate");
+    }
 }

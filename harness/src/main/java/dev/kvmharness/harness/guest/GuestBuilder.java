@@ -328,6 +328,11 @@ public final class GuestBuilder {
         emit(new Insn.SetIdt(base, limit));
     }
 
+    /** {@code dst = TSC} once every earlier instruction has completed ({@link Insn.ReadTsc}). */
+    public void readTsc(Reg dst) {
+        emit(new Insn.ReadTsc(dst));
+    }
+
     /** Stops the vCPU for good. */
     public void halt() {
         emit(new Insn.Halt());

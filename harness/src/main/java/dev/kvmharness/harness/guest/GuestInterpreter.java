@@ -21,6 +21,8 @@ import java.util.Objects;
  *   <li>{@link Insn.Ucall} hands the site's registers to the host, and execution continues after it;</li>
  *   <li>{@link Insn.Halt} stops for good: resuming a halted program halts again;</li>
  *   <li>{@link Insn.SetIdt} hands base and the low 16 bits of limit to {@link InterpreterMemory#setIdt}.</li>
+ *   <li>{@link Insn.ReadTsc} reads the {@link GuestClock}; without one the TSC is the number of instructions
+ *       executed before it, over all runs (deterministic, and monotonic as a TSC is).</li>
  * </ul>
  *
  * <p>It behaves like a vCPU: {@link #run} returns at each ucall the way KVM_RUN returns with KVM_EXIT_IO, and
@@ -36,6 +38,8 @@ public final class GuestInterpreter {
     /** For each ucall site, the indexes of its value registers. */
     private final int[][] siteRegs;
     private final long[] regs = new long[Reg.COUNT];
+    /** The TSC for ReadTsc; null: count instructions. */
+    private final GuestClock clock;
     private int pc;
     private long steps;
 
@@ -99,6 +103,12 @@ public final class GuestInterpreter {
     }
 
     public GuestInterpreter(GuestProgram program, InterpreterMemory memory) {
+        this(program, memory, null);
+    }
+
+    /** An interpreter whose {@link Insn.ReadTsc} reads {@code clock} (null: the instruction count). */
+    public GuestInterpreter(GuestProgram program, InterpreterMemory memory, GuestClock clock) {
+        this.clock = clock;
         this.program = Objects.requireNonNull(program, "program");
         this.memory = Objects.requireNonNull(memory, "memory");
         List<Insn> insns = program.instructions();
@@ -226,6 +236,9 @@ public final class GuestInterpreter {
                     pc++;
                 } else if (insn instanceof Insn.SetIdt t) {
                     memory.setIdt(r[t.base().index()], (int) (r[t.limit().index()] & 0xffff));
+                } else if (insn instanceof Insn.ReadTsc t) {
+                    long before = maxSteps - left - 1;
+                    r[t.dst().index()] = clock == null ? steps + before : clock.readTsc(before);
                     pc++;
                 } else if (insn instanceof Insn.Halt) {
                     return Step.HALT;

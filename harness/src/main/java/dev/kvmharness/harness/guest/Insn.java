@@ -114,6 +114,17 @@ public sealed interface Insn {
         }
     }
 
+    /**
+     * {@code dst = TSC}: the guest's time-stamp counter, read after every earlier instruction has completed
+     * (x86: {@code lfence; rdtsc}). Its unit is the backend's TSC tick ({@code Vm.tscKhz()}); the interpreter takes
+     * it from its {@link GuestClock}. Used to time accesses from inside the guest.
+     */
+    record ReadTsc(Reg dst) implements Insn {
+        public ReadTsc {
+            Objects.requireNonNull(dst, "dst");
+        }
+    }
+
     /** Spin-loop hint; changes no guest state. */
     record Pause() implements Insn {
     }

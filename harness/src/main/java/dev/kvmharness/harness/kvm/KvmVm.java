@@ -275,6 +275,12 @@ final class KvmVm implements Vm {
         return RealHost.INSTANCE;
     }
 
+    /** KVM_GET_TSC_KHZ. */
+    @Override
+    public long tscKhz() {
+        return vmFd.tscKhz();
+    }
+
     @Override
     public Stats stats() {
         Set<String> cumulative = new HashSet<>();

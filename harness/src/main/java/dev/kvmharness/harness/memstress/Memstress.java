@@ -31,6 +31,8 @@ public final class Memstress implements AutoCloseable {
     private final long size;
     private final long guestPageSize;
     private final List<VcpuArgs> vcpuArgs;
+    /** Per vCPU, the gpa of its latency buffer (timed guest), or null when timing is off. */
+    private long[] latencyBufGpa;
 
     private Memstress(Vm vm, long argsGva, long gpa, long size, long guestPageSize, List<VcpuArgs> vcpuArgs) {
         this.vm = vm;
@@ -42,10 +44,28 @@ public final class Memstress implements AutoCloseable {
     }
 
     /** Guest behaviour knobs (memstress_set_write_percent / _random_access) and the random seed. */
-    public record Options(int writePercent, boolean randomAccess, long randomSeed, Duration runTimeout) {
+    /**
+     * Guest behaviour knobs (memstress_set_write_percent / _random_access), the random seed, and whether the
+     * guest times each access ({@link MemstressGuest#TIMED_PROGRAM}; not in C).
+     */
+    public record Options(int writePercent, boolean randomAccess, long randomSeed, Duration runTimeout,
+                          boolean timeAccesses) {
+        public Options(int writePercent, boolean randomAccess, long randomSeed, Duration runTimeout) {
+            this(writePercent, randomAccess, randomSeed, runTimeout, false);
+        }
+
         public static Options defaults(long seed) {
             return new Options(100, false, seed, VmShape.DEFAULT_RUN_TIMEOUT);
         }
+
+        public Options withTimeAccesses(boolean on) {
+            return new Options(writePercent, randomAccess, randomSeed, runTimeout, on);
+        }
+    }
+
+    /** The memslot of the timed guest's latency buffers: after the test region's slots. */
+    public static int latencySlot(int slots) {
+        return MEM_SLOT_INDEX + slots;
     }
 
     /** memstress_create_vm(). */
@@ -61,8 +81,13 @@ public final class Memstress implements AutoCloseable {
         TestAssertionFailure.check(guestNumPages % slots == 0, "guest_num_pages % slots == 0",
                 "Guest memory cannot be evenly divided into %d slots.", slots);
 
-        Vm vm = backend.createVm(VmShape.of(MemstressGuest.PROGRAM, nrVcpus).withMode(mode)
-                .withExtraMemPages(guestNumPages).withRunTimeout(options.runTimeout()));
+        long vcpuPages = partition ? vcpuMemoryBytes / guestPageSize : guestNumPages;
+        // Timing off must leave the VM exactly as memstress_create_vm() builds it: same program, slots, pages.
+        long latPagesPerVcpu = options.timeAccesses() ? (vcpuPages * 8 + guestPageSize - 1) / guestPageSize : 0;
+        long latPages = latPagesPerVcpu * nrVcpus;
+        Vm vm = backend.createVm(VmShape.of(options.timeAccesses() ? MemstressGuest.TIMED_PROGRAM : MemstressGuest.PROGRAM,
+                        nrVcpus).withMode(mode)
+                .withExtraMemPages(guestNumPages + latPages).withRunTimeout(options.runTimeout()));
         try {
             long regionEndGfn = vm.maxGfn() + 1;
             TestAssertionFailure.check(guestNumPages < regionEndGfn, "guest_num_pages < region_end_gfn",
@@ -78,6 +103,20 @@ public final class Memstress implements AutoCloseable {
                 vm.addRegion(src, gpa + regionPages * guestPageSize * i, MEM_SLOT_INDEX + i, regionPages, 0);
             }
             vm.virtMap(GUEST_TEST_VIRT_MEM, gpa, size);
+            long[] latGpa = null;
+            long latGva0 = 0;
+            if (latPages > 0) {
+                // The latency buffers: anonymous memory of their own slot just below the test region, mapped
+                // above the test region's gvas, so that neither userfaultfd nor the test's backing sees them.
+                long latGpaBase = gpa - latPages * guestPageSize;
+                vm.addRegion(BackingSource.ANONYMOUS, latGpaBase, latencySlot(slots), latPages, 0);
+                latGva0 = (GUEST_TEST_VIRT_MEM + size + (1L << 30) - 1) & -(1L << 30);
+                vm.virtMap(latGva0, latGpaBase, latPages * guestPageSize);
+                latGpa = new long[nrVcpus];
+                for (int i = 0; i < nrVcpus; i++) {
+                    latGpa[i] = latGpaBase + i * latPagesPerVcpu * guestPageSize;
+                }
+            }
 
             // memstress_args lives in guest memory: the guest reads its parameters from it on every access.
             long argsGva = vm.vaddrAlloc(MemstressArgs.size(nrVcpus));
@@ -96,11 +135,15 @@ public final class Memstress implements AutoCloseable {
                 vm.write64(va + MemstressArgs.VCPU_OFF_GVA, a.gva());
                 vm.write64(va + MemstressArgs.VCPU_OFF_PAGES, a.pages());
                 vm.write64(va + MemstressArgs.VCPU_OFF_IDX, i);
+                vm.write64(va + MemstressArgs.VCPU_OFF_LATENCY_BUF,
+                        latGpa == null ? 0 : latGva0 + i * latPagesPerVcpu * guestPageSize);
                 vm.vcpu(i).setArgs(argsGva, i);
                 GuestLog.debug("Added VCPU %d with test mem gpa [%x, %x)\n", i, a.gpa(), a.gpa() + a.pages() * guestPageSize);
                 args.add(a);
             }
-            return new Memstress(vm, argsGva, gpa, size, guestPageSize, args);
+            Memstress ms = new Memstress(vm, argsGva, gpa, size, guestPageSize, args);
+            ms.latencyBufGpa = latGpa;
+            return ms;
         } catch (RuntimeException | Error e) {
             vm.close();
             throw e;
@@ -130,6 +173,26 @@ public final class Memstress implements AutoCloseable {
 
     public VcpuArgs vcpuArgs(int i) {
         return vcpuArgs.get(i);
+    }
+
+    /** Whether the guest times its accesses ({@link Options#timeAccesses()}). */
+    public boolean timesAccesses() {
+        return latencyBufGpa != null;
+    }
+
+    /**
+     * What the timed guest measured for vCPU {@code i}: the TSC ticks of each access of its last pass, in access
+     * order ({@link Vm#tscKhz()} converts); entries it has not reached yet are 0.
+     */
+    public long[] accessTicks(int i) {
+        if (latencyBufGpa == null) {
+            throw new IllegalStateException("the guest does not time its accesses (Options.timeAccesses is off)");
+        }
+        long[] out = new long[(int) vcpuArgs.get(i).pages()];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = vm.read64(latencyBufGpa[i] + 8L * k);
+        }
+        return out;
     }
 
     /** memstress_set_write_percent(): takes effect from the guest's next access. */

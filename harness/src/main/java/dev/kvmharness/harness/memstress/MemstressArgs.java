@@ -15,11 +15,13 @@ final class MemstressArgs {
     static final int OFF_SIZE = 32;
     static final int OFF_VCPU_ARGS = 64;
 
-    /** struct memstress_vcpu_args as the guest sees it: gva, pages, vcpu_idx. */
+    /** struct memstress_vcpu_args as the guest sees it: gva, pages, vcpu_idx, and the latency buffer of the timed guest. */
     static final int VCPU_ARGS_SIZE = 32;
     static final int VCPU_OFF_GVA = 0;
     static final int VCPU_OFF_PAGES = 8;
     static final int VCPU_OFF_IDX = 16;
+    /** Where the timed guest stores each access's TSC delta (u64 per access); 0 when timing is off. */
+    static final int VCPU_OFF_LATENCY_BUF = 24;
 
     private MemstressArgs() {
     }

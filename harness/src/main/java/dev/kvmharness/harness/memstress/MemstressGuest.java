@@ -21,12 +21,22 @@ public final class MemstressGuest {
     static final long LCG_MODULUS = 0x7fffffffL;
     private static final long PAGE_SIZE = 4096;
 
-    public static final GuestProgram PROGRAM = GuestProgram.define("memstress_guest_code", MemstressGuest::body);
+    public static final GuestProgram PROGRAM = GuestProgram.define("memstress_guest_code", g -> body(g, false));
+
+    /**
+     * The same guest, timing each access from inside: {@code lfence; rdtsc} before and after it, the difference
+     * stored as a u64 at {@code vcpu_args->latency_buf[i]} (TSC ticks; the host converts with {@code tscKhz}).
+     * Before its first pass it writes every page of that buffer, so storing a latency never faults; the rest
+     * (args reads, the random draws, the write pattern) is {@link #PROGRAM}'s, instruction for instruction.
+     * Not in the C test, which only reports a total: {@link #PROGRAM} stays the one used when timing is off.
+     */
+    public static final GuestProgram TIMED_PROGRAM = GuestProgram.define("memstress_guest_code_timed",
+            g -> body(g, true));
 
     private MemstressGuest() {
     }
 
-    private static void body(GuestBuilder g) {
+    private static void body(GuestBuilder g, boolean timed) {
         Reg args = g.arg(0);
         Reg vcpuIdx = g.arg(1);
         Reg vcpuArgs = g.temp();
@@ -38,6 +48,8 @@ public final class MemstressGuest {
         Reg tmp = g.temp();
         Reg argsSize = g.temp();
         Reg percent = g.temp();
+        Reg latBuf = timed ? g.temp() : null;
+        Reg t0 = timed ? g.temp() : null;
 
         // vcpu_args = &args->vcpu_args[vcpu_idx]
         g.mov(vcpuArgs, vcpuIdx);
@@ -52,6 +64,20 @@ public final class MemstressGuest {
         g.load64(pages, vcpuArgs, MemstressArgs.VCPU_OFF_PAGES);
         g.load64(tmp, vcpuArgs, MemstressArgs.VCPU_OFF_IDX);
         g.guestAssert(Cond.EQ, tmp, vcpuIdx, "vcpu_args->vcpu_idx == vcpu_idx");
+        if (timed) {
+            // Fault in the latency buffer before anything is timed.
+            g.load64(latBuf, vcpuArgs, MemstressArgs.VCPU_OFF_LATENCY_BUF);
+            g.mov(argsSize, pages);
+            g.mul(argsSize, 8);
+            g.mov(i, 0);
+            g.mov(tmp, 0);
+            g.whileTrue(Cond.ULT, i, argsSize, () -> {
+                g.mov(addr, latBuf);
+                g.add(addr, i);
+                g.store64(addr, 0, tmp);
+                g.add(i, PAGE_SIZE);
+            });
+        }
 
         g.loop(() -> {
             // Fault in memstress_args itself before the measured accesses.
@@ -79,10 +105,21 @@ public final class MemstressGuest {
                 g.mov(tmp, rand);
                 g.urem(tmp, 100);
                 g.load64(percent, args, MemstressArgs.OFF_WRITE_PERCENT);
+                if (timed) {
+                    g.readTsc(t0);
+                }
                 g.ifElse(Cond.ULT, tmp, percent, () -> {
                     g.mov(tmp, WRITE_PATTERN);
                     g.store64(addr, 0, tmp);
                 }, () -> g.load64(tmp, addr, 0));
+                if (timed) {
+                    g.readTsc(tmp);
+                    g.sub(tmp, t0);
+                    g.mov(addr, i);
+                    g.shl(addr, 3);
+                    g.add(addr, latBuf);
+                    g.store64(addr, 0, tmp);
+                }
                 g.add(i, 1);
             });
             g.sync(1);

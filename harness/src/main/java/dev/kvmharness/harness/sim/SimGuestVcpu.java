@@ -74,7 +74,10 @@ final class SimGuestVcpu implements Vcpu {
         this.vcpu = vcpu;
         this.sched = vm.sched();
         this.runTimeout = runTimeout;
-        this.interp = new GuestInterpreter(program, new Memory());
+        // The guest's TSC is the virtual clock in ns (SimVm.tscKhz() = 1 GHz), counting the instructions of the
+        // current slice that are not charged yet.
+        long insnNs = sched.costs().ns(Cost.GUEST_INSN);
+        this.interp = new GuestInterpreter(program, new Memory(), before -> sched.now() + before * insnNs);
         this.insnOffsets = X86Compiler.compile(program).insnOffsets();
         vcpu.setCr3(cr3);
         vcpu.setLa57(la57);

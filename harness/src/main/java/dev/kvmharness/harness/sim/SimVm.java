@@ -288,6 +288,14 @@ final class SimVm implements Vm {
         return host;
     }
 
+    /** The simulator's guest TSC is its virtual clock in ns. */
+    public static final long TSC_KHZ = 1_000_000;
+
+    @Override
+    public long tscKhz() {
+        return TSC_KHZ;
+    }
+
     @Override
     public Stats stats() {
         Set<String> cumulative = new HashSet<>();

@@ -410,6 +410,19 @@ public final class X86Assembler {
         memOp(false, false, false, new int[] {0x0F, 0x01}, 3, base, disp);
     }
 
+    /** {@code lfence}: 0F AE E8. */
+    public void lfence() {
+        byte1(0x0F);
+        byte1(0xAE);
+        byte1(0xE8);
+    }
+
+    /** {@code rdtsc}: 0F 31, EDX:EAX = TSC (the upper halves of RAX and RDX cleared). */
+    public void rdtsc() {
+        byte1(0x0F);
+        byte1(0x31);
+    }
+
     /** {@code nop}: 90. */
     public void nop() {
         byte1(0x90);

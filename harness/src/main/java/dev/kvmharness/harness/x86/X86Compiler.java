@@ -118,6 +118,8 @@ public final class X86Compiler {
             asm.pause();
         } else if (insn instanceof Insn.SetIdt t) {
             setIdt(x(t.base()), x(t.limit()));
+        } else if (insn instanceof Insn.ReadTsc t) {
+            readTsc(x(t.dst()));
         } else if (insn instanceof Insn.Halt) {
             halt();
         } else {
@@ -278,6 +280,20 @@ public final class X86Compiler {
         asm.store16(X86Reg.RSP, 6, SCRATCH);
         asm.lidt(X86Reg.RSP, 6);
         asm.add(X86Reg.RSP, 16);
+    }
+
+    /**
+     * {@code lfence; rdtsc; shl rdx, 32; or rax, rdx; mov dst, rax}. RDTSC is not ordered with earlier loads and
+     * stores; the LFENCE before it waits for them to complete (Intel SDM vol. 2, RDTSC; AMD's LFENCE is
+     * dispatch-serializing too when the kernel enables it, as Linux does), so a timed access ends before the
+     * second read. EDX:EAX are the scratch registers, so no IR register is touched but {@code dst}.
+     */
+    private void readTsc(X86Reg dst) {
+        asm.lfence();
+        asm.rdtsc();
+        asm.shl(SCRATCH2, 32);
+        asm.or(SCRATCH, SCRATCH2);
+        asm.mov(dst, SCRATCH);
     }
 
     /** {@code mov eax, site; mov edx, UCALL_PORT; out dx, eax}. */

@@ -144,6 +144,8 @@ class X86AssemblerTest {
                 g("lidt [rsp+6]", "0f 01 5c 24 06", a -> a.lidt(RSP, 6)),
                 g("lidt [rdi]", "0f 01 1f", a -> a.lidt(RDI, 0)),
                 g("lidt [r13+0]", "41 0f 01 5d 00", a -> a.lidt(R13, 0)),
+                g("lfence", "0f ae e8", X86Assembler::lfence),
+                g("rdtsc", "0f 31", X86Assembler::rdtsc),
                 g("nop", "90", X86Assembler::nop));
     }
 

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import java.util.Iterator;
+import org.apache.commons.math3.random.RandomGenerator;
+import org.apache.commons.math3.random.Well19937c;
+import org.apache.commons.math3.stat.StatUtils;
+import org.apache.commons.math3.util.CombinatoricsUtils;
+import org.apache.commons.math3.util.MathArrays;
+
+/**
+ * Two-sided permutation test of "both samples come from one distribution", statistic |mean(a) − mean(b)|, as
+ * Firecracker's A/B tests use between rounds: every relabelling of the pooled rounds when there are at most
+ * {@link #EXACT_LIMIT} of them (C(10,5) = 252 for 5 + 5 rounds), otherwise {@link #RESAMPLES} random ones from a
+ * seeded generator (reproducible). The p-value counts the observed labelling, so it is never 0: with 5 + 5 rounds
+ * the smallest possible is 2/252 ≈ 0.008.
+ */
+final class PermutationTest {
+    static final int EXACT_LIMIT = 20_000;
+    static final int RESAMPLES = 10_000;
+    private static final long SEED = 0x6b8b4567L;
+
+    private PermutationTest() {
+    }
+
+    static double pValue(double[] a, double[] b) {
+        if (a.length == 0 || b.length == 0) {
+            return Double.NaN;
+        }
+        double[] pooled = MathArrays.concatenate(a, b);
+        double observed = Math.abs(StatUtils.mean(a) - StatUtils.mean(b));
+        // Ties in the statistic count as "at least as extreme"; the slack absorbs float rounding of equal sums.
+        double threshold = observed - 1e-9 * Math.max(1, Math.abs(observed));
+        int n = pooled.length;
+        int k = a.length;
+        double total = StatUtils.sum(pooled);
+        long combos = CombinatoricsUtils.binomialCoefficient(n, k);
+        long extreme = 0;
+        long count = 0;
+        if (combos <= EXACT_LIMIT) {
+            Iterator<int[]> it = CombinatoricsUtils.combinationsIterator(n, k);
+            while (it.hasNext()) {
+                double sumA = 0;
+                for (int i : it.next()) {
+                    sumA += pooled[i];
+                }
+                if (statistic(sumA, total, k, n) >= threshold) {
+                    extreme++;
+                }
+                count++;
+            }
+            return (double) extreme / count;
+        }
+        RandomGenerator rng = new Well19937c(SEED);
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+        }
+        for (int r = 0; r < RESAMPLES; r++) {
+            MathArrays.shuffle(idx, rng);
+            double sumA = 0;
+            for (int i = 0; i < k; i++) {
+                sumA += pooled[idx[i]];
+            }
+            if (statistic(sumA, total, k, n) >= threshold) {
+                extreme++;
+            }
+        }
+        // The observed labelling is one of the permutations.
+        return (extreme + 1.0) / (RESAMPLES + 1.0);
+    }
+
+    private static double statistic(double sumA, double total, int k, int n) {
+        return Math.abs(sumA / k - (total - sumA) / (n - k));
+    }
+}
