@@ -236,6 +236,7 @@ public final class GuestInterpreter {
                     pc++;
                 } else if (insn instanceof Insn.SetIdt t) {
                     memory.setIdt(r[t.base().index()], (int) (r[t.limit().index()] & 0xffff));
+                    pc++;
                 } else if (insn instanceof Insn.ReadTsc t) {
                     long before = maxSteps - left - 1;
                     r[t.dst().index()] = clock == null ? steps + before : clock.readTsc(before);
