@@ -266,8 +266,10 @@ public final class SimVcpu {
         if (((gva & PAGE_MASK) + width) > 4096) {
             throw new IllegalArgumentException(String.format("guest access of %d bytes at 0x%x crosses a page", width, gva));
         }
-        if ((gva << 16 >> 16) != gva) {
-            // A non-canonical address (48-bit linear addresses) faults before any translation: #GP(0).
+        int unused = 64 - (12 + 9 * guestLevels);
+        if ((gva << unused >> unused) != gva) {
+            // A non-canonical address (48-bit linear addresses, 57-bit with LA57) faults before any
+            // translation: #GP(0).
             throw delivery.deliver(ExceptionDelivery.GP_VECTOR, String.format("non-canonical address 0x%x", gva));
         }
         checkRequests();
