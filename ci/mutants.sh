@@ -10,10 +10,11 @@
 # Speed: the copy is built once (mvn test-compile); each mutant then recompiles only the files its patch
 # touches, with javac, over a pristine copy of target/classes, and runs surefire:test on the classes as they are.
 #
-# Usage: ci/mutants.sh [--list] [--keep] [NAME...]
+# Usage: ci/mutants.sh [--list] [--keep] [--first-failure] [NAME...]
 #   NAME        a mutant (file name without .patch, or just its NN- prefix); default: all
 #   --list      print the mutants and exit
 #   --keep      keep the working copy (its path is printed)
+#   --first-failure  stop each mutant's run at its first failing test (faster; "failing tests" is then 1)
 # Environment: MUTANT_TIMEOUT (seconds per mutant run, default 600), MUTANT_TESTS (surefire -Dtest pattern,
 #   default '*Test,*Tests,*Properties'), MUTANTS_OUT (directory for mutants.txt/.json and logs, default target/).
 # Exit: 0 every mutant killed, 1 some survived (or did not apply/compile), 2 usage error.
@@ -25,16 +26,18 @@ OUT=${MUTANTS_OUT:-$ROOT/target}
 TIMEOUT=${MUTANT_TIMEOUT:-600}
 TESTS=${MUTANT_TESTS:-'*Test,*Tests,*Properties'}
 MODULE=mmu-sim
-usage() { echo "usage: ci/mutants.sh [--list] [--keep] [NAME...]" >&2; }
+usage() { echo "usage: ci/mutants.sh [--list] [--keep] [--first-failure] [NAME...]" >&2; }
 
 keep=0
 list=0
+FIRST_FAILURE=""
 names=()
 for a in "$@"; do
     case $a in
         --list) list=1 ;;
         --keep) keep=1 ;;
-        -h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --first-failure) FIRST_FAILURE=1 ;;
+        -h|--help) awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0"; exit 0 ;;
         -*) echo "ci/mutants.sh: unknown option $a" >&2; usage; exit 2 ;;
         *) names+=("$a") ;;
     esac
@@ -104,9 +107,10 @@ CP=$CLASSES
 
 # One surefire run on the classes as they are; the JUnit reports land in $MODULE/target/surefire-reports.
 run_tests() {
-    rm -rf "$MODULE/target/surefire-reports" "$MODULE/.jqwik-database"
+    # jqwik replays a failing seed it remembers first: each mutant starts from an empty database.
+    rm -rf "$MODULE/target/surefire-reports" "$MODULE/.jqwik-database" .jqwik-database
     run_bg timeout --kill-after=30 "$TIMEOUT" "${MVN[@]}" surefire:test -Dtest="$TESTS" \
-        -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=true \
+        -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=true ${FIRST_FAILURE:+-Dsurefire.skipAfterFailureCount=1} \
         -DargLine="-Djqwik.shrinking.default=OFF -Djqwik.failures.runfirst=false" >"$1" 2>&1
 }
 
@@ -114,7 +118,7 @@ run_tests() {
 # the expected test is preferred as "killed by" when it is among the failures.
 summarize_reports() {
     python3 - "$MODULE/target/surefire-reports" "$1" <<'PY'
-import glob, os, sys, xml.etree.ElementTree as ET
+import glob, os, re, sys, xml.etree.ElementTree as ET
 rdir, expected = sys.argv[1], sys.argv[2]
 fails = []
 for f in glob.glob(os.path.join(rdir, "TEST-*.xml")):
@@ -129,10 +133,13 @@ for f in glob.glob(os.path.join(rdir, "TEST-*.xml")):
             if el is None:
                 continue
             msg = (el.get("message") or el.text or el.get("type") or "").strip()
-            parts = [l.strip() for l in msg.splitlines() if l.strip()][:3]
-            line = " ".join(parts) if parts else (el.get("type") or kind)
+            line = " ".join(l.strip() for l in msg.splitlines() if l.strip()) or el.get("type") or kind
+            # A property's "[seed ..., setup ...] Expecting empty but was: [problems]": the first problem says it.
+            m = re.search(r"Expecting empty but was:?\s*(.*)", line)
+            if m:
+                line = "problems: " + m.group(1)
             cls = tc.get("classname", "").rsplit(".", 1)[-1]
-            fails.append((ts, f, i, f"{cls}.{tc.get('name', '').split('(')[0]}", line[:200]))
+            fails.append((ts, f, i, f"{cls}.{tc.get('name', '').split('(')[0]}", line[:240]))
             break
 fails.sort()
 exp = [x for x in fails if expected and expected.split(" ")[0].replace("strength.", "") in x[3]]
