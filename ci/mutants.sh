@@ -114,8 +114,8 @@ run_tests() {
         -DargLine="-Djqwik.shrinking.default=OFF -Djqwik.failures.runfirst=false" >"$1" 2>&1
 }
 
-# First failing test (in run order) and its message, and the number of failing tests, as tab-separated fields;
-# the expected test is preferred as "killed by" when it is among the failures.
+# First failing test (in run order) and its message, the number of failing tests, and all of them, as
+# tab-separated fields; the expected test (INDEX) is preferred as "killed by" when it is among the failures.
 summarize_reports() {
     python3 - "$MODULE/target/surefire-reports" "$1" <<'PY'
 import glob, os, re, sys, xml.etree.ElementTree as ET
@@ -138,16 +138,17 @@ for f in glob.glob(os.path.join(rdir, "TEST-*.xml")):
             m = re.search(r"Expecting empty but was:?\s*(.*)", line)
             if m:
                 line = "problems: " + m.group(1)
-            cls = tc.get("classname", "").rsplit(".", 1)[-1]
-            fails.append((ts, f, i, f"{cls}.{tc.get('name', '').split('(')[0]}", line[:240]))
+            cls = tc.get("classname", "").removeprefix("dev.kvmharness.mmu.")
+            fails.append((ts, f, i, f"{cls}.{tc.get('name', '').split('(')[0]}", line[:240].replace("\t", " ")))
             break
 fails.sort()
-exp = [x for x in fails if expected and expected.split(" ")[0].replace("strength.", "") in x[3]]
+exp = [x for x in fails if expected and expected.split(" ")[0] in x[3]]
 pick = exp[0] if exp else (fails[0] if fails else None)
+every = ",".join(dict.fromkeys(x[3] for x in fails))
 if pick:
-    print(f"{pick[3]}\t{pick[4]}\t{len(fails)}")
+    print(f"{pick[3]}\t{pick[4]}\t{len(fails)}\t{every}")
 else:
-    print("\t\t0")
+    print("\t\t0\t")
 PY
 }
 
@@ -171,6 +172,7 @@ for n in "${selected[@]}"; do
     by=""
     msg=""
     nfail=0
+    every=""
     if ! git apply --check "$patch" 2>"$log"; then
         status=NOT-APPLIED
         msg=$(head -1 "$log")
@@ -184,7 +186,7 @@ for n in "${selected[@]}"; do
             status=SURVIVED
         else
             rc=$?
-            IFS=$'\t' read -r by msg nfail < <(summarize_reports "$expected")
+            IFS=$'\t' read -r by msg nfail every < <(summarize_reports "$expected")
             if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
                 status=KILLED
                 by=${by:-"(timeout after ${TIMEOUT} s)"}
@@ -203,7 +205,7 @@ for n in "${selected[@]}"; do
     secs=$(( $(date +%s) - start ))
     [ "$status" = KILLED ] || survived=$((survived + 1))
     printf '%-40s %-11s %4ss  %s  %s\n' "$n" "$status" "$secs" "${by:--}" "${msg:-}"
-    results+=("$n"$'\t'"$status"$'\t'"$secs"$'\t'"$by"$'\t'"${nfail:-0}"$'\t'"$msg"$'\t'"$expected")
+    results+=("$n"$'\t'"$status"$'\t'"$secs"$'\t'"$by"$'\t'"${nfail:-0}"$'\t'"$msg"$'\t'"$expected"$'\t'"$every")
 done
 t2=$(date +%s)
 
@@ -214,11 +216,15 @@ import json, sys
 out, secs, base = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[4]) if l.strip()]
 recs = [dict(mutant=r[0], result=r[1], seconds=int(r[2]), killed_by=r[3], failing_tests=int(r[4] or 0),
-             message=r[5], expected=r[6]) for r in rows]
-killed = sum(1 for r in recs if r["result"] == "KILLED")
-lines = [f"{'mutant':<40} {'result':<11} {'secs':>4}  killed by (failing tests) / message"]
+             message=r[5], expected=r[6], failing=[t for t in (r[7] if len(r) > 7 else "").split(",") if t])
+        for r in rows]
 for r in recs:
-    by = f"{r['killed_by']} ({r['failing_tests']})" if r["result"] == "KILLED" else "-"
+    # Whether the suite without the strength tests (mmu/strength, written for survivors) kills it too.
+    r["killed_without_strength_tests"] = any(not t.startswith("strength.") for t in r["failing"])
+killed = sum(1 for r in recs if r["result"] == "KILLED")
+lines = [f"{'mutant':<40} {'result':<11} {'secs':>4}  killed by (failing tests; * = only strength tests) / message"]
+for r in recs:
+    by = f"{r['killed_by']} ({r['failing_tests']}{'' if r['killed_without_strength_tests'] else '*'})" if r["result"] == "KILLED" else "-"
     lines.append(f"{r['mutant']:<40} {r['result']:<11} {r['seconds']:>4}  {by}")
     if r["message"]:
         lines.append(f"{'':<58}{r['message'][:160]}")
