@@ -15,7 +15,7 @@
 #   --list      print the mutants and exit
 #   --keep      keep the working copy (its path is printed)
 #   --first-failure  stop each mutant's run at its first failing test (faster; "failing tests" is then 1)
-# Environment: MUTANT_TIMEOUT (seconds per mutant run, default 600), MUTANT_TESTS (surefire -Dtest pattern,
+# Environment: MUTANT_TIMEOUT (seconds per mutant run, default 240; a hang counts as killed), MUTANT_TESTS (surefire -Dtest pattern,
 #   default '*Test,*Tests,*Properties'), MUTANTS_OUT (directory for mutants.txt/.json and logs, default target/).
 # Exit: 0 every mutant killed, 1 some survived (or did not apply/compile), 2 usage error.
 set -euo pipefail
@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MDIR=$ROOT/ci/mutants
 OUT=${MUTANTS_OUT:-$ROOT/target}
-TIMEOUT=${MUTANT_TIMEOUT:-600}
+TIMEOUT=${MUTANT_TIMEOUT:-240}
 TESTS=${MUTANT_TESTS:-'*Test,*Tests,*Properties'}
 MODULE=mmu-sim
 usage() { echo "usage: ci/mutants.sh [--list] [--keep] [--first-failure] [NAME...]" >&2; }
@@ -95,6 +95,8 @@ run_bg() {
 mkdir -p "$OUT/mutants-logs"
 cd "$WORK"
 MVN=(mvn -B -q -o -pl "$MODULE")
+# The test runs are not quiet: surefire's "Running <class>" lines name the class a hanging mutant hung in.
+MVN_TEST=(mvn -B -o -pl "$MODULE")
 CLASSES=$MODULE/target/classes
 echo "building $MODULE once in $WORK ..."
 t0=$(date +%s)
@@ -109,7 +111,7 @@ CP=$CLASSES
 run_tests() {
     # jqwik replays a failing seed it remembers first: each mutant starts from an empty database.
     rm -rf "$MODULE/target/surefire-reports" "$MODULE/.jqwik-database" .jqwik-database
-    run_bg timeout --kill-after=30 "$TIMEOUT" "${MVN[@]}" surefire:test -Dtest="$TESTS" \
+    run_bg timeout --kill-after=30 "$TIMEOUT" "${MVN_TEST[@]}" surefire:test -Dtest="$TESTS" \
         -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=true ${FIRST_FAILURE:+-Dsurefire.skipAfterFailureCount=1} \
         -DargLine="-Djqwik.shrinking.default=OFF -Djqwik.failures.runfirst=false" >"$1" 2>&1
 }
@@ -145,10 +147,11 @@ fails.sort()
 exp = [x for x in fails if expected and expected.split(" ")[0] in x[3]]
 pick = exp[0] if exp else (fails[0] if fails else None)
 every = ",".join(dict.fromkeys(x[3] for x in fails))
+# Fields are separated by US (0x1f): tabs are IFS whitespace to read, and empty fields would collapse.
 if pick:
-    print(f"{pick[3]}\t{pick[4]}\t{len(fails)}\t{every}")
+    print(f"{pick[3]}\x1f{pick[4]}\x1f{len(fails)}\x1f{every}")
 else:
-    print("\t\t0\t")
+    print("\x1f\x1f0\x1f")
 PY
 }
 
@@ -186,10 +189,13 @@ for n in "${selected[@]}"; do
             status=SURVIVED
         else
             rc=$?
-            IFS=$'\t' read -r by msg nfail every < <(summarize_reports "$expected")
+            IFS=$'\x1f' read -r by msg nfail every < <(summarize_reports "$expected")
             if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
                 status=KILLED
-                by=${by:-"(timeout after ${TIMEOUT} s)"}
+                # The class surefire started last and never reported is the one that hung.
+                hung=$(grep -o 'Running dev\.kvmharness\.mmu\.[A-Za-z0-9_.$]*' "$log" | sed 's/^Running dev\.kvmharness\.mmu\.//' | tail -1)
+                by=${by:-"(timeout after ${TIMEOUT} s${hung:+ in $hung})"}
+                msg=${msg:-"the run did not finish: a hang (endless retry or livelock)"}
             elif [ "${nfail:-0}" -gt 0 ]; then
                 status=KILLED
             else
