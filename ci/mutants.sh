@@ -108,10 +108,11 @@ cp -a "$CLASSES" "$WORK/classes.orig"
 CP=$CLASSES
 
 # One surefire run on the classes as they are; the JUnit reports land in $MODULE/target/surefire-reports.
+# $2, if given, replaces the -Dtest pattern.
 run_tests() {
     # jqwik replays a failing seed it remembers first: each mutant starts from an empty database.
     rm -rf "$MODULE/target/surefire-reports" "$MODULE/.jqwik-database" .jqwik-database
-    run_bg timeout --kill-after=30 "$TIMEOUT" "${MVN_TEST[@]}" surefire:test -Dtest="$TESTS" \
+    run_bg timeout --kill-after=30 "$TIMEOUT" "${MVN_TEST[@]}" surefire:test -Dtest="${2:-$TESTS}" \
         -Dsurefire.failIfNoSpecifiedTests=false -DtrimStackTrace=true ${FIRST_FAILURE:+-Dsurefire.skipAfterFailureCount=1} \
         -DargLine="-Djqwik.shrinking.default=OFF -Djqwik.failures.runfirst=false" >"$1" 2>&1
 }
@@ -194,6 +195,13 @@ for n in "${selected[@]}"; do
                 status=KILLED
                 # The class surefire started last and never reported is the one that hung.
                 hung=$(grep -o 'Running dev\.kvmharness\.mmu\.[A-Za-z0-9_.$]*' "$log" | sed 's/^Running dev\.kvmharness\.mmu\.//' | tail -1)
+                # Several classes may hang on the same mutant; the test INDEX expects says whether it is named.
+                cls=$(printf '%s' "$expected" | awk '{print $1}' | sed 's/.*\.//')
+                if [ -z "$by" ] && [[ $cls =~ ^[A-Za-z0-9]+(Test|Tests|Properties)$ ]]; then
+                    run_tests "$log.expected" "$cls" || true
+                    IFS=$'\x1f' read -r by msg nfail every < <(summarize_reports "$expected")
+                    [ -z "$by" ] || msg="${hung:-the suite} hangs (timeout after ${TIMEOUT} s); $cls alone: $msg"
+                fi
                 by=${by:-"(timeout after ${TIMEOUT} s${hung:+ in $hung})"}
                 msg=${msg:-"the run did not finish: a hang (endless retry or livelock)"}
             elif [ "${nfail:-0}" -gt 0 ]; then
