@@ -23,13 +23,13 @@ class ContainerIT {
     @Test
     @RequiresKvm
     void theSuiteRunsInAContainer() throws Exception {
-        // non-root, no capabilities, /dev/kvm through its group
-        SelftestsContainer.Result r = SelftestsContainer.run(SelftestsContainer.Access.KVM, "--backend", "kvm");
+        // non-root, no capabilities, /dev/kvm through its group; half the suite (SuiteRunnerIT runs all of it,
+        // ci/matrix.sh every port in a container), which also shows --shard working in the image
+        SelftestsContainer.Result r = SelftestsContainer.run(SelftestsContainer.Access.KVM, "--backend", "kvm", "--shard", "2/2");
         assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
-        assertThat(r.out()).startsWith("TAP version 13").contains("ok 1 selftests: kvm: demand_paging_test")
-                .contains("ok 2 selftests: kvm: max_guest_memory_test", "ok 3 selftests: kvm: mmu_stress_test",
-                        "ok 4 selftests: kvm: set_memory_region_test")
-                .contains("# Totals: pass:4 fail:0");
+        assertThat(r.out()).startsWith("TAP version 13\n1..2\n")
+                .contains("ok 1 selftests: kvm: max_guest_memory_test", "ok 2 selftests: kvm: set_memory_region_test")
+                .contains("# Totals: pass:2 fail:0");
     }
 
     @Test
