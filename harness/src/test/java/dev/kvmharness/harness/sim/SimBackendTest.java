@@ -41,32 +41,6 @@ class SimBackendTest {
     }
 
     @Test
-    void syncStagesThenDone() {
-        GuestProgram p = GuestProgram.define("stages", g -> {
-            Reg i = g.temp();
-            g.mov(i, 0);
-            g.whileTrue(Cond.ULT, i, 3, () -> {
-                g.sync(i);
-                g.add(i, 1);
-            });
-            g.done();
-        });
-        try (Vm vm = vm(p, 1)) {
-            for (long stage = 0; stage < 3; stage++) {
-                Ucall uc = vm.vcpu(0).runToUcall();
-                assertThat(uc.kind()).isEqualTo(Ucall.Kind.SYNC);
-                assertThat(uc.stage()).isEqualTo(stage);
-            }
-            assertThat(vm.vcpu(0).runToUcall().kind()).isEqualTo(Ucall.Kind.DONE);
-        }
-    }
-
-    /**
-     * A guest spinning on memory nobody writes costs no real time while the host waits: the spin is
-     * fast-forwarded to the host's next event, so a 2 s timed wait that times out and a 100 ms sleep take
-     * virtual seconds and real milliseconds; then the host's write ends the spin and the sync is posted.
-     */
-    @Test
     void aSpinningGuestDoesNotMakeTimedWaitsTakeRealTime() {
         GuestProgram p = GuestProgram.define("spin", g -> {
             Reg addr = g.arg(0);
