@@ -15,7 +15,7 @@ if [[ ${2:-false} == true ]]; then
     echo "check-test-reports: tests skipped (-DskipTests), nothing to check"
     exit 0
 fi
-annotations='@(Test|ParameterizedTest|RepeatedTest|TestFactory|TestTemplate|Property|Example)\b'
+annotations='@(Test|ParameterizedTest|RepeatedTest|TestFactory|TestTemplate|Property|Example|OnBackends)\b'
 missing=0
 checked=0
 for src in "$root"/*/src/test/java; do
