@@ -3,7 +3,7 @@ package dev.kvmharness.harness.sim;
 
 import dev.kvmharness.harness.Exit;
 import dev.kvmharness.harness.Sregs;
-import dev.kvmharness.harness.x86.X86Compiler;
+import dev.kvmharness.harness.x86.CompiledGuest;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.harness.GuestTimeoutException;
 import dev.kvmharness.harness.Ucall;
@@ -65,11 +65,14 @@ final class SimGuestVcpu implements Vcpu {
      */
     static final long CODE_GVA = 0x1000;
 
+    /** The program as /dev/kvm would run it: where each IR instruction's code starts, for RIP. */
+    private final CompiledGuest code;
     private final int[] insnOffsets;
     private Sregs sregs;
     private Exit lastExit;
 
-    SimGuestVcpu(SimVm vm, SimVcpu vcpu, GuestProgram program, long cr3, boolean la57, Duration runTimeout) {
+    SimGuestVcpu(SimVm vm, SimVcpu vcpu, CompiledGuest code, long cr3, boolean la57, Duration runTimeout) {
+        GuestProgram program = code.program();
         this.vm = vm;
         this.vcpu = vcpu;
         this.sched = vm.sched();
@@ -78,7 +81,8 @@ final class SimGuestVcpu implements Vcpu {
         // current slice that are not charged yet.
         long insnNs = sched.costs().ns(Cost.GUEST_INSN);
         this.interp = new GuestInterpreter(program, new Memory(), before -> sched.now() + before * insnNs);
-        this.insnOffsets = X86Compiler.compile(program).insnOffsets();
+        this.code = code;
+        this.insnOffsets = code.insnOffsets();
         vcpu.setCr3(cr3);
         vcpu.setLa57(la57);
         // What the real backend's vcpu setup loads: PE|NE|PG, PAE|OSFXSR (|LA57), LME|LMA|NX.
@@ -174,19 +178,11 @@ final class SimGuestVcpu implements Vcpu {
         return lastInternal;
     }
 
-    /** The interpreter runs the IR itself: its "RIP" is the index of the instruction it is at. */
     /** RIP is the compiled code's address (see {@link #rip()}): the IR instruction whose code holds it. */
     @Override
     public int insnIndexAt(long rip) {
         long off = rip - CODE_GVA;
-        int found = -1;
-        for (int i = 0; i < insnOffsets.length && insnOffsets[i] <= off; i++) {
-            if (i == insnOffsets.length - 1 || insnOffsets[i + 1] > off) {
-                found = i;
-                break;
-            }
-        }
-        return off < 0 ? -1 : found;
+        return off < 0 || off > Integer.MAX_VALUE ? -1 : code.insnAt((int) off);
     }
 
     @Override

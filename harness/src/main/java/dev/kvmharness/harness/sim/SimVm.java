@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.harness.sim;
 
+import dev.kvmharness.harness.x86.CompiledGuest;
+import dev.kvmharness.harness.x86.X86Compiler;
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
@@ -84,10 +86,12 @@ final class SimVm implements Vm {
         slot0 = Slot0.build(this, slot0Pages, Slot0Layout.dataPages(shape.nrVcpus()), pageSize, PageSize.SIZE_2M,
                 guestPagingLevels());
         PhysPageAllocator allocator = slot0.allocator();
+        // Compiled once for the VM, as the real backend loads one copy: only RIP needs its layout.
+        CompiledGuest code = X86Compiler.compile(shape.program());
         for (int i = 0; i < shape.nrVcpus(); i++) {
             // The stack the real backend gives each vCPU: the interpreter needs none, the layout stays the same.
             allocator.alloc(Slot0Layout.STACK_PAGES);
-            vcpus.add(new SimGuestVcpu(this, kvm.createVcpu(), shape.program(), slot0.pageTables().cr3(),
+            vcpus.add(new SimGuestVcpu(this, kvm.createVcpu(), code, slot0.pageTables().cr3(),
                     guestPagingLevels() == 5, shape.runTimeout()));
         }
     }
