@@ -71,13 +71,7 @@ public final class ConcurrentMmuHistory {
             threads.add(spawn(w, "host", c.host()));
             threads.add(spawn(w, "memslots", c.memslots()));
             threads.add(spawn(w, "kvm", c.kvm()));
-            for (SimThread t : threads) {
-                try {
-                    w.sched.join(t);
-                } catch (RuntimeException e) {
-                    problems.add(t.name() + " failed: " + e.getCause());
-                }
-            }
+            problems.addAll(w.joinAll(threads));
             if (problems.isEmpty()) {
                 String coverage = w.kvm.oracle().checkDirtyLogCoverage();
                 if (coverage != null) {

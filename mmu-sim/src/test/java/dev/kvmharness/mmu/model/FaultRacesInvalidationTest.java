@@ -43,23 +43,13 @@ class FaultRacesInvalidationTest {
                 w.sched.sleep(hostDelayNs);
                 w.mm.madviseDontneed(w.hva2 + (GPA - MmuWorld.SLOT2_GPA), 4096);
             });
-            for (SimThread t : List.of(vcpu, host)) {
-                try {
-                    w.sched.join(t);
-                } catch (RuntimeException e) {
-                    problems.add(t.name() + ": " + e.getCause());
-                }
-            }
+            problems.addAll(w.joinAll(List.of(vcpu, host)));
             for (Violation v : w.kvm.oracle().violations()) {
                 problems.add(v.what());
             }
             return new Outcome(problems, w.vcpus.get(0).stats().pfTaken);
         } finally {
-            try {
-                w.close();
-            } catch (RuntimeException e) {
-                problems.add("VM teardown: " + e);
-            }
+            w.closeInto(problems);
         }
     }
 

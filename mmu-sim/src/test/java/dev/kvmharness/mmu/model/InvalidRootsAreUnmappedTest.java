@@ -35,22 +35,12 @@ class InvalidRootsAreUnmappedTest {
                 w.sched.sleep(hostDelayNs);
                 w.mm.madviseDontneed(w.hva2, PAGES * 4096L);
             });
-            for (SimThread t : List.of(zapper, host)) {
-                try {
-                    w.sched.join(t);
-                } catch (RuntimeException e) {
-                    problems.add(t.name() + ": " + e.getCause());
-                }
-            }
+            problems.addAll(w.joinAll(List.of(zapper, host)));
             for (Violation v : w.kvm.oracle().violations()) {
                 problems.add(v.what());
             }
         } finally {
-            try {
-                w.close();
-            } catch (RuntimeException e) {
-                problems.add("VM teardown: " + e);
-            }
+            w.closeInto(problems);
         }
         return problems;
     }

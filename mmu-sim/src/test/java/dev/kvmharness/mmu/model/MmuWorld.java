@@ -15,6 +15,7 @@ import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.memslot.MemslotUpdate;
 import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.SimThread;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -144,6 +145,28 @@ public final class MmuWorld implements AutoCloseable {
         } catch (GuestExit e) {
             vcpu.endRun(e.reason());
             return e.reason();
+        }
+    }
+
+    /** Joins {@code threads}; each one that failed is a line "name: cause" of the result, not an exception. */
+    public List<String> joinAll(List<SimThread> threads) {
+        List<String> failures = new ArrayList<>();
+        for (SimThread t : threads) {
+            try {
+                sched.join(t);
+            } catch (RuntimeException e) {
+                failures.add(t.name() + ": " + e.getCause());
+            }
+        }
+        return failures;
+    }
+
+    /** {@link #close()}, a failed teardown (a WARN while zapping, a deadlock) added to {@code problems} instead of thrown. */
+    public void closeInto(List<String> problems) {
+        try {
+            close();
+        } catch (RuntimeException e) {
+            problems.add("VM teardown: " + e);
         }
     }
 
