@@ -268,9 +268,10 @@ public final class TdpMmu {
      * snapshot holds what was found and the caller retries at the same position.
      */
     boolean setSpteAtomic(TdpIter it, long nw) {
-        if (!kvm.mmuLock().isReadLockedByCurrent()) {
+        if (kvm.config().oracle() && !kvm.mmuLock().isReadLockedByCurrent()) {
             // lockdep_assert_held_read(): a cmpxchg is how readers race each other; under the write lock KVM
-            // writes plainly (tdp_mmu_iter_set_spte), and without the lock it must not write at all.
+            // writes plainly (tdp_mmu_iter_set_spte), and without the lock it must not write at all. A debug
+            // check, like lockdep: with the checks on (the oracle), since the reader scan is per cmpxchg.
             throw new IllegalStateException("KVM bug: atomic SPTE update without mmu_lock held for read at gfn 0x"
                     + Long.toHexString(it.gfn()));
         }
