@@ -94,8 +94,9 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     os.chmod(out_dir, 0o777)  # the container's unprivileged user writes its --json here
     image_bytes = build_image()
+    rows = options(ports())
     results = []
-    for row, port, opts in options(ports()):
+    for row, port, opts in rows:
         for backend in BACKENDS:
             for mode in MODES:
                 json_name = "%s-%s-%s.json" % (row, backend, mode)
@@ -110,7 +111,7 @@ def main():
                                 "report": report})
     checks = []
     by_key = {(r["row"], r["backend"], r["mode"]): r for r in results}
-    for row, _, _ in options(ports()):
+    for row, _, _ in rows:
         a, b = by_key[(row, "sim", "in-process")]["report"], by_key[(row, "sim", "container")]["report"]
         checks.append({"row": row, "check": "sim --json: container equals in-process",
                        "ok": a is not None and a == b})
