@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,16 +39,20 @@ import picocli.CommandLine.Spec;
 final class CalibrateCommand implements Callable<Integer> {
     static final String TEST = "demand_paging_test";
     /**
-     * One vCPU only: the simulator gives every vCPU a CPU of its own, while this 2-core host runs two vCPUs beside
-     * the test's own threads, so multi-vCPU sets are held out (and show the model's limit) rather than fitted.
+     * One and two vCPUs: the one-vCPU sets fix the per-instruction, per-fault and userfaultfd costs, the two-vCPU
+     * set the vCPU count scaling ({@link Cost#GUEST_INSN_SMP}); the 32M sizes and the two-vCPU userfaultfd set are
+     * held out.
      */
     static final List<String> DEFAULT_TRAIN = List.of("-b 16M", "-b 48M", "-u MISSING -b 16M", "-u MISSING -b 48M",
-            "-s shmem -u MINOR -b 16M", "-s shmem -b 16M");
+            "-s shmem -u MINOR -b 16M", "-s shmem -b 16M", "-v 2 -b 16M");
     static final List<String> DEFAULT_HELD_OUT = List.of("-b 32M", "-u MISSING -b 32M", "-s shmem -u MINOR -b 32M",
-            "-v 2 -b 32M", "-s shmem -b 32M");
-    /** The costs fitted: per guest instruction, per fault, page zeroing, UFFDIO_COPY, and the uffd round trip. */
+            "-v 2 -b 32M", "-s shmem -b 32M", "-v 2 -u MISSING -b 32M");
+    /**
+     * The costs fitted: per guest instruction, per fault, page zeroing, UFFDIO_COPY, the uffd round trip, and what an
+     * instruction costs more per other running vCPU.
+     */
     static final List<Cost> FITTED = List.of(Cost.GUEST_INSN, Cost.FAULT_BASE, Cost.HOST_PAGE_ZERO, Cost.HOST_PAGE_COPY,
-            Cost.UFFD_WAKE);
+            Cost.UFFD_WAKE, Cost.GUEST_INSN_SMP);
     static final double TARGET = 0.25;
 
     @Option(names = "--rounds", paramLabel = "N", description = "Real rounds per option set. Default: ${DEFAULT-VALUE}.")
@@ -70,6 +75,9 @@ final class CalibrateCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** The simulator policy the fit and the check run under: the one whose fault locking matches the host. */
+    private String policy = "current";
 
     /** Every real round, by option set: the spread behind each median. */
     private final Map<String, List<Figures>> realRuns = new LinkedHashMap<>();
@@ -96,7 +104,9 @@ final class CalibrateCommand implements Callable<Integer> {
         Path file = out != null ? out : Path.of("ci", "cost-models", host.kind() + ".cost");
         List<String> sets = new ArrayList<>(train);
         sets.addAll(heldOut);
-        stdout.println("# calibrate on " + host.describe() + ": " + sets.size() + " option sets, " + rounds + " rounds each");
+        policy = host.simPolicy();
+        stdout.println("# calibrate on " + host.describe() + ", simulated with --policy " + policy + ": " + sets.size()
+                + " option sets, " + rounds + " rounds each");
 
         Map<String, Figures> real = realMedians(sets, stdout);
         if (real == null) {
@@ -111,14 +121,14 @@ final class CalibrateCommand implements Callable<Integer> {
         double[][] jac = new double[m][FITTED.size()];
         double[] target = new double[m];
         for (int s = 0; s < train.size(); s++) {
-            Figures at = sim(train.get(s), base, work);
+            Figures at = sim(train.get(s), policy, base, work);
             y0[2 * s] = at.totalNs();
             y0[2 * s + 1] = at.p50Ns();
             target[2 * s] = real.get(train.get(s)).totalNs();
             target[2 * s + 1] = real.get(train.get(s)).p50Ns();
             for (int k = 0; k < FITTED.size(); k++) {
                 long delta = Math.max(1000, base.ns(FITTED.get(k)));
-                Figures up = sim(train.get(s), base.with(FITTED.get(k), base.ns(FITTED.get(k)) + delta), work);
+                Figures up = sim(train.get(s), policy, base.with(FITTED.get(k), base.ns(FITTED.get(k)) + delta), work);
                 jac[2 * s][k] = (up.totalNs() - at.totalNs()) / delta;
                 jac[2 * s + 1][k] = (up.p50Ns() - at.p50Ns()) / delta;
             }
@@ -143,7 +153,7 @@ final class CalibrateCommand implements Callable<Integer> {
         boolean met = true;
         for (String set : sets) {
             Figures r = real.get(set);
-            Figures p = sim(set, loaded, work);
+            Figures p = sim(set, policy, loaded, work);
             double eTotal = p.totalNs() / r.totalNs() - 1;
             double eP50 = p.p50Ns() / r.p50Ns() - 1;
             String role = train.contains(set) ? "train" : "held-out";
@@ -178,11 +188,12 @@ final class CalibrateCommand implements Callable<Integer> {
                     row.get("role"), 100 * (double) row.get("total_error"), 100 * (double) row.get("p50_error")));
         }
         check.append("# ").append(verdict).append('\n');
-        Files.writeString(file, check.toString(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(file, check.toString(), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         if (json != null) {
             Map<String, Object> root = new LinkedHashMap<>();
             root.put("host", host.toJson());
             root.put("rounds", rounds);
+            root.put("policy", policy);
             Map<String, Object> costs = new LinkedHashMap<>();
             for (Cost c : FITTED) {
                 costs.put(c.key(), loaded.ns(c));
@@ -236,8 +247,8 @@ final class CalibrateCommand implements Callable<Integer> {
         return new Figures(((Number) t.get("total_guest_execution_ns")).doubleValue(), ((Number) lat.get("p50")).doubleValue());
     }
 
-    /** One simulator run of {@code set} with {@code costs}, in this JVM (deterministic; its output discarded). */
-    static Figures sim(String set, CostModel costs, Path work) throws IOException {
+    /** One simulator run of {@code set} under {@code policy} with {@code costs}, in this JVM (deterministic; its output discarded). */
+    static Figures sim(String set, String policy, CostModel costs, Path work) throws IOException {
         Path costFile = Files.createTempFile(work, "costs-", ".cost");
         StringBuilder sb = new StringBuilder();
         costs.asMap().forEach((c, ns) -> sb.append(c.key()).append(" = ").append(ns).append('\n'));
@@ -246,7 +257,7 @@ final class CalibrateCommand implements Callable<Integer> {
         List<String> cmd = new ArrayList<>();
         cmd.add(TEST);
         cmd.addAll(args(set));
-        cmd.addAll(List.of("--touch-latency", "--backend", "sim", "--cost-model", costFile.toString(), "--json", json.toString()));
+        cmd.addAll(List.of("--touch-latency", "--backend", "sim", "--policy", policy, "--cost-model", costFile.toString(), "--json", json.toString()));
         PrintStream saved = System.out;
         PrintStream savedErr = System.err;
         int rc;
@@ -272,6 +283,8 @@ final class CalibrateCommand implements Callable<Integer> {
         sb.append("# Simulator costs fitted to this host by `java -jar selftests/target/selftests.jar calibrate");
         sb.append(" --rounds ").append(rounds).append("` on ").append(Instant.now()).append(".\n");
         sb.append("# Host: ").append(host.describe()).append(".\n");
+        sb.append("# Simulated with --policy ").append(policy).append(" (the fault locking of this host's MMU); use it with the same\n");
+        sb.append("# policy, e.g. demand_paging_test --policy ").append(policy).append(" --cost-model <this file>.\n");
         sb.append("# Fitted (least squares on relative errors, Commons Math Levenberg-Marquardt) to the median total guest\n");
         sb.append("# execution time and p50 first-touch latency (demand_paging_test --touch-latency on /dev/kvm) of:\n");
         for (String set : train) {

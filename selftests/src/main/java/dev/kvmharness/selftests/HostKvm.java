@@ -85,6 +85,15 @@ public record HostKvm(String vendor, String tdpMmu, String twoDimensionalPaging,
         return tdpMmu == null || yes(tdpMmu) ? Paging.TDP_MMU : Paging.TDP_LEGACY_MMU;
     }
 
+    /**
+     * The simulator policy whose fault locking matches this host's MMU: the TDP MMU handles faults under mmu_lock
+     * held for read ({@code current}); the legacy MMU and shadow paging (direct_page_fault / FNAME(page_fault) before
+     * the TDP MMU) take it for write ({@code pre-tdp}).
+     */
+    public String simPolicy() {
+        return paging() == Paging.TDP_MMU ? "current" : "pre-tdp";
+    }
+
     /** One line for reports, e.g. "kvm_pvm, shadow paging (kvm.tdp_mmu=N), kernel 6.18.44". */
     public String describe() {
         String params = "kvm.tdp_mmu=" + (tdpMmu == null ? "absent" : tdpMmu)
@@ -110,6 +119,7 @@ public record HostKvm(String vendor, String tdpMmu, String twoDimensionalPaging,
         m.put("kernel", kernel);
         m.put("paging", paging().name().toLowerCase(Locale.ROOT));
         m.put("kind", kind());
+        m.put("sim_policy", simPolicy());
         m.put("description", describe());
         return m;
     }

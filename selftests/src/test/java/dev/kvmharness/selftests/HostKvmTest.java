@@ -35,6 +35,7 @@ class HostKvmTest {
         assertThat(h.vendor()).isEqualTo("kvm_pvm");
         assertThat(h.paging()).isEqualTo(HostKvm.Paging.SHADOW);
         assertThat(h.kind()).isEqualTo("kvm_pvm-shadow");
+        assertThat(h.simPolicy()).as("shadow paging faults under mmu_lock held for write").isEqualTo("pre-tdp");
         assertThat(h.describe()).contains("kvm_pvm", "shadow paging", "kvm.tdp_mmu=N", "6.18.44-fc");
         CompareStatRules.Rule pf = CompareStatRules.rule("pf_taken", h);
         assertThat(pf.comparable()).isFalse();
@@ -51,6 +52,7 @@ class HostKvmTest {
         kernel("6.12.0");
         HostKvm h = HostKvm.detect(root);
         assertThat(h.paging()).isEqualTo(HostKvm.Paging.TDP_MMU);
+        assertThat(h.simPolicy()).as("the TDP MMU faults under mmu_lock held for read").isEqualTo("current");
         assertThat(h.kind()).isEqualTo("kvm_intel-tdp-mmu");
         for (String s : new String[] {"pf_taken", "pf_fixed", "remote_tlb_flush", "pages_4k", "exits", "io_exits"}) {
             assertThat(CompareStatRules.rule(s, h).comparable()).as(s).isTrue();
@@ -70,6 +72,7 @@ class HostKvmTest {
         Files.writeString(other.resolve("sys/module/kvm/parameters/tdp_mmu"), "N");
         HostKvm legacy = HostKvm.detect(other);
         assertThat(legacy.paging()).isEqualTo(HostKvm.Paging.TDP_LEGACY_MMU);
+        assertThat(legacy.simPolicy()).isEqualTo("pre-tdp");
         assertThat(CompareStatRules.rule("pf_fixed", legacy).comparable()).isTrue();
         assertThat(CompareStatRules.rule("remote_tlb_flush", legacy).comparable()).isFalse();
         assertThat(legacy.kernel()).isEqualTo("unknown");

@@ -70,6 +70,8 @@ final class SimGuestVcpu implements Vcpu {
     private final int[] insnOffsets;
     private Sregs sregs;
     private Exit lastExit;
+    /** Virtual ns per guest instruction in the current slice: GUEST_INSN plus GUEST_INSN_SMP per other running vCPU. */
+    private long insnNs;
 
     SimGuestVcpu(SimVm vm, SimVcpu vcpu, CompiledGuest code, long cr3, boolean la57, Duration runTimeout) {
         GuestProgram program = code.program();
@@ -79,7 +81,6 @@ final class SimGuestVcpu implements Vcpu {
         this.runTimeout = runTimeout;
         // The guest's TSC is the virtual clock in ns (SimVm.tscKhz() = 1 GHz), counting the instructions of the
         // current slice that are not charged yet.
-        long insnNs = sched.costs().ns(Cost.GUEST_INSN);
         this.interp = new GuestInterpreter(program, new Memory(), before -> sched.now() + before * insnNs);
         this.code = code;
         this.insnOffsets = code.insnOffsets();
@@ -200,6 +201,8 @@ final class SimGuestVcpu implements Vcpu {
         // (MMIO on a deleted memslot) must not keep the other threads from running.
         sched.yieldPoint();
         vcpu.beginRun();
+        vm.enterRun();
+        long smpNs = sched.costs().ns(Cost.GUEST_INSN_SMP);
         try {
             long[] sliceStart = null;
             while (true) {
@@ -207,9 +210,15 @@ final class SimGuestVcpu implements Vcpu {
                 long clockBefore = sched.now();
                 boolean pendingBefore = mmioPending;
                 stores = 0;
+                // Zero by default: then nothing extra is charged and a run is what it was before the cost existed.
+                long smpShare = smpNs == 0 ? 0 : smpNs * vm.otherVcpusInRun();
+                insnNs = sched.costs().ns(Cost.GUEST_INSN) + smpShare;
                 GuestInterpreter.Step step = interp.run(SLICE);
                 long executed = interp.steps() - before;
                 sched.charge(Cost.GUEST_INSN, executed);
+                if (smpShare > 0) {
+                    sched.charge(Cost.GUEST_INSN_SMP, executed * vm.otherVcpusInRun());
+                }
                 switch (step.kind()) {
                     case UCALL -> {
                         vcpu.ioExit();
@@ -223,10 +232,10 @@ final class SimGuestVcpu implements Vcpu {
                     case OUT_OF_STEPS -> {
                         long[] now = interp.registers();
                         boolean pure = stores == 0 && !pendingBefore && !mmioPending
-                                && sched.now() - clockBefore == executed * sched.costs().ns(Cost.GUEST_INSN);
+                                && sched.now() - clockBefore == executed * insnNs;
                         if (pure && sliceStart != null && interp.pc() == (int) sliceStart[0]
                                 && Arrays.equals(now, 0, now.length, sliceStart, 1, sliceStart.length)) {
-                            fastForward(executed, virtualDeadline);
+                            fastForward(executed * insnNs, virtualDeadline);
                         }
                         sliceStart = new long[now.length + 1];
                         sliceStart[0] = interp.pc();
@@ -254,6 +263,8 @@ final class SimGuestVcpu implements Vcpu {
             // KVM_RUN failing outright (EFAULT from the host mm): leave KVM_RUN, and the ioctl throws.
             vcpu.endRun(GuestExit.Reason.INTR);
             throw e;
+        } finally {
+            vm.leaveRun();
         }
     }
 
@@ -262,8 +273,7 @@ final class SimGuestVcpu implements Vcpu {
      * cost: the same slice repeats until another thread acts, at {@link SimScheduler#nextEventNs()}. Advance
      * by the whole slices that take the clock there (or past the run timeout, if nothing else will happen).
      */
-    private void fastForward(long sliceInsns, long virtualDeadline) {
-        long sliceNs = sliceInsns * sched.costs().ns(Cost.GUEST_INSN);
+    private void fastForward(long sliceNs, long virtualDeadline) {
         if (sliceNs <= 0) {
             return;
         }

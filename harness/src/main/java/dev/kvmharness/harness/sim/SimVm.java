@@ -28,6 +28,7 @@ import dev.kvmharness.mmu.kvm.VmStats;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.memslot.DirtyLog;
 import dev.kvmharness.mmu.memslot.MemslotUpdate;
+import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -98,6 +99,22 @@ final class SimVm implements Vm {
 
     SimKvm kvm() {
         return kvm;
+    }
+
+    /** vCPUs of this VM inside KVM_RUN now: what {@link Cost#GUEST_INSN_SMP} is charged for (vCPU count scaling). */
+    private int vcpusInRun;
+
+    void enterRun() {
+        vcpusInRun++;
+    }
+
+    void leaveRun() {
+        vcpusInRun--;
+    }
+
+    /** The other vCPUs of this VM inside KVM_RUN, beside the one asking. */
+    int otherVcpusInRun() {
+        return vcpusInRun - 1;
     }
 
     SimScheduler sched() {

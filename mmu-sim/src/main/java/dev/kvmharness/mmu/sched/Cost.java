@@ -12,6 +12,13 @@ import java.util.Locale;
 public enum Cost {
     /** One simple guest instruction retired (ALU op or cached load/store); estimate ~1 ns at 2-3 GHz. */
     GUEST_INSN(1),
+    /**
+     * What one guest instruction costs more for each other vCPU of the VM inside KVM_RUN at the same time: the
+     * host's shared caches, memory bandwidth and, under shadow paging, the emulator and mmu_lock that the guest's
+     * trapped instructions go through. The simulator gives every vCPU a CPU of its own and has no such sharing, so
+     * the default is 0; {@code calibrate} fits it from multi-vCPU runs (vCPU count scaling).
+     */
+    GUEST_INSN_SMP(0),
     /** A guest access that hits the TLB: nothing beyond the instruction itself (a modelling choice, not a measurement). */
     TLB_HIT(0),
     /** Fixed part of a TLB miss (hardware walker start, fill); estimate, the per-level walk is extra. */

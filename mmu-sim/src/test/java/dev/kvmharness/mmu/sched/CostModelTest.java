@@ -47,7 +47,7 @@ class CostModelTest {
         assertThatThrownBy(() -> CostModel.parse("costs.txt", List.of("ipi = 1", "# x", "ipi_storm = 3")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("costs.txt:3: unknown key 'ipi_storm'")
-                .hasMessageContaining("guest_insn, tlb_hit");
+                .hasMessageContaining("guest_insn, guest_insn_smp, tlb_hit");
     }
 
     @Test
