@@ -29,6 +29,7 @@ public final class SimScheduler implements AutoCloseable {
      * park, so they soon park at once and waste no CPU.
      */
     private static final int MAX_SPINS = 4096;
+    // Spawned threads are virtual on JDK 24+ (SimThreads): then a handoff is a continuation switch and nobody spins.
 
     private final long seed;
     private final CostModel costs;
@@ -140,9 +141,12 @@ public final class SimScheduler implements AutoCloseable {
             shutdown(cur);
         }
         SimThread t = new SimThread(this, name, nextId++, cur.now);
-        Thread real = new Thread(() -> threadMain(t, body), "sim-" + name);
-        real.setDaemon(true);
+        Thread real = SimThreads.newThread("sim-" + name, () -> threadMain(t, body));
         t.thread = real;
+        if (SimThreads.virtual()) {
+            // a spinning virtual thread would hold the one carrier the baton holder needs: never spin
+            t.spinBudget = 0;
+        }
         real.start();
         synchronized (lock) {
             alive.add(t);
@@ -551,7 +555,9 @@ public final class SimScheduler implements AutoCloseable {
         t.baton = false;
         // adaptive spinning: a thread whose baton tends to come back quickly (ping-pong) spins longer next time,
         // one that waits long (or shares a busy CPU with the holder) soon parks at once
-        t.spinBudget = parked ? budget >>> 1 : Math.min(MAX_SPINS, 2 * budget + 16);
+        if (!SimThreads.virtual()) {
+            t.spinBudget = parked ? budget >>> 1 : Math.min(MAX_SPINS, 2 * budget + 16);
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
