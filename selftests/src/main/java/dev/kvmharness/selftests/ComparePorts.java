@@ -11,7 +11,10 @@ import java.util.Map;
  */
 final class ComparePorts {
     private static final Map<String, List<String>> EXTRA = Map.of(
-            "demand_paging_test", List.of("--touch-latency"));
+            "demand_paging_test", List.of("--touch-latency"),
+            "max_guest_memory_test", List.of(),
+            "mmu_stress_test", List.of(),
+            "set_memory_region_test", List.of());
 
     private ComparePorts() {
     }
