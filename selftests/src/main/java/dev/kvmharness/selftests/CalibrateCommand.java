@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -178,7 +179,7 @@ final class CalibrateCommand implements Callable<Integer> {
                     row.get("role"), 100 * (double) row.get("total_error"), 100 * (double) row.get("p50_error")));
         }
         check.append("# ").append(verdict).append('\n');
-        Files.writeString(file, check.toString(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(file, check.toString(), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         if (json != null) {
             Map<String, Object> root = new LinkedHashMap<>();
             root.put("host", host.toJson());
