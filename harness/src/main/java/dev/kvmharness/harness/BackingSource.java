@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.harness;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -57,12 +60,12 @@ public enum BackingSource {
 
         private static long read() {
             try {
-                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
                     if (line.startsWith("Hugepagesize:")) {
                         return Long.parseLong(line.replaceAll("[^0-9]", "")) << 10;
                     }
                 }
-            } catch (java.io.IOException | NumberFormatException e) {
+            } catch (IOException | NumberFormatException e) {
                 // fall through to the x86 default
             }
             return 2L << 20;

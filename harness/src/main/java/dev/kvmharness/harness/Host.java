@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.harness;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.function.IntConsumer;
 
@@ -37,7 +38,7 @@ public interface Host {
         void post();
 
         /** sem_timedwait() with a relative timeout: true once a post is taken, false when the time ran out. */
-        boolean timedWait(java.time.Duration timeout);
+        boolean timedWait(Duration timeout);
     }
 
     /** Whether pinning threads to host CPUs means anything (not on the simulator, whose CPUs are virtual). */

@@ -2,6 +2,7 @@
 package dev.kvmharness.harness;
 
 import dev.kvmharness.sys.SyscallException;
+import java.util.Locale;
 
 /**
  * TEST_ASSERT / TEST_FAIL: the test failed. {@link Ksft#run} prints the "==== Test Assertion Failure ===="
@@ -44,12 +45,12 @@ public class TestAssertionFailure extends RuntimeException {
     /** TEST_ASSERT(cond, fmt, ...). */
     public static void check(boolean cond, String expression, String format, Object... args) {
         if (!cond) {
-            throw new TestAssertionFailure(expression, String.format(java.util.Locale.ROOT, format, args), null);
+            throw new TestAssertionFailure(expression, String.format(Locale.ROOT, format, args), null);
         }
     }
 
     /** TEST_FAIL(fmt, ...). */
     public static TestAssertionFailure fail(String format, Object... args) {
-        return new TestAssertionFailure("Failed", String.format(java.util.Locale.ROOT, format, args), null);
+        return new TestAssertionFailure("Failed", String.format(Locale.ROOT, format, args), null);
     }
 }

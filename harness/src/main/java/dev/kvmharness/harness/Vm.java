@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.harness;
 
+import dev.kvmharness.harness.x86.PageSize;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A VM as the selftests' struct kvm_vm presents it: memslots backed by host memory, guest page tables the
@@ -65,10 +67,10 @@ public interface Vm extends AutoCloseable {
      * __virt_pg_map() over a range: maps {@code bytes} at {@code gva} to {@code gpa} with pages up to
      * {@code largest} (which must not exceed {@link #largestGuestPage()}).
      */
-    void virtMap(long gva, long gpa, long bytes, dev.kvmharness.harness.x86.PageSize largest);
+    void virtMap(long gva, long gpa, long bytes, PageSize largest);
 
     /** The largest guest page size the vCPUs' CPUID offers (2 MiB, or 1 GiB with CPUID.80000001H:EDX.PDPE1GB). */
-    dev.kvmharness.harness.x86.PageSize largestGuestPage();
+    PageSize largestGuestPage();
 
     /** addr_gpa2hva(): where the host sees guest physical address {@code gpa}. */
     long gpa2hva(long gpa);
@@ -99,8 +101,8 @@ public interface Vm extends AutoCloseable {
      * What the backend itself can say about the run beyond KVM's stats, by name: on the simulator the virtual
      * clock, scheduler handoffs and mmu_lock contention in virtual time; nothing on real KVM.
      */
-    default java.util.Map<String, Object> backendReport() {
-        return java.util.Map.of();
+    default Map<String, Object> backendReport() {
+        return Map.of();
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.kvmharness.harness.kvm.KvmBackend;
 import dev.kvmharness.harness.sim.SimBackend;
 import dev.kvmharness.harness.sim.SimOptions;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /** The --backend names. */
 final class Backends {
@@ -27,12 +28,12 @@ final class Backends {
      * cost model; bad values are usage errors.
      */
     static Backend byName(String name, long seed, String policy, Path costModel) {
-        return byName(name, seed, policy, costModel, java.util.function.UnaryOperator.identity());
+        return byName(name, seed, policy, costModel, UnaryOperator.identity());
     }
 
     /** As above, with the port's simulator-only options applied to the sim configuration. */
     static Backend byName(String name, long seed, String policy, Path costModel,
-                          java.util.function.UnaryOperator<SimOptions> simOptions) {
+                          UnaryOperator<SimOptions> simOptions) {
         check(name);
         if (name.equals("kvm")) {
             return new KvmBackend();

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -71,7 +72,7 @@ final class CompareHtml {
                     .append(CompareText.num(rs.get("min"))).append("–").append(CompareText.num(rs.get("max")))
                     .append("</td><td>").append(CompareText.num(rs.get("iqr_rel"))).append("</td><td>")
                     .append(CompareText.num(row.get("ratio"))).append("</td><td>")
-                    .append(String.format(java.util.Locale.ROOT, "%.3f", (double) row.get("p_value")))
+                    .append(String.format(Locale.ROOT, "%.3f", (double) row.get("p_value")))
                     .append("</td><td class=\"").append(cls((String) row.get("verdict"))).append("\">")
                     .append(esc((String) row.get("verdict"))).append("</td></tr>\n");
         }

@@ -17,17 +17,19 @@ import dev.kvmharness.harness.memstress.VcpuArgs;
 import dev.kvmharness.harness.memstress.VcpuThreads;
 import dev.kvmharness.sys.Sys;
 import java.time.Duration;
-import org.HdrHistogram.Histogram;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Port of tools/testing/selftests/kvm/demand_paging_test.c: every vCPU touches each page of its slice once
@@ -121,7 +123,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
     /** Validates and resolves the options the way main() does; bad values are usage errors. */
     Params parse() {
         // Like guest_modes_cmdline(): each -m enables a mode; enabling one twice runs it once.
-        java.util.Set<GuestMode> enabled = java.util.EnumSet.noneOf(GuestMode.class);
+        Set<GuestMode> enabled = EnumSet.noneOf(GuestMode.class);
         for (String s : modes) {
             enabled.add(GuestMode.parse(s));
         }

@@ -2,6 +2,7 @@
 package dev.kvmharness.selftests;
 
 import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.Exit;
 import dev.kvmharness.harness.GuestLog;
 import dev.kvmharness.harness.GuestMode;
 import dev.kvmharness.harness.Host;
@@ -14,7 +15,10 @@ import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vcpu;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
+import dev.kvmharness.harness.guest.Cond;
+import dev.kvmharness.harness.guest.GuestBuilder;
 import dev.kvmharness.harness.guest.GuestProgram;
+import dev.kvmharness.harness.guest.Reg;
 import dev.kvmharness.harness.sim.SimOptions;
 import dev.kvmharness.harness.x86.PageSize;
 import dev.kvmharness.sys.Sys;
@@ -218,7 +222,7 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
             g.sync(i);
         }
         g.mov(gpa, start);
-        g.whileTrue(dev.kvmharness.harness.guest.Cond.ULT, gpa, end, () -> {
+        g.whileTrue(Cond.ULT, gpa, end, () -> {
             g.load64(t, gpa, 0);
             g.add(gpa, stride);
         });
@@ -227,7 +231,7 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
         g.bind(again);
         writePass(g, start, end, stride, gpa);
         g.load64(t, roDone, 0);
-        g.branch(dev.kvmharness.harness.guest.Cond.EQ, t, 0, again);
+        g.branch(Cond.EQ, t, 0, again);
         g.sync(3);
         writePass(g, start, end, stride, gpa);
         g.sync(4);
@@ -235,11 +239,11 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
     });
 
     /** for (gpa = start_gpa; gpa < end_gpa; gpa += stride) *(volatile uint64_t *)gpa = gpa; */
-    private static void writePass(dev.kvmharness.harness.guest.GuestBuilder g, dev.kvmharness.harness.guest.Reg start,
-                                  dev.kvmharness.harness.guest.Reg end, dev.kvmharness.harness.guest.Reg stride,
-                                  dev.kvmharness.harness.guest.Reg gpa) {
+    private static void writePass(GuestBuilder g, Reg start,
+                                  Reg end, Reg stride,
+                                  Reg gpa) {
         g.mov(gpa, start);
-        g.whileTrue(dev.kvmharness.harness.guest.Cond.ULT, gpa, end, () -> {
+        g.whileTrue(Cond.ULT, gpa, end, () -> {
             g.store64(gpa, 0, gpa);
             g.add(gpa, stride);
         });
@@ -514,8 +518,8 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
      * with EFAULT.
      */
     private static boolean isWriteMmioExit(Vcpu vcpu) {
-        dev.kvmharness.harness.Exit e = vcpu.lastExit();
-        return e != null && e.is(dev.kvmharness.harness.Exit.MMIO) && e.detail().endsWith(" write");
+        Exit e = vcpu.lastExit();
+        return e != null && e.is(Exit.MMIO) && e.detail().endsWith(" write");
     }
 
     /** run_vcpu(): one KVM_RUN that must end in GUEST_SYNC(stage). */

@@ -3,6 +3,7 @@ package dev.kvmharness.selftests;
 
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.Stats;
+import dev.kvmharness.harness.sim.SimOptions;
 import java.util.Map;
 
 /** A ported selftest as the CLI drives it: parsed options in, a measured result out. */
@@ -20,7 +21,7 @@ interface Port {
      * The simulator's configuration for this run, from the port's simulator-only options (default: unchanged).
      * Called after {@link #validate()}.
      */
-    default dev.kvmharness.harness.sim.SimOptions simOptions(dev.kvmharness.harness.sim.SimOptions base) {
+    default SimOptions simOptions(SimOptions base) {
         return base;
     }
 

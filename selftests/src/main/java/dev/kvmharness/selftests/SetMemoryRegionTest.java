@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -674,7 +675,7 @@ public final class SetMemoryRegionTest implements Callable<Integer>, Port {
             stats[0] = d;
             return;
         }
-        stats[0] = new Stats.Delta(sum(stats[0].vm(), d.vm()), sum(stats[0].vcpuTotal(), d.vcpuTotal()), java.util.List.of());
+        stats[0] = new Stats.Delta(sum(stats[0].vm(), d.vm()), sum(stats[0].vcpuTotal(), d.vcpuTotal()), List.of());
     }
 
     private static Map<String, long[]> sum(Map<String, long[]> a, Map<String, long[]> b) {

@@ -11,6 +11,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,7 +26,7 @@ final class SuiteRunner {
      * 2-core machine (about 7 min on this host's /dev/kvm, 6 min for mmu_stress_test on the simulator), and
      * mmu_stress_test's read-only stage costs a KVM_RUN per page. Run them alone for the defaults.
      */
-    static final java.util.Map<String, List<String>> SUITE_ARGS = java.util.Map.of(
+    static final Map<String, List<String>> SUITE_ARGS = Map.of(
             "max_guest_memory_test", List.of("-m", "8"),
             "mmu_stress_test", List.of("-m", "4"));
     private static final int EXIT_SKIP = 4;

@@ -5,6 +5,9 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.GuestLog;
 import dev.kvmharness.harness.Ksft;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 
@@ -31,7 +34,7 @@ final class TestMain {
             if (common.runTimeoutSeconds < 1 || common.runTimeoutSeconds > 86_400) {
                 throw new IllegalArgumentException("--run-timeout must be between 1 and 86400 seconds");
             }
-        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+        } catch (IllegalArgumentException | UncheckedIOException e) {
             return Usage.error(cmd, e.getMessage());
         }
         long seed = common.seed != null ? common.seed : CommonOptions.C_DEFAULT_SEED;
@@ -43,13 +46,13 @@ final class TestMain {
             StatsReport.print(result.get().stats(), out);
             // The encoded histogram is for --json readers (compare), not for people.
             result.get().latencies().forEach((name, summary) -> out.println("Latency " + name + ": "
-                    + (summary instanceof java.util.Map<?, ?> m ? withoutHdr(m) : summary)));
+                    + (summary instanceof Map<?, ?> m ? withoutHdr(m) : summary)));
             result.get().backendReport().forEach((name, value) -> out.println("Backend " + name + ": " + value));
         }
         if (common.json != null) {
             try {
                 JsonReport.write(common.json, port, backend.name(), seed, r, result.get());
-            } catch (java.io.UncheckedIOException e) {
+            } catch (UncheckedIOException e) {
                 err.println("error: cannot write --json " + common.json + ": " + e.getCause().getMessage());
                 return r.exitCode() == Ksft.PASS ? Ksft.FAIL : r.exitCode();
             }
@@ -57,8 +60,8 @@ final class TestMain {
         return r.exitCode();
     }
 
-    private static java.util.Map<?, ?> withoutHdr(java.util.Map<?, ?> m) {
-        java.util.Map<Object, Object> copy = new java.util.LinkedHashMap<>(m);
+    private static Map<?, ?> withoutHdr(Map<?, ?> m) {
+        Map<Object, Object> copy = new LinkedHashMap<>(m);
         copy.remove("hdr");
         return copy;
     }

@@ -33,6 +33,8 @@ public final class GuestInterpreter {
     private final GuestProgram program;
     private final InterpreterMemory memory;
     private final Insn[] code;
+    /** For each instruction, its {@link #OPCODE}: the run loop switches on it. */
+    private final int[] ops;
     /** For each control transfer, the index to continue at when it is taken (just past the label's Bind). */
     private final int[] targets;
     /** For each ucall site, the indexes of its value registers. */
@@ -102,6 +104,104 @@ public final class GuestInterpreter {
         }
     }
 
+    // The run loop's opcodes: a switch on an int stays a jump table, cheaper than a chain of type tests.
+    private static final int OP_MOV_IMM = 0;
+    private static final int OP_MOV = 1;
+    private static final int OP_ALU = 2;
+    private static final int OP_ALU_IMM = 3;
+    private static final int OP_LOAD = 4;
+    private static final int OP_STORE = 5;
+    private static final int OP_JUMP = 6;
+    private static final int OP_BRANCH = 7;
+    private static final int OP_BRANCH_IMM = 8;
+    private static final int OP_BIND = 9;
+    private static final int OP_UCALL = 10;
+    private static final int OP_SET_IDT = 11;
+    private static final int OP_READ_TSC = 12;
+    private static final int OP_PAUSE = 13;
+    private static final int OP_HALT = 14;
+
+    /**
+     * Each instruction kind's opcode, decoded once per program. A {@link Insn.Visitor}, so an instruction kind
+     * the interpreter has no opcode (and so no semantics) for does not compile.
+     */
+    private static final Insn.Visitor<Integer> OPCODE = new Insn.Visitor<>() {
+        @Override
+        public Integer movImm(Insn.MovImm i) {
+            return OP_MOV_IMM;
+        }
+
+        @Override
+        public Integer mov(Insn.Mov i) {
+            return OP_MOV;
+        }
+
+        @Override
+        public Integer alu(Insn.Alu i) {
+            return OP_ALU;
+        }
+
+        @Override
+        public Integer aluImm(Insn.AluImm i) {
+            return OP_ALU_IMM;
+        }
+
+        @Override
+        public Integer load(Insn.Load i) {
+            return OP_LOAD;
+        }
+
+        @Override
+        public Integer store(Insn.Store i) {
+            return OP_STORE;
+        }
+
+        @Override
+        public Integer jump(Insn.Jump i) {
+            return OP_JUMP;
+        }
+
+        @Override
+        public Integer branch(Insn.Branch i) {
+            return OP_BRANCH;
+        }
+
+        @Override
+        public Integer branchImm(Insn.BranchImm i) {
+            return OP_BRANCH_IMM;
+        }
+
+        @Override
+        public Integer bind(Insn.Bind i) {
+            return OP_BIND;
+        }
+
+        @Override
+        public Integer ucall(Insn.Ucall i) {
+            return OP_UCALL;
+        }
+
+        @Override
+        public Integer setIdt(Insn.SetIdt i) {
+            return OP_SET_IDT;
+        }
+
+        @Override
+        public Integer readTsc(Insn.ReadTsc i) {
+            return OP_READ_TSC;
+        }
+
+        @Override
+        public Integer pause(Insn.Pause i) {
+            return OP_PAUSE;
+        }
+
+        @Override
+        public Integer halt(Insn.Halt i) {
+            return OP_HALT;
+        }
+    };
+
     public GuestInterpreter(GuestProgram program, InterpreterMemory memory) {
         this(program, memory, null);
     }
@@ -113,8 +213,10 @@ public final class GuestInterpreter {
         this.memory = Objects.requireNonNull(memory, "memory");
         List<Insn> insns = program.instructions();
         code = insns.toArray(new Insn[0]);
+        ops = new int[code.length];
         targets = new int[code.length];
         for (int i = 0; i < code.length; i++) {
+            ops[i] = code[i].accept(OPCODE);
             Label target = GuestProgram.targetOf(code[i]);
             targets[i] = target == null ? -1 : program.bindIndex(target) + 1;
         }
@@ -187,8 +289,8 @@ public final class GuestInterpreter {
         long left = maxSteps;
         try {
             while (true) {
-                Insn insn = code[pc];
-                if (insn instanceof Insn.Bind) {
+                int op = ops[pc];
+                if (op == OP_BIND) {
                     pc++;
                     continue;
                 }
@@ -196,55 +298,77 @@ public final class GuestInterpreter {
                     return Step.OUT_OF_STEPS;
                 }
                 left--;
-                if (insn instanceof Insn.Alu a) {
-                    int dst = a.dst().index();
-                    r[dst] = alu(pc, a.op(), r[dst], r[a.src().index()]);
-                    pc++;
-                } else if (insn instanceof Insn.AluImm a) {
-                    int dst = a.dst().index();
-                    r[dst] = alu(pc, a.op(), r[dst], a.imm());
-                    pc++;
-                } else if (insn instanceof Insn.MovImm m) {
-                    r[m.dst().index()] = m.imm();
-                    pc++;
-                } else if (insn instanceof Insn.Mov m) {
-                    r[m.dst().index()] = r[m.src().index()];
-                    pc++;
-                } else if (insn instanceof Insn.Load l) {
-                    long gva = r[l.base().index()] + l.disp();
-                    r[l.dst().index()] = l.w().truncate(memory.read(l.w(), gva));
-                    pc++;
-                } else if (insn instanceof Insn.Store s) {
-                    long gva = r[s.base().index()] + s.disp();
-                    memory.write(s.w(), gva, s.w().truncate(r[s.src().index()]));
-                    pc++;
-                } else if (insn instanceof Insn.Branch b) {
-                    pc = b.cond().test(r[b.a().index()], r[b.b().index()]) ? targets[pc] : pc + 1;
-                } else if (insn instanceof Insn.BranchImm b) {
-                    pc = b.cond().test(r[b.a().index()], b.imm()) ? targets[pc] : pc + 1;
-                } else if (insn instanceof Insn.Jump) {
-                    pc = targets[pc];
-                } else if (insn instanceof Insn.Ucall u) {
-                    int[] regIdx = siteRegs[u.site()];
-                    long[] values = new long[regIdx.length];
-                    for (int i = 0; i < values.length; i++) {
-                        values[i] = r[regIdx[i]];
+                Insn insn = code[pc];
+                switch (op) {
+                    case OP_ALU -> {
+                        Insn.Alu a = (Insn.Alu) insn;
+                        int dst = a.dst().index();
+                        r[dst] = alu(pc, a.op(), r[dst], r[a.src().index()]);
+                        pc++;
                     }
-                    pc++;
-                    return new Step(Step.Kind.UCALL, u.site(), program.ucallSites().get(u.site()), values);
-                } else if (insn instanceof Insn.Pause) {
-                    pc++;
-                } else if (insn instanceof Insn.SetIdt t) {
-                    memory.setIdt(r[t.base().index()], (int) (r[t.limit().index()] & 0xffff));
-                    pc++;
-                } else if (insn instanceof Insn.ReadTsc t) {
-                    long before = maxSteps - left - 1;
-                    r[t.dst().index()] = clock == null ? steps + before : clock.readTsc(before);
-                    pc++;
-                } else if (insn instanceof Insn.Halt) {
-                    return Step.HALT;
-                } else {
-                    throw new IllegalStateException("no semantics for " + insn);
+                    case OP_ALU_IMM -> {
+                        Insn.AluImm a = (Insn.AluImm) insn;
+                        int dst = a.dst().index();
+                        r[dst] = alu(pc, a.op(), r[dst], a.imm());
+                        pc++;
+                    }
+                    case OP_MOV_IMM -> {
+                        Insn.MovImm m = (Insn.MovImm) insn;
+                        r[m.dst().index()] = m.imm();
+                        pc++;
+                    }
+                    case OP_MOV -> {
+                        Insn.Mov m = (Insn.Mov) insn;
+                        r[m.dst().index()] = r[m.src().index()];
+                        pc++;
+                    }
+                    case OP_LOAD -> {
+                        Insn.Load l = (Insn.Load) insn;
+                        long gva = r[l.base().index()] + l.disp();
+                        r[l.dst().index()] = l.w().truncate(memory.read(l.w(), gva));
+                        pc++;
+                    }
+                    case OP_STORE -> {
+                        Insn.Store st = (Insn.Store) insn;
+                        long gva = r[st.base().index()] + st.disp();
+                        memory.write(st.w(), gva, st.w().truncate(r[st.src().index()]));
+                        pc++;
+                    }
+                    case OP_BRANCH -> {
+                        Insn.Branch b = (Insn.Branch) insn;
+                        pc = b.cond().test(r[b.a().index()], r[b.b().index()]) ? targets[pc] : pc + 1;
+                    }
+                    case OP_BRANCH_IMM -> {
+                        Insn.BranchImm b = (Insn.BranchImm) insn;
+                        pc = b.cond().test(r[b.a().index()], b.imm()) ? targets[pc] : pc + 1;
+                    }
+                    case OP_JUMP -> pc = targets[pc];
+                    case OP_UCALL -> {
+                        Insn.Ucall u = (Insn.Ucall) insn;
+                        int[] regIdx = siteRegs[u.site()];
+                        long[] values = new long[regIdx.length];
+                        for (int i = 0; i < values.length; i++) {
+                            values[i] = r[regIdx[i]];
+                        }
+                        pc++;
+                        return new Step(Step.Kind.UCALL, u.site(), program.ucallSites().get(u.site()), values);
+                    }
+                    case OP_PAUSE -> pc++;
+                    case OP_SET_IDT -> {
+                        Insn.SetIdt t = (Insn.SetIdt) insn;
+                        memory.setIdt(r[t.base().index()], (int) (r[t.limit().index()] & 0xffff));
+                        pc++;
+                    }
+                    case OP_READ_TSC -> {
+                        Insn.ReadTsc t = (Insn.ReadTsc) insn;
+                        long before = maxSteps - left - 1;
+                        r[t.dst().index()] = clock == null ? steps + before : clock.readTsc(before);
+                        pc++;
+                    }
+                    case OP_HALT -> {
+                        return Step.HALT;
+                    }
+                    default -> throw new IllegalStateException("no semantics for opcode " + op + " of " + insn);
                 }
             }
         } finally {

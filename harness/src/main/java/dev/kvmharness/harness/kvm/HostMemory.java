@@ -9,6 +9,8 @@ import dev.kvmharness.sys.Mapping;
 import dev.kvmharness.sys.OwnedFd;
 import dev.kvmharness.sys.Sys;
 import dev.kvmharness.sys.SyscallException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The host memory behind one memslot, allocated per backing source as vm_mem_add() does: private anonymous
@@ -18,7 +20,7 @@ import dev.kvmharness.sys.SyscallException;
 final class HostMemory implements AutoCloseable {
     /** thp_configured(): the kernel was built with transparent hugepages. */
     private static final boolean THP_CONFIGURED =
-            java.nio.file.Files.exists(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage"));
+            Files.exists(Path.of("/sys/kernel/mm/transparent_hugepage"));
 
     private final BackingSource source;
     private final Mapping mapping;

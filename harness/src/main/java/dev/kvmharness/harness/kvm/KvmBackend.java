@@ -2,16 +2,17 @@
 package dev.kvmharness.harness.kvm;
 
 import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.BarebonesVm;
 import dev.kvmharness.harness.HostCaps;
 import dev.kvmharness.harness.TestSkipped;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.kvm.Kvm;
-import dev.kvmharness.sys.Errno;
-import dev.kvmharness.sys.SyscallException;
 import dev.kvmharness.kvm.VcpuKick;
 import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.kvm.bindings.KvmCpuid2;
+import dev.kvmharness.sys.Errno;
+import dev.kvmharness.sys.SyscallException;
 import java.util.Optional;
 
 /** The real backend: VMs on /dev/kvm through kvm-native. */
@@ -86,7 +87,7 @@ public final class KvmBackend implements Backend {
     }
 
     @Override
-    public dev.kvmharness.harness.BarebonesVm createBarebonesVm(int type) {
+    public BarebonesVm createBarebonesVm(int type) {
         VcpuKick.install();
         return new KvmBarebonesVm(openOrSkip(), type);
     }

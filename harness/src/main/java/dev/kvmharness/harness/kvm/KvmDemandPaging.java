@@ -2,6 +2,7 @@
 package dev.kvmharness.harness.kvm;
 
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import dev.kvmharness.harness.DemandPaging;
 import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.UffdResolveException;
@@ -11,10 +12,11 @@ import dev.kvmharness.sys.EventFd;
 import dev.kvmharness.sys.IoctlException;
 import dev.kvmharness.sys.LibC;
 import java.util.ArrayList;
-import org.HdrHistogram.Histogram;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.HdrHistogram.Histogram;
 
 /**
  * uffd_setup_demand_paging() / uffd_stop_demand_paging() on a real userfaultfd: register the range, start
@@ -28,7 +30,7 @@ final class KvmDemandPaging implements DemandPaging {
     private final AtomicLong pages = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Memory prototype;
-    private final java.util.function.Consumer<Throwable> onReaderFailure;
+    private final Consumer<Throwable> onReaderFailure;
     /** One histogram per reader (HdrHistogram is single-writer), merged on close. */
     private final List<Histogram> readerLatencies = new ArrayList<>();
     private final Histogram latency = newHistogram();
@@ -39,7 +41,7 @@ final class KvmDemandPaging implements DemandPaging {
      * @param onReaderFailure told at once when a reader fails, so vCPUs waiting on its faults are not left
      *     blocked until their run timeout (the C reader's TEST_ASSERT exits the process)
      */
-    KvmDemandPaging(Config config, Memory prototype, java.util.function.Consumer<Throwable> onReaderFailure) {
+    KvmDemandPaging(Config config, Memory prototype, Consumer<Throwable> onReaderFailure) {
         this.onReaderFailure = onReaderFailure;
         long mode = config.mode() == Mode.MINOR ? Uffd.UFFDIO_REGISTER_MODE_MINOR : Uffd.UFFDIO_REGISTER_MODE_MISSING;
         long expected = Uffd.ioctlBit(config.mode() == Mode.MINOR ? Uffd.NR_CONTINUE : Uffd.NR_COPY);
@@ -85,7 +87,7 @@ final class KvmDemandPaging implements DemandPaging {
                             throw new IllegalStateException("UFFDIO_COPY of " + len + " bytes without a prototype page that large");
                         }
                         try {
-                            fd.copy(scratch, dst, com.sun.jna.Pointer.nativeValue(prototype), len, 0);
+                            fd.copy(scratch, dst, Pointer.nativeValue(prototype), len, 0);
                         } catch (IoctlException e) {
                             throw new UffdResolveException(e.ioctl(), e.errno(), e);
                         }

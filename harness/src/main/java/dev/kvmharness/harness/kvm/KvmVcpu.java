@@ -3,6 +3,7 @@ package dev.kvmharness.harness.kvm;
 
 import dev.kvmharness.harness.Exit;
 import dev.kvmharness.harness.GuestTimeoutException;
+import dev.kvmharness.harness.Sregs;
 import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vcpu;
@@ -12,6 +13,7 @@ import dev.kvmharness.harness.x86.CompiledGuest;
 import dev.kvmharness.harness.x86.X86Compiler;
 import dev.kvmharness.kvm.StatsFd;
 import dev.kvmharness.kvm.VcpuFd;
+import dev.kvmharness.kvm.VcpuKick;
 import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.kvm.bindings.KvmCpuid2;
 import dev.kvmharness.kvm.bindings.KvmRegs;
@@ -145,15 +147,15 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
     }
 
     @Override
-    public dev.kvmharness.harness.Sregs sregs() {
+    public Sregs sregs() {
         KvmSregs s = new KvmSregs();
         fd.getSregs(s);
-        return new dev.kvmharness.harness.Sregs(s.cr0(), s.cr3(), s.cr4(), s.efer());
+        return new Sregs(s.cr0(), s.cr3(), s.cr4(), s.efer());
     }
 
     /** Reads the full struct first so the segments and descriptor tables go back unchanged. */
     @Override
-    public void setSregs(dev.kvmharness.harness.Sregs sregs) {
+    public void setSregs(Sregs sregs) {
         KvmSregs s = new KvmSregs();
         fd.getSregs(s);
         s.cr0(sregs.cr0());
@@ -193,7 +195,7 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
         run.immediateExit(true);
         int tid = runningTid;
         if (tid != 0) {
-            dev.kvmharness.kvm.VcpuKick.kick(tid);
+            VcpuKick.kick(tid);
         }
     }
 

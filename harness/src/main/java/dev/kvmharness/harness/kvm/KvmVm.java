@@ -2,19 +2,18 @@
 package dev.kvmharness.harness.kvm;
 
 import com.sun.jna.Memory;
+import dev.kvmharness.harness.AbstractVm;
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
-import dev.kvmharness.harness.GuestMode;
+import dev.kvmharness.harness.Host;
+import dev.kvmharness.harness.HostBuffer;
 import dev.kvmharness.harness.HostCaps;
 import dev.kvmharness.harness.MemRegion;
-import dev.kvmharness.harness.MemRegions;
-import dev.kvmharness.harness.Slot0;
 import dev.kvmharness.harness.PhysPageAllocator;
+import dev.kvmharness.harness.Slot0;
 import dev.kvmharness.harness.Slot0Layout;
 import dev.kvmharness.harness.Stats;
-import dev.kvmharness.harness.Vcpu;
-import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.harness.x86.CompiledGuest;
 import dev.kvmharness.harness.x86.PageSize;
@@ -25,6 +24,7 @@ import dev.kvmharness.kvm.StatsFd;
 import dev.kvmharness.kvm.VmFd;
 import dev.kvmharness.kvm.bindings.KvmCpuid2;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,18 +34,12 @@ import java.util.Set;
  * A VM on /dev/kvm built like __vm_create_with_vcpus(): slot 0 identity mapped and holding the compiled guest
  * program, descriptor tables, page tables and stacks; then the vCPUs in long mode at the program's entry.
  */
-final class KvmVm implements Vm {
+final class KvmVm extends AbstractVm<KvmMemRegion, KvmVcpu> {
     private final KvmBackend backend;
     private final Kvm kvm;
     private final VmFd vmFd;
-    private final VmShape shape;
-    private final HostCaps caps;
-    private final long pageSize;
-    private final MemRegions<KvmMemRegion> regions = new MemRegions<>();
-    private final List<KvmVcpu> vcpus = new ArrayList<>();
     private final List<KvmDemandPaging> demandPagers = new ArrayList<>();
-    private final Map<List<Long>, Memory> prototypes = new java.util.HashMap<>();
-    private Slot0 slot0;
+    private final Map<List<Long>, Memory> prototypes = new HashMap<>();
     private StatsFd statsFd;
     private volatile Throwable failure;
     private boolean closed;
@@ -54,11 +48,9 @@ final class KvmVm implements Vm {
     private final List<KvmHostBuffer> buffers = new ArrayList<>();
 
     KvmVm(KvmBackend backend, Kvm kvm, VmShape shape, HostCaps caps) {
+        super(shape, caps);
         this.backend = backend;
         this.kvm = kvm;
-        this.shape = shape;
-        this.caps = caps;
-        this.pageSize = shape.mode().pageSize();
         VmFd fd = null;
         try {
             fd = kvm.createVm(shape.type());
@@ -76,12 +68,12 @@ final class KvmVm implements Vm {
     }
 
     private void build() {
-        long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
-        addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
+        VmShape shape = shape();
+        long pageSize = pageSize();
         if (shape.mode().vaBits() != 48) {
             throw new IllegalArgumentException("the kvm backend builds 4-level guests only, not " + shape.mode().label());
         }
-        slot0 = Slot0.build(this, slot0Pages, Slot0Layout.dataPages(shape.nrVcpus()), pageSize, largestGuestPage(), 4);
+        Slot0 slot0 = addSlot0(largestGuestPage(), 4);
         PhysPageAllocator allocator = slot0.allocator();
 
         CompiledGuest code = X86Compiler.compile(shape.program());
@@ -93,39 +85,21 @@ final class KvmVm implements Vm {
         long tss = allocator.allocPage();
         X86VcpuSetup.fillGdt(gdt, tss, this::write64);
 
-        if (caps.binaryStats()) {
+        if (caps().binaryStats()) {
             statsFd = vmFd.statsFd();
         }
         KvmCpuid2 cpuid = KvmCpuid2.of(kvm.supportedCpuid().entries());
         for (int i = 0; i < shape.nrVcpus(); i++) {
-            long stack = allocator.alloc(Slot0Layout.STACK_PAGES);
-            // The System V ABI wants (rsp + 8) 16-byte aligned at a function's entry.
-            long rsp = stack + Slot0Layout.STACK_PAGES * pageSize - 8;
-            vcpus.add(new KvmVcpu(this, vmFd.createVcpu(i), code, codeGpa, rsp, cpuid,
+            long rsp = allocVcpuStack();
+            vcpuList().add(new KvmVcpu(this, vmFd.createVcpu(i), code, codeGpa, rsp, cpuid,
                     sregs -> X86VcpuSetup.initSregs(sregs, gdt, idt, tss, slot0.pageTables().cr3(), pageSize),
-                    caps.binaryStats(), shape.runTimeout()));
+                    caps().binaryStats(), shape.runTimeout()));
         }
-    }
-
-    /** The largest guest page the vCPU's CPUID offers: 1 GiB only with CPUID 0x80000001 EDX.PDPE1GB. */
-    @Override
-    public PageSize largestGuestPage() {
-        return caps.gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M;
     }
 
     @Override
     public Backend backend() {
         return backend;
-    }
-
-    @Override
-    public GuestMode mode() {
-        return shape.mode();
-    }
-
-    @Override
-    public long maxGfn() {
-        return caps.maxGfn(pageSize);
     }
 
     VmFd vmFd() {
@@ -134,11 +108,8 @@ final class KvmVm implements Vm {
 
     @Override
     public synchronized long[] getDirtyLog(int slot) {
-        MemRegion r = regions.slot(slot);
-        if (r == null) {
-            throw new IllegalArgumentException("no memslot " + slot);
-        }
-        int words = (int) ((r.size() / pageSize + 63) / 64);
+        MemRegion r = regions().slot(slot);
+        int words = (int) ((r.size() / pageSize() + 63) / 64);
         try (Memory bitmap = new Memory(words * 8L)) {
             bitmap.clear();
             vmFd.getDirtyLog(slot, bitmap);
@@ -146,10 +117,15 @@ final class KvmVm implements Vm {
         }
     }
 
+    /** Under the VM's lock, as every memslot change here: the uffd and vCPU threads are real threads. */
     @Override
     public synchronized MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags) {
-        long size = npages * pageSize;
-        regions.checkNew(slot, gpa, size, npages);
+        return super.addRegion(src, gpa, slot, npages, flags);
+    }
+
+    /** Fresh host memory (HostMemory.allocate) installed with KVM_SET_USER_MEMORY_REGION. */
+    @Override
+    protected KvmMemRegion installRegion(BackingSource src, int slot, long gpa, long size, int flags) {
         HostMemory memory = HostMemory.allocate(src, size);
         try {
             vmFd.setUserMemoryRegion(slot, flags, gpa, size, memory.hva());
@@ -157,9 +133,7 @@ final class KvmVm implements Vm {
             memory.close();
             throw e;
         }
-        KvmMemRegion region = new KvmMemRegion(slot, gpa, flags, memory);
-        regions.put(region);
-        return region;
+        return new KvmMemRegion(slot, gpa, flags, memory);
     }
 
     @Override
@@ -168,7 +142,7 @@ final class KvmVm implements Vm {
     }
 
     @Override
-    public synchronized dev.kvmharness.harness.HostBuffer memfdAlloc(long size, boolean hugepages) {
+    public synchronized HostBuffer memfdAlloc(long size, boolean hugepages) {
         KvmHostBuffer b = KvmHostBuffer.allocate(size, hugepages);
         buffers.add(b);
         return b;
@@ -182,24 +156,28 @@ final class KvmVm implements Vm {
 
     @Override
     public synchronized void memRegionMove(int slot, long newGpa) {
-        KvmMemRegion r = regions.slot(slot);
-        vmFd.setUserMemoryRegion(slot, r.flags(), newGpa, r.size(), r.hva());
-        regions.put(r.movedTo(newGpa));
+        super.memRegionMove(slot, newGpa);
+    }
+
+    @Override
+    protected KvmMemRegion movedTo(KvmMemRegion r, long newGpa) {
+        return r.movedTo(newGpa);
     }
 
     @Override
     public synchronized void memRegionDelete(int slot) {
-        KvmMemRegion r = regions.slot(slot);
-        vmFd.setUserMemoryRegion(slot, r.flags(), r.gpa(), 0, r.hva());
-        regions.remove(slot);
-        // KVM no longer references the memory: vm_mem_region_delete() frees it at once too.
-        r.memory.close();
+        super.memRegionDelete(slot);
     }
 
     @Override
     public synchronized void munmapRegionMemory(int slot) {
-        // HostMemory.close() unmaps (and closes a memfd); closing it again with the VM is a no-op.
-        regions.slot(slot).memory.close();
+        super.munmapRegionMemory(slot);
+    }
+
+    /** HostMemory.close() unmaps (and closes a memfd); closing it again with the VM is a no-op. */
+    @Override
+    protected void unmapHostMemory(KvmMemRegion r) {
+        r.memory.close();
     }
 
     @Override
@@ -207,38 +185,18 @@ final class KvmVm implements Vm {
         vmFd.enableCap(cap, arg);
     }
 
-    @Override
-    public KvmMemRegion region(int slot) {
-        return regions.slot(slot);
-    }
-
     private KvmMemRegion regionOf(long gpa) {
-        return regions.of(gpa);
+        return regions().of(gpa);
     }
 
     @Override
     public synchronized long vaddrAlloc(long bytes) {
-        return slot0.vaddrAlloc(bytes);
-    }
-
-    @Override
-    public void virtMap(long gva, long gpa, long bytes) {
-        slot0.virtMap(gva, gpa, bytes);
+        return super.vaddrAlloc(bytes);
     }
 
     @Override
     public synchronized void virtMap(long gva, long gpa, long bytes, PageSize largest) {
-        slot0.virtMap(gva, gpa, bytes, largest);
-    }
-
-    @Override
-    public long gpa2hva(long gpa) {
-        return regions.hva(gpa);
-    }
-
-    @Override
-    public long gpa2alias(long gpa) {
-        return regions.alias(gpa);
+        super.virtMap(gva, gpa, bytes, largest);
     }
 
     @Override
@@ -266,12 +224,7 @@ final class KvmVm implements Vm {
     }
 
     @Override
-    public List<Vcpu> vcpus() {
-        return List.copyOf(vcpus);
-    }
-
-    @Override
-    public dev.kvmharness.harness.Host host() {
+    public Host host() {
         return RealHost.INSTANCE;
     }
 
@@ -289,7 +242,7 @@ final class KvmVm implements Vm {
             collectCumulative(statsFd, cumulative);
         }
         List<Map<String, long[]>> perVcpu = new ArrayList<>();
-        for (KvmVcpu v : vcpus) {
+        for (KvmVcpu v : vcpuList()) {
             StatsFd s = v.statsFd();
             perVcpu.add(s == null ? Map.of() : s.readAll());
             if (s != null) {
@@ -329,7 +282,7 @@ final class KvmVm implements Vm {
      */
     void fail(Throwable cause) {
         failure = cause;
-        for (KvmVcpu v : vcpus) {
+        for (KvmVcpu v : vcpuList()) {
             v.kick();
         }
     }
@@ -347,7 +300,7 @@ final class KvmVm implements Vm {
         closed = true;
         RuntimeException failure = null;
         List<AutoCloseable> order = new ArrayList<>(demandPagers);
-        order.addAll(vcpus);
+        order.addAll(vcpuList());
         if (statsFd != null) {
             order.add(statsFd);
         }
@@ -356,7 +309,7 @@ final class KvmVm implements Vm {
         }
         order.add(kvm);
         // Host memory goes last: KVM must no longer reference it through a memslot.
-        order.addAll(regions.all().stream().map(r -> (AutoCloseable) r.memory).toList());
+        order.addAll(regions().all().stream().map(r -> (AutoCloseable) r.memory).toList());
         order.addAll(prototypes.values().stream().map(m -> (AutoCloseable) m::close).toList());
         order.addAll(buffers);
         for (AutoCloseable c : order) {

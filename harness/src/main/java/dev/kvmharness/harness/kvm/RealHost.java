@@ -3,6 +3,7 @@ package dev.kvmharness.harness.kvm;
 
 import dev.kvmharness.harness.Host;
 import dev.kvmharness.harness.TestAssertionFailure;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -32,7 +33,7 @@ public final class RealHost implements Host {
             }
 
             @Override
-            public boolean timedWait(java.time.Duration timeout) {
+            public boolean timedWait(Duration timeout) {
                 try {
                     return sem.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {

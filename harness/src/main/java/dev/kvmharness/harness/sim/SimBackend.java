@@ -2,6 +2,7 @@
 package dev.kvmharness.harness.sim;
 
 import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.BarebonesVm;
 import dev.kvmharness.harness.HostCaps;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
@@ -58,7 +59,7 @@ public final class SimBackend implements Backend {
     }
 
     @Override
-    public dev.kvmharness.harness.BarebonesVm createBarebonesVm(int type) {
+    public BarebonesVm createBarebonesVm(int type) {
         return new SimBarebonesVm(this, type);
     }
 

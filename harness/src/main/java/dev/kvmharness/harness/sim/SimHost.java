@@ -5,6 +5,7 @@ import dev.kvmharness.harness.Host;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.SimThread;
 import dev.kvmharness.mmu.sched.SimThreadFailedException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
@@ -46,7 +47,7 @@ final class SimHost implements Host {
             }
 
             @Override
-            public boolean timedWait(java.time.Duration timeout) {
+            public boolean timedWait(Duration timeout) {
                 if (!queue.await(() -> count[0] > 0, sched.now() + timeout.toNanos())) {
                     return false;
                 }

@@ -1,24 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.harness.sim;
 
-import dev.kvmharness.harness.x86.CompiledGuest;
-import dev.kvmharness.harness.x86.X86Compiler;
+import dev.kvmharness.harness.AbstractVm;
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
-import dev.kvmharness.harness.GuestMode;
 import dev.kvmharness.harness.Host;
 import dev.kvmharness.harness.HostBuffer;
-import dev.kvmharness.harness.MemRegion;
-import dev.kvmharness.harness.MemRegions;
 import dev.kvmharness.harness.Slot0;
-import dev.kvmharness.harness.PhysPageAllocator;
 import dev.kvmharness.harness.Slot0Layout;
 import dev.kvmharness.harness.Stats;
-import dev.kvmharness.harness.Vcpu;
-import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
+import dev.kvmharness.harness.x86.CompiledGuest;
 import dev.kvmharness.harness.x86.PageSize;
+import dev.kvmharness.harness.x86.X86Compiler;
+import dev.kvmharness.harness.x86.X86PageTables;
+import dev.kvmharness.mmu.KvmErrno;
+import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.host.HostMm;
 import dev.kvmharness.mmu.host.MemFd;
 import dev.kvmharness.mmu.host.PhysMem;
@@ -39,14 +37,12 @@ import java.util.Set;
 
 /**
  * A VM on the simulator, built like the real backend builds one: slot 0 identity mapped with the harness's
- * page tables (written into simulated guest memory by the same {@link dev.kvmharness.harness.x86.X86PageTables}), stacks and data from
+ * page tables (written into simulated guest memory by the same {@link X86PageTables}), stacks and data from
  * {@link Slot0Layout}, and one simulated vCPU per shape vCPU running the shape's program. The thread that
  * creates it becomes the simulation's main thread; vCPU and helper threads are spawned through {@link #host()}.
  */
-final class SimVm implements Vm {
+final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
     private final SimBackend backend;
-    private final VmShape shape;
-    private final long pageSize;
     private final SimScheduler sched;
     private final PhysMem phys;
     private final HostMm mm;
@@ -54,16 +50,12 @@ final class SimVm implements Vm {
     private final MemslotUpdate memslotUpdate;
     private final DirtyLog dirtyLog;
     private final SimHost host;
-    private final MemRegions<SimMemRegion> regions = new MemRegions<>();
-    private final List<SimGuestVcpu> vcpus = new ArrayList<>();
     private final List<SimDemandPaging> demandPagers = new ArrayList<>();
-    private Slot0 slot0;
     private boolean closed;
 
     SimVm(SimBackend backend, VmShape shape) {
+        super(shape, backend.caps());
         this.backend = backend;
-        this.shape = shape;
-        this.pageSize = shape.mode().pageSize();
         SimOptions o = backend.options();
         this.sched = new SimScheduler(o.seed(), o.costs());
         sched.attachCurrent(Thread.currentThread().getName(), 0);
@@ -82,17 +74,14 @@ final class SimVm implements Vm {
     }
 
     private void build() {
-        long slot0Pages = Slot0Layout.pagesRequired(shape.nrVcpus(), shape.extraMemPages());
-        addRegion(BackingSource.ANONYMOUS, Slot0Layout.BASE_GPA, 0, slot0Pages, 0);
-        slot0 = Slot0.build(this, slot0Pages, Slot0Layout.dataPages(shape.nrVcpus()), pageSize, PageSize.SIZE_2M,
-                guestPagingLevels());
-        PhysPageAllocator allocator = slot0.allocator();
+        VmShape shape = shape();
+        Slot0 slot0 = addSlot0(PageSize.SIZE_2M, guestPagingLevels());
         // Compiled once for the VM, as the real backend loads one copy: only RIP needs its layout.
         CompiledGuest code = X86Compiler.compile(shape.program());
         for (int i = 0; i < shape.nrVcpus(); i++) {
             // The stack the real backend gives each vCPU: the interpreter needs none, the layout stays the same.
-            allocator.alloc(Slot0Layout.STACK_PAGES);
-            vcpus.add(new SimGuestVcpu(this, kvm.createVcpu(), code, slot0.pageTables().cr3(),
+            allocVcpuStack();
+            vcpuList().add(new SimGuestVcpu(this, kvm.createVcpu(), code, slot0.pageTables().cr3(),
                     guestPagingLevels() == 5, shape.runTimeout()));
         }
     }
@@ -126,20 +115,12 @@ final class SimVm implements Vm {
         return backend;
     }
 
+    /**
+     * An anonymous mapping of the source's backing, or for a shared source a memfd mapped twice (the second
+     * mapping is the alias), installed with KVM_SET_USER_MEMORY_REGION.
+     */
     @Override
-    public GuestMode mode() {
-        return shape.mode();
-    }
-
-    @Override
-    public long maxGfn() {
-        return backend.caps().maxGfn(pageSize);
-    }
-
-    @Override
-    public MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags) {
-        long size = npages * pageSize;
-        regions.checkNew(slot, gpa, size, npages);
+    protected SimMemRegion installRegion(BackingSource src, int slot, long gpa, long size, int flags) {
         long hva;
         long alias = 0;
         switch (src) {
@@ -151,9 +132,7 @@ final class SimVm implements Vm {
             default -> hva = mm.mmap(size, SimBacking.of(src));
         }
         memslotUpdate.set(MemslotRequest.v1(slot, flags, gpa, size, hva));
-        SimMemRegion r = new SimMemRegion(slot, gpa, size, flags, src, hva, alias);
-        regions.put(r);
-        return r;
+        return new SimMemRegion(slot, gpa, size, flags, src, hva, alias);
     }
 
     @Override
@@ -198,26 +177,12 @@ final class SimVm implements Vm {
     }
 
     @Override
-    public void memRegionMove(int slot, long newGpa) {
-        SimMemRegion r = regions.slot(slot);
-        memslotUpdate.set(MemslotRequest.v1(slot, r.flags(), newGpa, r.size(), r.hva()));
-        regions.put(new SimMemRegion(slot, newGpa, r.size(), r.flags(), r.source(), r.hva(), r.alias()));
+    protected SimMemRegion movedTo(SimMemRegion r, long newGpa) {
+        return new SimMemRegion(r.slot(), newGpa, r.size(), r.flags(), r.source(), r.hva(), r.alias());
     }
 
     @Override
-    public void memRegionDelete(int slot) {
-        SimMemRegion r = regions.slot(slot);
-        memslotUpdate.set(MemslotRequest.v1(slot, r.flags(), r.gpa(), 0, r.hva()));
-        regions.remove(slot);
-        mm.munmap(r.hva(), r.size());
-        if (r.alias() != 0) {
-            mm.munmap(r.alias(), r.size());
-        }
-    }
-
-    @Override
-    public void munmapRegionMemory(int slot) {
-        SimMemRegion r = regions.slot(slot);
+    protected void unmapHostMemory(SimMemRegion r) {
         mm.munmap(r.hva(), r.size());
         if (r.alias() != 0) {
             mm.munmap(r.alias(), r.size());
@@ -228,51 +193,15 @@ final class SimVm implements Vm {
     @Override
     public void enableCap(int cap, long arg) {
         if (cap != SimCaps.KVM_CAP_DISABLE_QUIRKS2) {
-            throw new dev.kvmharness.mmu.SimKvmException("KVM_ENABLE_CAP", dev.kvmharness.mmu.KvmErrno.EINVAL,
+            throw new SimKvmException("KVM_ENABLE_CAP", KvmErrno.EINVAL,
                     "capability " + cap + " cannot be enabled on the simulator");
         }
         kvm.disableQuirks2(arg);
     }
 
-    @Override
-    public SimMemRegion region(int slot) {
-        return regions.slot(slot);
-    }
-
-    @Override
-    public long vaddrAlloc(long bytes) {
-        return slot0.vaddrAlloc(bytes);
-    }
-
-    @Override
-    public void virtMap(long gva, long gpa, long bytes) {
-        slot0.virtMap(gva, gpa, bytes);
-    }
-
-    @Override
-    public void virtMap(long gva, long gpa, long bytes, PageSize largest) {
-        slot0.virtMap(gva, gpa, bytes, largest);
-    }
-
-    /** The simulated CPU offers 1 GiB guest pages (CPUID 0x80000001 EDX.PDPE1GB), as HostCaps says. */
-    @Override
-    public PageSize largestGuestPage() {
-        return backend.caps().gbPages() ? PageSize.SIZE_1G : PageSize.SIZE_2M;
-    }
-
     /** 5-level guest paging (CR4.LA57) for a 57-bit guest mode, else 4-level. */
     int guestPagingLevels() {
-        return shape.mode().vaBits() == 57 ? 5 : 4;
-    }
-
-    @Override
-    public long gpa2hva(long gpa) {
-        return regions.hva(gpa);
-    }
-
-    @Override
-    public long gpa2alias(long gpa) {
-        return regions.alias(gpa);
+        return shape().mode().vaBits() == 57 ? 5 : 4;
     }
 
     @Override
@@ -300,11 +229,6 @@ final class SimVm implements Vm {
     }
 
     @Override
-    public List<Vcpu> vcpus() {
-        return List.copyOf(vcpus);
-    }
-
-    @Override
     public Host host() {
         return host;
     }
@@ -322,7 +246,7 @@ final class SimVm implements Vm {
         Set<String> cumulative = new HashSet<>();
         Map<String, long[]> vm = toStats(kvm.stats().snapshot(), cumulative);
         List<Map<String, long[]>> perVcpu = new ArrayList<>();
-        for (SimGuestVcpu v : vcpus) {
+        for (SimGuestVcpu v : vcpuList()) {
             perVcpu.add(toStats(v.simVcpu().stats().snapshot(), cumulative));
         }
         return new Stats(vm, perVcpu, cumulative);

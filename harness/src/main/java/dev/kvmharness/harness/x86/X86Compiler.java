@@ -83,26 +83,67 @@ public final class X86Compiler {
     }
 
     private void emit(Insn insn) {
-        if (insn instanceof Insn.MovImm m) {
+        insn.accept(lowering);
+    }
+
+    /**
+     * The x86 lowering of each IR instruction. A {@link Insn.Visitor}, so an instruction without a lowering here
+     * does not compile.
+     */
+    private final Insn.Visitor<Void> lowering = new Insn.Visitor<>() {
+        @Override
+        public Void movImm(Insn.MovImm m) {
             asm.movImm(x(m.dst()), m.imm());
-        } else if (insn instanceof Insn.Mov m) {
+            return null;
+        }
+
+        @Override
+        public Void mov(Insn.Mov m) {
             if (!m.dst().equals(m.src())) {
                 asm.mov(x(m.dst()), x(m.src()));
             }
-        } else if (insn instanceof Insn.Alu a) {
-            alu(a.op(), x(a.dst()), x(a.src()));
-        } else if (insn instanceof Insn.AluImm a) {
-            aluImm(a.op(), x(a.dst()), a.imm());
-        } else if (insn instanceof Insn.Load l) {
-            load(l);
-        } else if (insn instanceof Insn.Store s) {
-            store(s);
-        } else if (insn instanceof Insn.Jump j) {
+            return null;
+        }
+
+        @Override
+        public Void alu(Insn.Alu a) {
+            X86Compiler.this.alu(a.op(), x(a.dst()), x(a.src()));
+            return null;
+        }
+
+        @Override
+        public Void aluImm(Insn.AluImm a) {
+            X86Compiler.this.aluImm(a.op(), x(a.dst()), a.imm());
+            return null;
+        }
+
+        @Override
+        public Void load(Insn.Load l) {
+            X86Compiler.this.load(l);
+            return null;
+        }
+
+        @Override
+        public Void store(Insn.Store s) {
+            X86Compiler.this.store(s);
+            return null;
+        }
+
+        @Override
+        public Void jump(Insn.Jump j) {
             asm.jmp(label(j.target()));
-        } else if (insn instanceof Insn.Branch b) {
+            return null;
+        }
+
+        @Override
+        public Void branch(Insn.Branch b) {
             asm.cmp(x(b.a()), x(b.b()));
             asm.jcc(cc(b.cond()), label(b.target()));
-        } else if (insn instanceof Insn.BranchImm b) {
+            return null;
+        }
+
+        @Override
+        public Void branchImm(Insn.BranchImm b) {
             if (X86Assembler.fitsInt32(b.imm())) {
                 asm.cmp(x(b.a()), (int) b.imm());
             } else {
@@ -110,22 +151,45 @@ public final class X86Compiler {
                 asm.cmp(x(b.a()), SCRATCH);
             }
             asm.jcc(cc(b.cond()), label(b.target()));
-        } else if (insn instanceof Insn.Bind b) {
-            asm.bind(label(b.label()));
-        } else if (insn instanceof Insn.Ucall u) {
-            ucall(u.site());
-        } else if (insn instanceof Insn.Pause) {
-            asm.pause();
-        } else if (insn instanceof Insn.SetIdt t) {
-            setIdt(x(t.base()), x(t.limit()));
-        } else if (insn instanceof Insn.ReadTsc t) {
-            readTsc(x(t.dst()));
-        } else if (insn instanceof Insn.Halt) {
-            halt();
-        } else {
-            throw new IllegalArgumentException("no x86 lowering for " + insn);
+            return null;
         }
-    }
+
+        @Override
+        public Void bind(Insn.Bind b) {
+            asm.bind(label(b.label()));
+            return null;
+        }
+
+        @Override
+        public Void ucall(Insn.Ucall u) {
+            X86Compiler.this.ucall(u.site());
+            return null;
+        }
+
+        @Override
+        public Void setIdt(Insn.SetIdt t) {
+            X86Compiler.this.setIdt(x(t.base()), x(t.limit()));
+            return null;
+        }
+
+        @Override
+        public Void readTsc(Insn.ReadTsc t) {
+            X86Compiler.this.readTsc(x(t.dst()));
+            return null;
+        }
+
+        @Override
+        public Void pause(Insn.Pause p) {
+            asm.pause();
+            return null;
+        }
+
+        @Override
+        public Void halt(Insn.Halt h) {
+            X86Compiler.this.halt();
+            return null;
+        }
+    };
 
     /** The unsigned (or equality) Jcc that is taken exactly when {@code cond} holds after {@code cmp a, b}. */
     static X86Cc cc(Cond cond) {
