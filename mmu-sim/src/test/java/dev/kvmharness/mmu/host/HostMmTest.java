@@ -8,6 +8,7 @@ import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.SimThread;
+import dev.kvmharness.mmu.sched.Sims;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;

@@ -4,6 +4,7 @@ package dev.kvmharness.mmu.host;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.Sims;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

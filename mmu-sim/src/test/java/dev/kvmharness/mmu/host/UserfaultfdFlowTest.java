@@ -8,6 +8,7 @@ import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.SimThread;
+import dev.kvmharness.mmu.sched.Sims;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
