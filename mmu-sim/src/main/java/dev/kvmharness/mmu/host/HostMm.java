@@ -41,8 +41,6 @@ public final class HostMm implements AutoCloseable {
     private static final long PAGE = PhysMem.PAGE_SIZE;
     private static final long UFFD_MISSING = -2;
     private static final long UFFD_MINOR = -3;
-    /** fault() with FOLL_NOWAIT would have had to wait for a userfaultfd. */
-    private static final long NOWAIT_RETRY = -1;
 
     private final SimScheduler sched;
     private final PhysMem phys;
@@ -256,8 +254,7 @@ public final class HostMm implements AutoCloseable {
      *                         file (SIGBUS), or a write hits a read-only mapping
      */
     public FaultResult faultIn(long hva, boolean write) {
-        long r = fault(hva, write, false, false, "get_user_pages");
-        return new FaultResult(r >>> 3, (int) (r >>> 1) & 3, (r & 1) != 0);
+        return getUserPage(hva, write, false);
     }
 
     /**
@@ -265,20 +262,21 @@ public final class HostMm implements AutoCloseable {
      * waiting for a userfaultfd; no fault message is queued then.
      */
     public FaultResult faultInNoWait(long hva, boolean write) {
-        long r = fault(hva, write, true, false, "get_user_pages");
-        return r == NOWAIT_RETRY ? null : new FaultResult(r >>> 3, (int) (r >>> 1) & 3, (r & 1) != 0);
+        return getUserPage(hva, write, true);
     }
 
-    /** {@code host_pfn_mapping_level()}: 0 if hva is not mapped, else 1 (4K), 2 (2M) or 3 (1G). Never faults. */
+    /**
+     * {@code host_pfn_mapping_level()}: the {@code enum pg_level} of the leaf mapping hva ({@code PG_LEVEL_4K},
+     * {@code _2M} or {@code _1G}), or {@code PG_LEVEL_NONE} (0) if nothing maps it. Never faults.
+     */
     public int mappingLevel(long hva) {
-        long e = pt.lookup(hva);
-        return e == HostPageTable.NOT_MAPPED ? 0 : (int) (e & 3);
+        return pt.walk(hva).level;
     }
 
     /** The pfn mapped at hva without faulting, or -1. */
     public long pfnIfMapped(long hva) {
-        long e = pt.lookup(hva);
-        return e == HostPageTable.NOT_MAPPED ? -1 : e >>> 2;
+        PageWalk w = pt.walk(hva);
+        return w.mapped() ? w.pfn() : -1;
     }
 
     // ---- host accesses (the VMM touching guest memory through its mapping) ----
@@ -382,7 +380,7 @@ public final class HostMm implements AutoCloseable {
 
     /** khugepaged's {@code pte_young() || mmu_notifier_test_young()}. */
     public boolean testYoung(long hva) {
-        boolean young = pt.isYoung(hva);
+        boolean young = pt.walk(hva).young();
         for (MmuNotifierOps ops : List.copyOf(notifiers)) {
             sched.charge(Cost.HOST_NOTIFIER);
             young |= ops.testYoung(hva);
@@ -617,15 +615,33 @@ public final class HostMm implements AutoCloseable {
     private long userPage(long hva, boolean write) {
         Vma vma = vmaAt(hva);
         if (vma != null && (vma.writable || !write)) {
-            long e = pt.touch(hva);
-            if (e != HostPageTable.NOT_MAPPED) {
+            PageWalk w = pt.walk(hva);
+            if (w.mapped()) {
+                w.markYoung();
+                long pfn = w.pfn();
                 if (write) {
-                    phys.markDirty(e >>> 2);
+                    phys.markDirty(pfn);
                 }
-                return e >>> 2;
+                return pfn;
             }
         }
-        return fault(hva, write, false, true, "host access") >>> 3;
+        fault(hva, write, false, true, "host access");
+        return pt.walk(hva).pfn();
+    }
+
+    /**
+     * {@code __get_user_pages()} for one page: faults hva in if needed, then follows the page table to the
+     * pfn ({@code follow_page_mask()}); null if {@code noWait} and a userfaultfd would have to resolve it.
+     * Small, so that it inlines into KVM's caller and the result is scalar-replaced: the fault path allocates
+     * nothing for it.
+     */
+    private FaultResult getUserPage(long hva, boolean write, boolean noWait) {
+        Vma vma = fault(hva, write, noWait, false, "get_user_pages");
+        if (vma == null) {
+            return null;
+        }
+        PageWalk w = pt.walk(hva);
+        return new FaultResult(w.pfn(), w.level, vma.writable);
     }
 
     /**
@@ -633,11 +649,11 @@ public final class HostMm implements AutoCloseable {
      * every thread still behind in virtual time runs first), then check again and publish; a thread therefore
      * never sees a page or a fault message from its future.
      *
-     * <p>Returns the {@link FaultResult} packed into a long, {@code (pfn << 2 | level) << 1 | writable}, so the
-     * hot path allocates nothing: {@link #faultIn} builds the record where the JIT can scalar-replace it.
-     * {@link #NOWAIT_RETRY} stands for "would wait for a userfault".
+     * <p>Returns the VMA that now maps hva (the caller follows the page table to the pfn, as
+     * {@code __get_user_pages()} calls {@code follow_page_mask()} again after {@code faultin_page()}), or null
+     * for "would wait for a userfault" ({@code noWait}).
      */
-    private long fault(long hva, boolean write, boolean noWait, boolean user, String call) {
+    private Vma fault(long hva, boolean write, boolean noWait, boolean user, String call) {
         if (closed) {
             throw new SimKvmException(call, KvmErrno.EFAULT, "the mm was torn down");
         }
@@ -652,19 +668,23 @@ public final class HostMm implements AutoCloseable {
                 // Concatenation, not String.format: mmu_stress_test takes this path once per page.
                 throw new SimKvmException(call, KvmErrno.EFAULT, "0x" + Long.toHexString(hva) + " is mapped read-only");
             }
-            long e = user ? pt.touch(hva) : pt.lookup(hva);
-            if (e != HostPageTable.NOT_MAPPED) {
+            PageWalk w = pt.walk(hva);
+            if (w.mapped()) {
+                long pfn = w.pfn();
                 if (!user) {
                     sched.charge(Cost.GUP_FAST);
-                } else if (write) {
-                    phys.markDirty(e >>> 2);
+                } else {
+                    w.markYoung();
+                    if (write) {
+                        phys.markDirty(pfn);
+                    }
                 }
-                return e << 1 | (vma.writable ? 1 : 0);
+                return vma;
             }
             long need = populateBytes(vma, hva, call);
             if (need == UFFD_MISSING || need == UFFD_MINOR) {
                 if (noWait) {
-                    return NOWAIT_RETRY; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
+                    return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
                 }
                 if (!userfaultPaid) {
                     userfaultPaid = true;
@@ -687,18 +707,17 @@ public final class HostMm implements AutoCloseable {
                 sched.yieldPoint();
                 continue;
             }
-            e = populate(vma, hva);
+            long pfn = populate(vma, hva);
             faultsHandled++;
-            long pfn = e >>> 2;
             if (user) {
-                pt.touch(hva);
+                pt.walk(hva).markYoung();
                 if (write) {
                     phys.markDirty(pfn);
                 }
             } else {
                 phys.markTouched(pfn, write); // FOLL_TOUCH
             }
-            return e << 1 | (vma.writable ? 1 : 0);
+            return vma;
         }
     }
 
@@ -725,11 +744,11 @@ public final class HostMm implements AutoCloseable {
         if (vma.isHugetlb()) {
             return vma.pageSize();
         }
-        return vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.pmdNone(hva)
+        return vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.walk(hva).pmdNone()
                 ? HostPageTable.PMD_SIZE : PAGE;
     }
 
-    /** Populates a not-present hva that needs no userfault, as populateBytes() decided; returns lookup(hva). */
+    /** Populates a not-present hva that needs no userfault, as populateBytes() decided; returns the 4K pfn at hva. */
     private long populate(Vma vma, long hva) {
         if (vma.file != null) {
             MemFd f = vma.file;
@@ -739,16 +758,16 @@ public final class HostMm implements AutoCloseable {
         } else if (vma.isHugetlb()) {
             long ps = vma.pageSize();
             mapHugeLeaf(hva, phys.alloc(ps == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER), ps);
-        } else if (vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.pmdNone(hva)) {
+        } else if (vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.walk(hva).pmdNone()) {
             mapHugeLeaf(hva, phys.alloc(PhysMem.PMD_ORDER), HostPageTable.PMD_SIZE);
         } else {
             PteTable t = anonPteTable(hva);
             int i = pteIndex(hva);
             long pfn = allocAnonPage(t, i);
             t.set(i, pfn);
-            return pfn << 2 | HostPageTable.LEVEL_4K; // what lookup(hva) now finds, without walking again
+            return pfn; // without walking again
         }
-        return pt.lookup(hva);
+        return pt.walk(hva).pfn();
     }
 
     /** Maps a page-cache folio of vma's file at hva at the file's page size. */
@@ -790,12 +809,13 @@ public final class HostMm implements AutoCloseable {
         boolean anon = vma.isAnonymous();
         long addr = s;
         while (addr < e) {
-            long skip = pt.nextPopulated(addr);
-            if (skip >= 0) {
-                addr = skip;
+            PageWalk w = pt.walk(addr);
+            long holeEnd = w.holeEnd();
+            if (holeEnd != addr) {
+                addr = holeEnd;
                 continue;
             }
-            long pudHead = pt.pudLeaf(addr);
+            long pudHead = w.pudLeafHead();
             if (pudHead >= 0) {
                 long leaf = addr & -HostPageTable.PUD_SIZE;
                 requireWhole(vma, leaf, HostPageTable.PUD_SIZE, s, e);
@@ -807,7 +827,7 @@ public final class HostMm implements AutoCloseable {
                 continue;
             }
             long pmdEnd = Math.min((addr | (HostPageTable.PMD_SIZE - 1)) + 1, e);
-            long pmdHead = pt.pmdLeaf(addr);
+            long pmdHead = w.pmdLeafHead();
             if (pmdHead >= 0) {
                 long leaf = addr & -HostPageTable.PMD_SIZE;
                 if (leaf >= s && leaf + HostPageTable.PMD_SIZE <= e) {
@@ -822,7 +842,7 @@ public final class HostMm implements AutoCloseable {
                 }
                 continue;
             }
-            PteTable t = pt.pteTable(addr);
+            PteTable t = w.pte;
             if (t != null) {
                 for (long a = addr; a < pmdEnd; a += PAGE) {
                     int i = pteIndex(a);
@@ -870,9 +890,9 @@ public final class HostMm implements AutoCloseable {
         long floor = below == null ? 0 : below.getValue().end;
         long ceiling = above == null ? TASK_SIZE + PAGE : above.getKey();
         for (long r = start & -HostPageTable.PMD_SIZE; r < end; r += HostPageTable.PMD_SIZE) {
-            long skip = pt.nextPopulated(r);
-            if (skip >= 0) {
-                r = (skip & -HostPageTable.PMD_SIZE) - HostPageTable.PMD_SIZE;
+            long holeEnd = pt.walk(r).holeEnd();
+            if (holeEnd != r) {
+                r = (holeEnd & -HostPageTable.PMD_SIZE) - HostPageTable.PMD_SIZE;
                 continue;
             }
             if (r >= floor && r + HostPageTable.PMD_SIZE <= ceiling) {
@@ -882,9 +902,7 @@ public final class HostMm implements AutoCloseable {
     }
 
     private boolean clearHostYoung(long start, long end) {
-        boolean[] young = {false};
-        pt.walk(start, end, (hva, level) -> young[0] |= pt.testAndClearYoung(hva));
-        return young[0];
+        return pt.testAndClearYoung(start, end);
     }
 
     private void invalidateRangeStart(long start, long end) {

@@ -357,7 +357,7 @@ public final class Userfaultfd implements AutoCloseable {
         PhysMem phys = mm.phys();
         HostPageTable pt = mm.pt();
         if (vma.isHugetlb()) {
-            boolean mapped = pt.lookup(a) != HostPageTable.NOT_MAPPED;
+            boolean mapped = pt.walk(a).mapped();
             long index = vma.file == null ? -1 : vma.fileOffset(a) / unit;
             long head;
             if (mode == Fill.CONTINUE) {
