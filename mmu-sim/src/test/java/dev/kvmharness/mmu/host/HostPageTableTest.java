@@ -60,7 +60,7 @@ class HostPageTableTest {
         pt.setPmdLeaf(pmdLeaf, 0x4000);
         PageWalk w = pt.walk(pmdLeaf + 7 * PAGE + 12);
         assertThat(w.level).isEqualTo(HostPageTable.PG_LEVEL_2M);
-        assertThat(w.pfn()).isEqualTo(0x4000 + 7);
+        assertThat(w.pfn()).as("tail pfn inside a 2M leaf: head + page offset in the leaf").isEqualTo(0x4000 + 7);
         assertThat(w.pmdLeafHead()).isEqualTo(0x4000);
         assertThat(w.pudLeafHead()).isEqualTo(-1);
         assertThat(w.pmdNone()).isFalse();
@@ -69,7 +69,7 @@ class HostPageTableTest {
         pt.setPudLeaf(pudLeaf, 0x80000);
         PageWalk g = pt.walk(pudLeaf + HostPageTable.PMD_SIZE + 2 * PAGE);
         assertThat(g.level).isEqualTo(HostPageTable.PG_LEVEL_1G);
-        assertThat(g.pfn()).isEqualTo(0x80000 + 512 + 2);
+        assertThat(g.pfn()).as("tail pfn inside a 1G leaf: head + page offset in the leaf").isEqualTo(0x80000 + 512 + 2);
         assertThat(g.pudLeafHead()).isEqualTo(0x80000);
         assertThat(g.pmdLeafHead()).isEqualTo(-1);
         assertThat(g.pmdNone()).as("a 1G leaf covers the PMD range").isFalse();

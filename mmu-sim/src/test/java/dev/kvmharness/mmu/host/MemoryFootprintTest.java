@@ -63,7 +63,7 @@ class MemoryFootprintTest {
         long len = 128 * G1;
         long a = mm.mmap(len, Backing.ANON_THP);
         for (long off = 0; off < len; off += M2) {
-            assertThat(mm.faultIn(a + off, true).mappingLevel()).isEqualTo(2);
+            assertThat(mm.faultIn(a + off, true).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_2M);
         }
         long pages = len / K4;
         assertThat(phys.livePages()).isEqualTo(pages);
