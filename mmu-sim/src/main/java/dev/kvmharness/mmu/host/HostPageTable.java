@@ -2,6 +2,7 @@
 package dev.kvmharness.mmu.host;
 
 import dev.kvmharness.mmu.spte.Spte;
+import java.util.Arrays;
 
 /**
  * The primary MMU's page tables of one mm: x86-64 4-level paging, {@code pgd -> pud -> pmd -> pte}, for user
@@ -56,6 +57,11 @@ final class HostPageTable {
 
     static int index(long hva, int shift) {
         return (int) ((hva >>> shift) & (PTRS_PER_TABLE - 1));
+    }
+
+    /** {@code pte_index()}: the entry for hva in its PTE table. */
+    static int pteIndex(long hva) {
+        return index(hva, PhysMem.PAGE_SHIFT);
     }
 
     static long entryPfn(long entry) {
@@ -236,6 +242,13 @@ final class HostPageTable {
             }
         }
         return bytes;
+    }
+
+    /** {@code free_pgtables()} of the whole address space at exit_mmap: drops every table. */
+    void freeAll() {
+        Arrays.fill(pgd, null);
+        pteTables = 0;
+        dirTables = 0;
     }
 
     long pteTableCount() {
