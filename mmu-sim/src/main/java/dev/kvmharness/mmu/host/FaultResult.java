@@ -6,7 +6,8 @@ package dev.kvmharness.mmu.host;
  * {@code host_pfn_mapping_level()} reads from the host page tables for it.
  *
  * @param pfn          the 4 KiB page frame that backs the address (a tail pfn inside a huge folio)
- * @param mappingLevel level of the host page-table leaf mapping the address: 1 = 4K PTE, 2 = 2M PMD, 3 = 1G PUD
+ * @param mappingLevel {@code enum pg_level} of the host page-table leaf mapping the address
+ *                     ({@code Spte.PG_LEVEL_4K} PTE, {@code _2M} PMD, {@code _1G} PUD)
  * @param writable     whether the host mapping allows writes ({@code map_writable})
  */
 public record FaultResult(long pfn, int mappingLevel, boolean writable) {

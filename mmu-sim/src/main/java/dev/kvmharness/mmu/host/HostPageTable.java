@@ -1,307 +1,179 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.host;
 
+import dev.kvmharness.mmu.spte.Spte;
+import java.util.Arrays;
+
 /**
  * The primary MMU's page tables of one mm: x86-64 4-level paging, {@code pgd -> pud -> pmd -> pte}, for user
  * addresses below 2^47. A PUD entry may be a 1 GiB leaf (hugetlb), a PMD entry a 2 MiB leaf (THP or hugetlb),
  * otherwise a {@link PteTable}. Huge leaves are encoded like hardware entries: {@code pfn << 12 | flags}.
  * Directory tables are dropped when they empty; PTE tables only when munmap says so
  * ({@code free_pgtables}), because an empty PTE table still stops a THP from being mapped there.
+ *
+ * <p>Every operation on an address descends with one {@link PageWalk}; the allocating descent of an update
+ * is {@link #pudAlloc} / {@link #pmdAlloc}.
  */
 final class HostPageTable {
-    static final int LEVEL_4K = 1;
-    static final int LEVEL_2M = 2;
-    static final int LEVEL_1G = 3;
+    /** {@code PG_LEVEL_NONE}: nothing maps the address. */
+    static final int PG_LEVEL_NONE = 0;
+    /** {@code enum pg_level} of the leaves, the values KVM's {@code host_pfn_mapping_level()} compares. */
+    static final int PG_LEVEL_4K = Spte.PG_LEVEL_4K;
+    static final int PG_LEVEL_2M = Spte.PG_LEVEL_2M;
+    static final int PG_LEVEL_1G = Spte.PG_LEVEL_1G;
     static final int PMD_SHIFT = 21;
     static final int PUD_SHIFT = 30;
     static final int PGD_SHIFT = 39;
     static final long PMD_SIZE = 1L << PMD_SHIFT;
     static final long PUD_SIZE = 1L << PUD_SHIFT;
     static final long PGD_SIZE = 1L << PGD_SHIFT;
+    /** {@code PTRS_PER_PUD} = {@code PTRS_PER_PMD} = {@code PTRS_PER_PTE}. */
+    static final int PTRS_PER_TABLE = 512;
     /** End of the user half of the address space that 4-level paging translates. */
     static final long USER_END = 1L << 47;
-    /** lookup(): nothing maps the address. */
-    static final long NOT_MAPPED = -1;
+    /** PGD entries of the user half. */
+    private static final int USER_PGD_ENTRIES = (int) (USER_END >>> PGD_SHIFT);
 
     private static final long PRESENT = 1L;         // _PAGE_PRESENT
-    private static final long ACCESSED = 1L << 5;   // _PAGE_ACCESSED
+    static final long ACCESSED = 1L << 5;           // _PAGE_ACCESSED
     private static final long PSE = 1L << 7;        // _PAGE_PSE
+    /** Where the pfn starts in a huge leaf entry ({@code PAGE_SHIFT}, like {@code pmd_pfn()}). */
+    private static final int ENTRY_PFN_SHIFT = PhysMem.PAGE_SHIFT;
 
-    /** A page directory: 512 entries that are huge leaves or point to the next level. */
-    private static final class Dir<T> {
-        final long[] leaf = new long[512];
-        final Object[] next = new Object[512];
+    /**
+     * A page directory (a PUD or PMD table): 512 entries that are huge leaves or point to the next level
+     * (a PMD table from a PUD table, a {@link PteTable} from a PMD table).
+     */
+    static final class Dir {
+        final long[] leaf = new long[PTRS_PER_TABLE];
+        final Object[] next = new Object[PTRS_PER_TABLE];
         int used;
-
-        @SuppressWarnings("unchecked")
-        T child(int i) {
-            return (T) next[i];
-        }
     }
 
-    /** Top-level: 256 user PGD entries, each a PUD table. */
-    @SuppressWarnings("unchecked")
-    private final Dir<Dir<PteTable>>[] pgd = new Dir[256];
+    /** Top-level: the user PGD entries, each a PUD table. */
+    private final Dir[] pgd = new Dir[USER_PGD_ENTRIES];
     private long pteTables;
     private long dirTables;
 
-    private static int index(long hva, int shift) {
-        return (int) ((hva >>> shift) & 511);
+    static int index(long hva, int shift) {
+        return (int) ((hva >>> shift) & (PTRS_PER_TABLE - 1));
     }
 
-    /** {@code follow_page}: (pfn of the 4K page at hva) {@code << 2 | level}, or {@link #NOT_MAPPED}. */
-    long lookup(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        if (pud == null) {
-            return NOT_MAPPED;
-        }
-        int ui = index(hva, PUD_SHIFT);
-        long e = pud.leaf[ui];
-        if (e != 0) {
-            return ((e >>> 12) + ((hva & (PUD_SIZE - 1)) >>> 12)) << 2 | LEVEL_1G;
-        }
-        Dir<PteTable> pmd = pud.child(ui);
-        if (pmd == null) {
-            return NOT_MAPPED;
-        }
-        int mi = index(hva, PMD_SHIFT);
-        e = pmd.leaf[mi];
-        if (e != 0) {
-            return ((e >>> 12) + ((hva & (PMD_SIZE - 1)) >>> 12)) << 2 | LEVEL_2M;
-        }
-        PteTable pte = pmd.child(mi);
-        int pi = index(hva, 12);
-        if (pte == null || !pte.isPresent(pi)) {
-            return NOT_MAPPED;
-        }
-        return pte.pfn(pi) << 2 | LEVEL_4K;
+    /** {@code pte_index()}: the entry for hva in its PTE table. */
+    static int pteIndex(long hva) {
+        return index(hva, PhysMem.PAGE_SHIFT);
     }
 
-    /** Sets the Accessed bit of the leaf mapping hva, as the CPU does on a user access; returns lookup(hva). */
-    long touch(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        if (pud == null) {
-            return NOT_MAPPED;
-        }
-        int ui = index(hva, PUD_SHIFT);
-        if (pud.leaf[ui] != 0) {
-            pud.leaf[ui] |= ACCESSED;
-            return lookup(hva);
-        }
-        Dir<PteTable> pmd = pud.child(ui);
-        if (pmd == null) {
-            return NOT_MAPPED;
-        }
-        int mi = index(hva, PMD_SHIFT);
-        if (pmd.leaf[mi] != 0) {
-            pmd.leaf[mi] |= ACCESSED;
-            return lookup(hva);
-        }
-        PteTable pte = pmd.child(mi);
-        int pi = index(hva, 12);
-        if (pte == null || !pte.isPresent(pi)) {
-            return NOT_MAPPED;
-        }
-        pte.markYoung(pi);
-        return pte.pfn(pi) << 2 | LEVEL_4K;
+    static long entryPfn(long entry) {
+        return entry >>> ENTRY_PFN_SHIFT;
     }
 
-    /** {@code ptep_test_and_clear_young} on the leaf mapping hva; false if unmapped. */
-    boolean testAndClearYoung(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        if (pud == null) {
-            return false;
-        }
-        int ui = index(hva, PUD_SHIFT);
-        if (pud.leaf[ui] != 0) {
-            boolean young = (pud.leaf[ui] & ACCESSED) != 0;
-            pud.leaf[ui] &= ~ACCESSED;
-            return young;
-        }
-        Dir<PteTable> pmd = pud.child(ui);
-        if (pmd == null) {
-            return false;
-        }
-        int mi = index(hva, PMD_SHIFT);
-        if (pmd.leaf[mi] != 0) {
-            boolean young = (pmd.leaf[mi] & ACCESSED) != 0;
-            pmd.leaf[mi] &= ~ACCESSED;
-            return young;
-        }
-        PteTable pte = pmd.child(mi);
-        int pi = index(hva, 12);
-        return pte != null && pte.isPresent(pi) && pte.testAndClearYoung(pi);
+    /** The descent for hva (see {@link PageWalk}). */
+    PageWalk walk(long hva) {
+        return new PageWalk(pudAt(hva), hva);
     }
 
-    /** {@code pte_young} of the leaf mapping hva. */
-    boolean isYoung(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        if (pud == null) {
-            return false;
-        }
-        int ui = index(hva, PUD_SHIFT);
-        if (pud.leaf[ui] != 0) {
-            return (pud.leaf[ui] & ACCESSED) != 0;
-        }
-        Dir<PteTable> pmd = pud.child(ui);
-        if (pmd == null) {
-            return false;
-        }
-        int mi = index(hva, PMD_SHIFT);
-        if (pmd.leaf[mi] != 0) {
-            return (pmd.leaf[mi] & ACCESSED) != 0;
-        }
-        PteTable pte = pmd.child(mi);
-        int pi = index(hva, 12);
-        return pte != null && pte.isPresent(pi) && pte.isYoung(pi);
-    }
-
-    /** {@code pmd_none()}: no 2M leaf, no PTE table and no 1G leaf above covers hva. */
-    boolean pmdNone(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        if (pud == null) {
-            return true;
-        }
-        int ui = index(hva, PUD_SHIFT);
-        if (pud.leaf[ui] != 0) {
-            return false;
-        }
-        Dir<PteTable> pmd = pud.child(ui);
-        if (pmd == null) {
-            return true;
-        }
-        int mi = index(hva, PMD_SHIFT);
-        return pmd.leaf[mi] == 0 && pmd.next[mi] == null;
+    /** {@code follow_page}: the leaf mapping hva, or null if nothing maps it. */
+    HostLeaf lookup(long hva) {
+        return walk(hva).leaf();
     }
 
     /** Head pfn of the 2M leaf at hva, or -1 if the PMD entry is not a leaf. */
     long pmdLeaf(long hva) {
-        Dir<PteTable> pmd = pmdDir(hva);
-        if (pmd == null) {
-            return -1;
-        }
-        long e = pmd.leaf[index(hva, PMD_SHIFT)];
-        return e == 0 ? -1 : e >>> 12;
+        return walk(hva).pmdLeafHead();
     }
 
     /** Whether the 2M leaf at hva has its Accessed bit set. */
     boolean pmdLeafYoung(long hva) {
-        Dir<PteTable> pmd = pmdDir(hva);
-        return pmd != null && (pmd.leaf[index(hva, PMD_SHIFT)] & ACCESSED) != 0;
-    }
-
-    /** Head pfn of the 1G leaf at hva, or -1. */
-    long pudLeaf(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        if (pud == null) {
-            return -1;
-        }
-        long e = pud.leaf[index(hva, PUD_SHIFT)];
-        return e == 0 ? -1 : e >>> 12;
+        PageWalk w = walk(hva);
+        return w.level == PG_LEVEL_2M && w.young();
     }
 
     /** The PTE table covering hva, or null. */
     PteTable pteTable(long hva) {
-        Dir<PteTable> pmd = pmdDir(hva);
-        return pmd == null ? null : pmd.child(index(hva, PMD_SHIFT));
+        return walk(hva).pte;
     }
 
     /** Installs a PTE table for hva's 2M range ({@code __pte_alloc}); the PMD entry must be none. */
     PteTable installPteTable(long hva, PteTable table) {
-        Dir<PteTable> pmd = pmdDirForUpdate(hva);
+        Dir pmd = pmdAlloc(hva);
         int mi = index(hva, PMD_SHIFT);
-        if (pmd.leaf[mi] != 0 || pmd.next[mi] != null) {
-            throw new IllegalStateException("PMD for 0x" + Long.toHexString(hva) + " is not none");
-        }
+        requireNone("PMD", hva, pmd, mi);
         pmd.next[mi] = table;
         pmd.used++;
         pteTables++;
         return table;
     }
 
+    /** {@code set_pmd_at()} of a huge leaf: maps the 2M folio at head; the PMD entry must be none. */
     void setPmdLeaf(long hva, long head) {
-        Dir<PteTable> pmd = pmdDirForUpdate(hva);
+        Dir pmd = pmdAlloc(hva);
         int mi = index(hva, PMD_SHIFT);
-        if (pmd.leaf[mi] != 0 || pmd.next[mi] != null) {
-            throw new IllegalStateException("PMD for 0x" + Long.toHexString(hva) + " is not none");
-        }
-        pmd.leaf[mi] = head << 12 | PSE | PRESENT;
+        requireNone("PMD", hva, pmd, mi);
+        pmd.leaf[mi] = head << ENTRY_PFN_SHIFT | PSE | PRESENT;
         pmd.used++;
     }
 
-    /** {@code pmdp_huge_get_and_clear}: removes the 2M leaf at hva; returns its head pfn. */
-    long clearPmdLeaf(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        int ui = index(hva, PUD_SHIFT);
-        Dir<PteTable> pmd = pud.child(ui);
-        int mi = index(hva, PMD_SHIFT);
-        long head = pmd.leaf[mi] >>> 12;
-        pmd.leaf[mi] = 0;
-        pmd.used--;
-        dropEmpty(hva, pud, ui, pmd);
-        return head;
+    /** {@code pmdp_huge_get_and_clear}: removes the 2M leaf at hva. */
+    void clearPmdLeaf(long hva) {
+        PageWalk w = walk(hva);
+        requireLevel(w, PG_LEVEL_2M);
+        w.pmd.leaf[w.pmdIndex] = 0;
+        w.pmd.used--;
+        dropEmpty(w);
     }
 
     /** Replaces the PMD leaf at hva with the given PTE table (split_huge_pmd), keeping the directory. */
     void replacePmdLeaf(long hva, PteTable table) {
-        Dir<PteTable> pmd = pmdDir(hva);
-        int mi = index(hva, PMD_SHIFT);
-        pmd.leaf[mi] = 0;
-        pmd.next[mi] = table;
+        PageWalk w = walk(hva);
+        requireLevel(w, PG_LEVEL_2M);
+        w.pmd.leaf[w.pmdIndex] = 0;
+        w.pmd.next[w.pmdIndex] = table;
         pteTables++;
     }
 
+    /** {@code set_pud_at()} of a huge leaf: maps the 1G folio at head; the PUD entry must be none. */
     void setPudLeaf(long hva, long head) {
-        Dir<Dir<PteTable>> pud = pudDirForUpdate(hva);
+        Dir pud = pudAlloc(hva);
         int ui = index(hva, PUD_SHIFT);
-        if (pud.leaf[ui] != 0 || pud.next[ui] != null) {
-            throw new IllegalStateException("PUD for 0x" + Long.toHexString(hva) + " is not none");
-        }
-        pud.leaf[ui] = head << 12 | PSE | PRESENT;
+        requireNone("PUD", hva, pud, ui);
+        pud.leaf[ui] = head << ENTRY_PFN_SHIFT | PSE | PRESENT;
         pud.used++;
     }
 
-    long clearPudLeaf(long hva) {
-        int gi = (int) (hva >>> PGD_SHIFT);
-        Dir<Dir<PteTable>> pud = pgd[gi];
-        int ui = index(hva, PUD_SHIFT);
-        long head = pud.leaf[ui] >>> 12;
-        pud.leaf[ui] = 0;
-        if (--pud.used == 0) {
-            pgd[gi] = null;
+    /** {@code pudp_huge_get_and_clear}: removes the 1G leaf at hva, and the PUD table if it empties. */
+    void clearPudLeaf(long hva) {
+        PageWalk w = walk(hva);
+        requireLevel(w, PG_LEVEL_1G);
+        w.pud.leaf[w.pudIndex] = 0;
+        if (--w.pud.used == 0) {
+            pgd[pgdIndex(hva)] = null;
             dirTables--;
         }
-        return head;
     }
 
     /** {@code free_pte_range}: drops the (possibly non-empty-looking, but cleared) PTE table at hva, if any. */
     void freePteTable(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        if (pud == null) {
-            return;
-        }
-        int ui = index(hva, PUD_SHIFT);
-        Dir<PteTable> pmd = pud.child(ui);
-        if (pmd == null) {
-            return;
-        }
-        int mi = index(hva, PMD_SHIFT);
-        PteTable t = pmd.child(mi);
+        PageWalk w = walk(hva);
+        PteTable t = w.pte;
         if (t == null) {
             return;
         }
         if (t.count() != 0) {
             throw new IllegalStateException("freeing a PTE table that still maps " + t.count() + " pages");
         }
-        pmd.next[mi] = null;
-        pmd.used--;
+        w.pmd.next[w.pmdIndex] = null;
+        w.pmd.used--;
         pteTables--;
-        dropEmpty(hva, pud, ui, pmd);
+        dropEmpty(w);
     }
 
-    /** Receives the present leaves of a {@link #walk}. */
+    /** Receives the present leaves of a {@link #walk(long, long, LeafVisitor)}. */
     interface LeafVisitor {
-        /** @param hva the leaf's first address (aligned to its size) */
+        /**
+         * @param hva   the leaf's first address (aligned to its size)
+         * @param level the leaf's {@code enum pg_level}
+         */
         void leaf(long hva, int level);
     }
 
@@ -310,32 +182,24 @@ final class HostPageTable {
         long addr = Math.max(start, 0);
         end = Math.min(end, USER_END);
         while (addr < end) {
-            Dir<Dir<PteTable>> pud = pudAt(addr);
-            if (pud == null) {
-                addr = (addr | (PGD_SIZE - 1)) + 1;
+            PageWalk w = walk(addr);
+            long holeEnd = w.holeEnd();
+            if (holeEnd != addr) {
+                addr = holeEnd;
                 continue;
             }
-            int ui = index(addr, PUD_SHIFT);
-            long pudNext = (addr | (PUD_SIZE - 1)) + 1;
-            if (pud.leaf[ui] != 0) {
-                v.leaf(addr & -PUD_SIZE, LEVEL_1G);
-                addr = pudNext;
+            if (w.level == PG_LEVEL_1G) {
+                v.leaf(addr & -PUD_SIZE, PG_LEVEL_1G);
+                addr = (addr | (PUD_SIZE - 1)) + 1;
                 continue;
             }
-            Dir<PteTable> pmd = pud.child(ui);
-            if (pmd == null) {
-                addr = pudNext;
-                continue;
-            }
-            int mi = index(addr, PMD_SHIFT);
             long pmdNext = (addr | (PMD_SIZE - 1)) + 1;
-            if (pmd.leaf[mi] != 0) {
-                v.leaf(addr & -PMD_SIZE, LEVEL_2M);
-            } else if (pmd.next[mi] != null) {
-                PteTable pte = pmd.child(mi);
-                for (long a = addr; a < Math.min(pmdNext, end); a += 1L << 12) {
-                    if (pte.isPresent(index(a, 12))) {
-                        v.leaf(a, LEVEL_4K);
+            if (w.level == PG_LEVEL_2M) {
+                v.leaf(addr & -PMD_SIZE, PG_LEVEL_2M);
+            } else if (w.pte != null) {
+                for (long a = addr; a < Math.min(pmdNext, end); a += PhysMem.PAGE_SIZE) {
+                    if (w.pte.isPresent(index(a, PhysMem.PAGE_SHIFT))) {
+                        v.leaf(a, PG_LEVEL_4K);
                     }
                 }
             }
@@ -343,22 +207,36 @@ final class HostPageTable {
         }
     }
 
+    /** {@code ptep_test_and_clear_young()} on every present leaf overlapping [start, end); true if any was young. */
+    boolean testAndClearYoung(long start, long end) {
+        final class Young implements LeafVisitor {
+            boolean any;
+
+            @Override
+            public void leaf(long hva, int level) {
+                any |= walk(hva).testAndClearYoung();
+            }
+        }
+        Young young = new Young();
+        walk(start, end, young);
+        return young.any;
+    }
+
     /** Rough heap bytes of all tables. */
     long bytes() {
-        long bytes = 16 + 4 * 256 + dirTables * (24 + 16 + 8 * 512 + 16 + 4 * 512);
-        for (Dir<Dir<PteTable>> pud : pgd) {
+        long bytes = 16 + 4 * USER_PGD_ENTRIES
+                + dirTables * (24 + 16 + 8 * PTRS_PER_TABLE + 16 + 4 * PTRS_PER_TABLE);
+        for (Dir pud : pgd) {
             if (pud == null) {
                 continue;
             }
-            for (int ui = 0; ui < 512; ui++) {
-                Dir<PteTable> pmd = pud.child(ui);
-                if (pmd == null) {
+            for (Object pmdEntry : pud.next) {
+                if (pmdEntry == null) {
                     continue;
                 }
-                for (int mi = 0; mi < 512; mi++) {
-                    PteTable t = pmd.child(mi);
-                    if (t != null) {
-                        bytes += t.bytes();
+                for (Object pteEntry : ((Dir) pmdEntry).next) {
+                    if (pteEntry != null) {
+                        bytes += ((PteTable) pteEntry).bytes();
                     }
                 }
             }
@@ -366,50 +244,48 @@ final class HostPageTable {
         return bytes;
     }
 
+    /** {@code free_pgtables()} of the whole address space at exit_mmap: drops every table. */
+    void freeAll() {
+        Arrays.fill(pgd, null);
+        pteTables = 0;
+        dirTables = 0;
+    }
+
     long pteTableCount() {
         return pteTables;
     }
 
-    /** Next address after hva at which the next-level structure changes, for skipping empty ranges. */
-    long nextPopulated(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        if (pud == null) {
-            return (hva | (PGD_SIZE - 1)) + 1;
+    private static int pgdIndex(long hva) {
+        return (int) (hva >>> PGD_SHIFT);
+    }
+
+    private Dir pudAt(long hva) {
+        return hva < 0 || hva >= USER_END ? null : pgd[pgdIndex(hva)];
+    }
+
+    /** {@code pud_alloc()}: the PUD table for hva, allocating it if the PGD entry is none. */
+    private Dir pudAlloc(long hva) {
+        if (hva < 0 || hva >= USER_END) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(hva) + " is not a user address");
         }
-        int ui = index(hva, PUD_SHIFT);
-        if (pud.leaf[ui] == 0 && pud.next[ui] == null) {
-            return (hva | (PUD_SIZE - 1)) + 1;
-        }
-        return -1;
-    }
-
-    private Dir<Dir<PteTable>> pudAt(long hva) {
-        return hva < 0 || hva >= USER_END ? null : pgd[(int) (hva >>> PGD_SHIFT)];
-    }
-
-    private Dir<PteTable> pmdDir(long hva) {
-        Dir<Dir<PteTable>> pud = pudAt(hva);
-        return pud == null ? null : pud.child(index(hva, PUD_SHIFT));
-    }
-
-    private Dir<Dir<PteTable>> pudDirForUpdate(long hva) {
-        int gi = (int) (hva >>> PGD_SHIFT);
+        int gi = pgdIndex(hva);
         if (pgd[gi] == null) {
-            pgd[gi] = new Dir<>();
+            pgd[gi] = new Dir();
             dirTables++;
         }
         return pgd[gi];
     }
 
-    private Dir<PteTable> pmdDirForUpdate(long hva) {
-        Dir<Dir<PteTable>> pud = pudDirForUpdate(hva);
+    /** {@code pmd_alloc()}: the PMD table for hva, allocating it (and its PUD table) if needed. */
+    private Dir pmdAlloc(long hva) {
+        Dir pud = pudAlloc(hva);
         int ui = index(hva, PUD_SHIFT);
         if (pud.leaf[ui] != 0) {
             throw new IllegalStateException("0x" + Long.toHexString(hva) + " is mapped by a 1G leaf");
         }
-        Dir<PteTable> pmd = pud.child(ui);
+        Dir pmd = (Dir) pud.next[ui];
         if (pmd == null) {
-            pmd = new Dir<>();
+            pmd = new Dir();
             pud.next[ui] = pmd;
             pud.used++;
             dirTables++;
@@ -417,14 +293,28 @@ final class HostPageTable {
         return pmd;
     }
 
-    private void dropEmpty(long hva, Dir<Dir<PteTable>> pud, int ui, Dir<PteTable> pmd) {
-        if (pmd.used != 0) {
+    private static void requireNone(String what, long hva, Dir dir, int i) {
+        if (dir.leaf[i] != 0 || dir.next[i] != null) {
+            throw new IllegalStateException(what + " for 0x" + Long.toHexString(hva) + " is not none");
+        }
+    }
+
+    private static void requireLevel(PageWalk w, int level) {
+        if (w.level != level) {
+            throw new IllegalStateException("0x" + Long.toHexString(w.hva) + " is mapped at level " + w.level
+                    + ", not by a level-" + level + " leaf");
+        }
+    }
+
+    /** Drops the walk's PMD table if it emptied, then its PUD table if that emptied too. */
+    private void dropEmpty(PageWalk w) {
+        if (w.pmd.used != 0) {
             return;
         }
-        pud.next[ui] = null;
+        w.pud.next[w.pudIndex] = null;
         dirTables--;
-        if (--pud.used == 0) {
-            pgd[(int) (hva >>> PGD_SHIFT)] = null;
+        if (--w.pud.used == 0) {
+            pgd[pgdIndex(w.hva)] = null;
             dirTables--;
         }
     }

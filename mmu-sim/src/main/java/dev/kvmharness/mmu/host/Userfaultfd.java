@@ -67,7 +67,7 @@ public final class Userfaultfd implements AutoCloseable {
         }
         HostMm.checkRange("UFFDIO_REGISTER", start, len);
         long end = start + len;
-        List<Vma> vmas = mm.vmasIn(start, end);
+        List<Vma> vmas = mm.vmas().intersecting(start, end);
         checkHugetlbEdges("UFFDIO_REGISTER", vmas, start, end);
         for (Vma v : vmas) {
             if (minor && !v.isHugetlb() && !v.isShmem()) {
@@ -77,9 +77,9 @@ public final class Userfaultfd implements AutoCloseable {
                 throw new SimKvmException("UFFDIO_REGISTER", KvmErrno.EBUSY, v + " belongs to another userfaultfd");
             }
         }
-        mm.splitAt(start);
-        mm.splitAt(end);
-        for (Vma v : mm.vmasIn(start, end)) {
+        mm.vmas().splitAt(start);
+        mm.vmas().splitAt(end);
+        for (Vma v : mm.vmas().intersecting(start, end)) {
             if (v.uffd == this && (!missing || v.uffdMissing) && (!minor || v.uffdMinor)) {
                 continue; // already registered with (at least) these modes: the kernel leaves it alone
             }
@@ -87,7 +87,7 @@ public final class Userfaultfd implements AutoCloseable {
             v.uffdMissing = missing;
             v.uffdMinor = minor;
         }
-        mm.mergeAround(start, end);
+        mm.vmas().mergeAround(start, end);
     }
 
     /**
@@ -99,11 +99,11 @@ public final class Userfaultfd implements AutoCloseable {
         enter();
         HostMm.checkRange("UFFDIO_UNREGISTER", start, len);
         long end = start + len;
-        List<Vma> vmas = mm.vmasIn(start, end);
+        List<Vma> vmas = mm.vmas().intersecting(start, end);
         checkHugetlbEdges("UFFDIO_UNREGISTER", vmas, start, end);
-        mm.splitAt(start);
-        mm.splitAt(end);
-        for (Vma v : mm.vmasIn(start, end)) {
+        mm.vmas().splitAt(start);
+        mm.vmas().splitAt(end);
+        for (Vma v : mm.vmas().intersecting(start, end)) {
             if (v.uffd == null) {
                 continue;
             }
@@ -114,7 +114,7 @@ public final class Userfaultfd implements AutoCloseable {
             v.uffdMissing = false;
             v.uffdMinor = false;
         }
-        mm.mergeAround(start, end);
+        mm.vmas().mergeAround(start, end);
     }
 
     /**
@@ -175,10 +175,10 @@ public final class Userfaultfd implements AutoCloseable {
             return;
         }
         closed = true;
-        mm.clearUffd(this);
+        mm.userfaults().releaseAll(this);
         wakeRange(0, 0);
         readers.wakeAll();
-        mm.forget(this);
+        mm.userfaults().forget(this);
     }
 
     public boolean isClosed() {
@@ -222,7 +222,7 @@ public final class Userfaultfd implements AutoCloseable {
         return Arrays.copyOf(waitNs, waits);
     }
 
-    // ---- for HostMm ----
+    // ---- for MemoryFault (handle_userfault) ----
 
     /** Queues a fault message and wakes one reader; returns the wait entry the faulting thread sleeps on. */
     UffdFault raise(UffdMsg msg, WaitQueue queue) {
@@ -290,7 +290,7 @@ public final class Userfaultfd implements AutoCloseable {
     private long mfill(String call, Fill mode, long dst, long len, byte fill, byte[] src) {
         enter();
         HostMm.checkRange(call, dst, len);
-        Vma vma = mm.vmaAt(dst);
+        Vma vma = mm.vmas().find(dst);
         if (vma == null || dst + len > vma.end || vma.uffd == null) {
             throw new SimKvmException(call, KvmErrno.ENOENT,
                     String.format("[0x%x, 0x%x) is not inside one registered VMA", dst, dst + len));
@@ -318,7 +318,7 @@ public final class Userfaultfd implements AutoCloseable {
             }
             sched.yieldPoint();
             long a = dst + done;
-            Vma now = mm.vmaAt(a);
+            Vma now = mm.vmas().find(a);
             try {
                 if (now == null || now.uffd == null || now.isHugetlb() != vma.isHugetlb()) {
                     throw new SimKvmException(call, KvmErrno.ENOENT, hex(a) + " is no longer registered");
@@ -357,7 +357,7 @@ public final class Userfaultfd implements AutoCloseable {
         PhysMem phys = mm.phys();
         HostPageTable pt = mm.pt();
         if (vma.isHugetlb()) {
-            boolean mapped = pt.lookup(a) != HostPageTable.NOT_MAPPED;
+            boolean mapped = pt.walk(a).mapped();
             long index = vma.file == null ? -1 : vma.fileOffset(a) / unit;
             long head;
             if (mode == Fill.CONTINUE) {
@@ -382,19 +382,19 @@ public final class Userfaultfd implements AutoCloseable {
                 }
                 phys.markDirty(head);
             }
-            mm.mapHugeLeaf(a, head, unit);
+            mm.faults().mapHugeLeaf(a, head, unit);
             return;
         }
-        int i = HostMm.pteIndex(a);
+        int i = HostPageTable.pteIndex(a);
         if (vma.isAnonymous()) {
             if (pt.pmdLeaf(a) >= 0) {
                 throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " is inside a transparent huge page");
             }
-            PteTable t = mm.anonPteTable(a);
+            PteTable t = mm.faults().anonPteTable(a);
             if (t.isPresent(i)) {
                 throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " is already mapped");
             }
-            long pfn = mm.allocAnonPage(t, i);
+            long pfn = mm.faults().allocAnonPage(t, i);
             if (mode == Fill.COPY) {
                 store(phys, pfn, fill, src, srcOff);
                 phys.markDirty(pfn);
@@ -413,7 +413,7 @@ public final class Userfaultfd implements AutoCloseable {
             if (pfn < 0) {
                 throw new SimKvmException(call, KvmErrno.EFAULT, "no page cache page to continue at " + hex(a));
             }
-            PteTable t = mm.filePteTable(a);
+            PteTable t = mm.faults().filePteTable(a);
             if (t.isPresent(i)) {
                 throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " is already mapped");
             }
@@ -423,7 +423,7 @@ public final class Userfaultfd implements AutoCloseable {
         if (off >= file.size()) {
             throw new SimKvmException(call, KvmErrno.EFAULT, hex(a) + " is beyond the end of the file");
         }
-        PteTable t = mm.filePteTable(a);
+        PteTable t = mm.faults().filePteTable(a);
         if (file.lookup(index) >= 0 || t.isPresent(i)) {
             throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " already has a page");
         }

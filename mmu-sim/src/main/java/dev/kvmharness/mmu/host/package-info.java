@@ -11,8 +11,13 @@
  *       and are never reused; compound pages are naturally aligned; contents exist only once written.</li>
  *   <li>{@link dev.kvmharness.mmu.host.MemFd}: a shmem or hugetlbfs file whose page cache is shared by every
  *       mapping of it (aliases see the same pfns and bytes).</li>
- *   <li>{@link dev.kvmharness.mmu.host.HostMm}: VMAs (split and merged like the kernel's), 4-level page tables
- *       with 4K / 2M / 1G leaves, faults, munmap, MADV_DONTNEED, aging and teardown.</li>
+ *   <li>{@link dev.kvmharness.mmu.host.HostMm}: the mm_struct facade over package-private pieces, one job
+ *       each, named for the kernel code they model: {@code VmaTree} (VMAs split and merged like the kernel's,
+ *       mm/vma.c), {@code HostPageTable} with its walk cursor {@code PageWalk} (4-level page tables with
+ *       4K / 2M / 1G leaves), {@code MemoryFault} (handle_mm_fault), {@code Gup} (mm/gup.c),
+ *       {@code UserAccess} (copy_to/from_user), {@code MemoryUnmap} (munmap, MADV_DONTNEED, mprotect over
+ *       unmap_page_range), {@code MmuNotifierChain} (mm/mmu_notifier.c and aging) and
+ *       {@code MmUserfaultfd} (handle_userfault); teardown is exit_mmap in the facade.</li>
  *   <li>{@link dev.kvmharness.mmu.host.Userfaultfd}: registration, fault messages, COPY / ZEROPAGE /
  *       CONTINUE / WAKE with the errnos of fs/userfaultfd.c and mm/userfaultfd.c (6.12).</li>
  * </ul>

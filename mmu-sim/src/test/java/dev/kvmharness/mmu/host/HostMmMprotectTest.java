@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.Sims;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

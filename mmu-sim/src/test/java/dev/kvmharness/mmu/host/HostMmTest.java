@@ -8,6 +8,7 @@ import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.SimThread;
+import dev.kvmharness.mmu.sched.Sims;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
@@ -97,7 +98,7 @@ class HostMmTest {
         long a = mm.mmap(16 * K4, Backing.ANON);
         mm.write(a + 5 * K4 + 16, 8, 77);
         FaultResult r = mm.faultIn(a + 5 * K4 + 100, false);
-        assertThat(r.mappingLevel()).isEqualTo(1);
+        assertThat(r.mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         assertThat(r.writable()).isTrue();
         assertThat(phys.read(r.pfn(), 16, 8)).isEqualTo(77);
         phys.write(mm.faultIn(a, true).pfn(), 0, 4, 0xfeed);
@@ -127,17 +128,17 @@ class HostMmTest {
         long anon = mm.mmap(4 * M2, Backing.ANON);
         long h2 = mm.mmap(4 * M2, Backing.ANON_HUGETLB_2M);
         long h1 = mm.mmap(G1, Backing.ANON_HUGETLB_1G);
-        assertThat(mm.mappingLevel(anon)).isZero();
-        assertThat(mm.faultIn(anon + M2, false).mappingLevel()).isEqualTo(1);
+        assertThat(mm.mappingLevel(anon)).isEqualTo(HostPageTable.PG_LEVEL_NONE);
+        assertThat(mm.faultIn(anon + M2, false).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         FaultResult r2 = mm.faultIn(h2 + M2 + 5 * K4, true);
-        assertThat(r2.mappingLevel()).isEqualTo(2);
+        assertThat(r2.mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_2M);
         long head2 = mm.pfnIfMapped(h2 + M2);
         assertThat(head2 % 512).isZero();
         assertThat(r2.pfn()).isEqualTo(head2 + 5);
-        assertThat(mm.mappingLevel(h2 + 2 * M2 - 1)).isEqualTo(2);
-        assertThat(mm.mappingLevel(h2 + 2 * M2)).isZero();
+        assertThat(mm.mappingLevel(h2 + 2 * M2 - 1)).isEqualTo(HostPageTable.PG_LEVEL_2M);
+        assertThat(mm.mappingLevel(h2 + 2 * M2)).isEqualTo(HostPageTable.PG_LEVEL_NONE);
         FaultResult r1 = mm.faultIn(h1 + 300 * M2 + 7 * K4, false);
-        assertThat(r1.mappingLevel()).isEqualTo(3);
+        assertThat(r1.mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_1G);
         assertThat(mm.pfnIfMapped(h1) % (1 << 18)).isZero();
         assertThat(r1.pfn()).isEqualTo(mm.pfnIfMapped(h1) + 300 * 512 + 7);
     }
@@ -146,14 +147,14 @@ class HostMmTest {
     void thpMapsHugeOnlyWhereTheWholeAligned2MIsInsideTheVma() {
         // 3 MiB + 8 KiB: one whole 2M range, then a tail that cannot hold a THP
         long a = mm.mmap(M2 + M2 / 2 + 2 * K4, Backing.ANON_THP);
-        assertThat(mm.faultIn(a + 100 * K4, false).mappingLevel()).isEqualTo(2);
-        assertThat(mm.faultIn(a + M2 + K4, false).mappingLevel()).isEqualTo(1);
+        assertThat(mm.faultIn(a + 100 * K4, false).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_2M);
+        assertThat(mm.faultIn(a + M2 + K4, false).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         assertThat(phys.livePages()).isEqualTo(513);
         long head = mm.pfnIfMapped(a);
         assertThat(phys.compoundOrder(head)).isEqualTo(PhysMem.PMD_ORDER);
         MemFd f = new MemFd(phys, "shm", 4 * M2, K4);
         long s = mm.mmap(4 * M2, f, 0);
-        assertThat(mm.faultIn(s, false).mappingLevel()).isEqualTo(1); // shmem is never THP here
+        assertThat(mm.faultIn(s, false).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K); // shmem is never THP here
     }
 
     @Test
@@ -162,9 +163,9 @@ class HostMmTest {
         long a = mm.mmap(2 * G1, f, 0);
         long b = mm.mmap(G1, f, G1);
         mm.write(a + G1 + 123 * K4, 8, 99);
-        assertThat(mm.mappingLevel(b)).isZero();
+        assertThat(mm.mappingLevel(b)).isEqualTo(HostPageTable.PG_LEVEL_NONE);
         assertThat(mm.read(b + 123 * K4, 8)).isEqualTo(99);
-        assertThat(mm.mappingLevel(b)).isEqualTo(3);
+        assertThat(mm.mappingLevel(b)).isEqualTo(HostPageTable.PG_LEVEL_1G);
         assertThat(mm.pfnIfMapped(b)).isEqualTo(mm.pfnIfMapped(a + G1));
         assertThat(f.cachedPages()).isEqualTo(1 << 18);
     }
@@ -184,7 +185,7 @@ class HostMmTest {
         assertThat(phys.isLive(pfn)).isFalse();
         assertThat(mm.vmaCount()).isEqualTo(2);
         assertErrno(() -> mm.faultIn(a + 2 * K4, false), "get_user_pages", KvmErrno.EFAULT);
-        assertThat(mm.faultIn(a + 4 * K4, false).mappingLevel()).isEqualTo(1);
+        assertThat(mm.faultIn(a + 4 * K4, false).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         n.events.clear();
         mm.munmap(a + 9 * K4, K4); // nothing there: no notification, no error
         assertThat(n.events).isEmpty();
@@ -233,7 +234,7 @@ class HostMmTest {
         mm.write(a, 8, 42);
         long pfn = mm.pfnIfMapped(a);
         mm.madviseDontneed(a, K4);
-        assertThat(mm.mappingLevel(a)).isZero();
+        assertThat(mm.mappingLevel(a)).isEqualTo(HostPageTable.PG_LEVEL_NONE);
         assertThat(mm.read(a, 8)).isEqualTo(42);
         assertThat(mm.pfnIfMapped(a)).isEqualTo(pfn);
     }
@@ -251,20 +252,20 @@ class HostMmTest {
                 String.format("start %x-%x", a, a + M2),
                 String.format("end %x-%x", a, a + M2),
                 String.format("end %x-%x", a + 4 * K4, a + 6 * K4));
-        assertThat(mm.mappingLevel(a)).isEqualTo(1);
+        assertThat(mm.mappingLevel(a)).isEqualTo(HostPageTable.PG_LEVEL_4K);
         assertThat(mm.pfnIfMapped(a + 10 * K4)).isEqualTo(head + 10);
         assertThat(mm.read(a + 10 * K4, 8)).isEqualTo(10);
         assertThat(phys.isLive(head + 4)).isFalse();
         assertThat(phys.isLive(head + 6)).isTrue();
         assertThat(phys.livePages()).isEqualTo(510);
         // the 2M range keeps its PTE table, so a refault there is 4K (as in 6.12)
-        assertThat(mm.faultIn(a + 4 * K4, false).mappingLevel()).isEqualTo(1);
+        assertThat(mm.faultIn(a + 4 * K4, false).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         // dropping a whole THP leaves the PMD empty: the next touch maps a new THP
         mm.faultIn(a + M2, false);
         long second = mm.pfnIfMapped(a + M2);
         mm.madviseDontneed(a + M2, M2);
         assertThat(phys.isLive(second)).isFalse();
-        assertThat(mm.faultIn(a + M2 + K4, false).mappingLevel()).isEqualTo(2);
+        assertThat(mm.faultIn(a + M2 + K4, false).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_2M);
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.Sims;
 import org.junit.jupiter.api.Test;
 
 class MemFdTest {

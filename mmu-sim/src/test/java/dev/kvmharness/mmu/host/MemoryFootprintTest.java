@@ -4,6 +4,7 @@ package dev.kvmharness.mmu.host;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.Sims;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -62,7 +63,7 @@ class MemoryFootprintTest {
         long len = 128 * G1;
         long a = mm.mmap(len, Backing.ANON_THP);
         for (long off = 0; off < len; off += M2) {
-            assertThat(mm.faultIn(a + off, true).mappingLevel()).isEqualTo(2);
+            assertThat(mm.faultIn(a + off, true).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_2M);
         }
         long pages = len / K4;
         assertThat(phys.livePages()).isEqualTo(pages);

@@ -8,6 +8,7 @@ import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.SimThread;
+import dev.kvmharness.mmu.sched.Sims;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -229,7 +230,7 @@ class UserfaultfdFlowTest {
             assertThat(m.address()).isEqualTo(h + M2);
             assertThat(m.realAddress()).isEqualTo(h + M2 + 0x3456);
         });
-        assertThat(mm.mappingLevel(h + M2)).isEqualTo(2);
+        assertThat(mm.mappingLevel(h + M2)).isEqualTo(HostPageTable.PG_LEVEL_2M);
         assertThat(mm.read(h + 2 * M2 - 8, 8)).isEqualTo(0x0909_0909_0909_0909L);
     }
 
@@ -245,7 +246,7 @@ class UserfaultfdFlowTest {
         assertThat(mm.pfnIfMapped(a + K4)).isEqualTo(-1);
         uffd.unregister(a, 4 * K4);
         sched.join(vcpu);
-        assertThat(result[0].mappingLevel()).isEqualTo(1);
+        assertThat(result[0].mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         assertThat(phys.read(result[0].pfn(), 0, 8)).isZero();
         assertThat(uffd.pagesCopied()).isZero();
         assertThat(uffd.waitTimesNs()).hasSize(1);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.Sims;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -59,7 +60,7 @@ class UserfaultfdTest {
         uffd.unregister(a, 8 * K4);
         assertThat(mm.vmaCount()).isEqualTo(1);
         assertErrno(() -> uffd.unregister(0x10000, K4), "UFFDIO_UNREGISTER", KvmErrno.EINVAL);
-        assertThat(mm.faultIn(a + 3 * K4, true).mappingLevel()).isEqualTo(1);
+        assertThat(mm.faultIn(a + 3 * K4, true).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
     }
 
     @Test
@@ -79,7 +80,7 @@ class UserfaultfdTest {
         assertThat(uffd.copy(a, 2 * K4, (byte) 0xab)).isEqualTo(2 * K4);
         assertThat(mm.read(a + K4 + 8, 4)).isEqualTo(0xabab_ababL);
         FaultResult r = mm.faultIn(a + 100, true);
-        assertThat(r.mappingLevel()).isEqualTo(1);
+        assertThat(r.mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         assertThat(phys.read(r.pfn(), 0, 1)).isEqualTo(0xab);
         assertThat(phys.isDirty(r.pfn())).isTrue();
         byte[] src = new byte[(int) K4];
@@ -123,7 +124,7 @@ class UserfaultfdTest {
         long t = sched.now();
         assertThat(uffd.copy(h + M2, M2, (byte) 7)).isEqualTo(M2);
         assertThat(sched.now() - t).isEqualTo(250 + 250 + 512 * 450); // ioctl, allocation, 512 page copies
-        assertThat(mm.mappingLevel(h + M2 + 5 * K4)).isEqualTo(2);
+        assertThat(mm.mappingLevel(h + M2 + 5 * K4)).isEqualTo(HostPageTable.PG_LEVEL_2M);
         assertThat(mm.read(h + 2 * M2 - 1, 1)).isEqualTo(7);
         assertThat(uffd.pagesCopied()).isEqualTo(512);
         assertErrno(() -> uffd.copy(h + M2, M2, (byte) 1), "UFFDIO_COPY", KvmErrno.EEXIST);
@@ -161,7 +162,7 @@ class UserfaultfdTest {
         assertErrno(() -> uffd.cont(primary + K4, K4), "UFFDIO_CONTINUE", KvmErrno.EEXIST);
         assertThat(uffd.pagesContinued()).isEqualTo(1);
         // a page that is not cached is an ordinary fault on a MINOR-only range
-        assertThat(mm.faultIn(primary + 2 * K4, true).mappingLevel()).isEqualTo(1);
+        assertThat(mm.faultIn(primary + 2 * K4, true).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         long anon = mm.mmap(K4, Backing.ANON);
         uffd.register(anon, K4, UffdMode.MISSING);
         assertErrno(() -> uffd.cont(anon, K4), "UFFDIO_CONTINUE", KvmErrno.EINVAL);
@@ -176,7 +177,7 @@ class UserfaultfdTest {
         mm.fill(alias, 2 * M2, (byte) 0x42);
         assertErrno(() -> uffd.cont(primary, K4), "UFFDIO_CONTINUE", KvmErrno.EINVAL);
         assertThat(uffd.cont(primary, 2 * M2)).isEqualTo(2 * M2);
-        assertThat(mm.mappingLevel(primary + M2)).isEqualTo(2);
+        assertThat(mm.mappingLevel(primary + M2)).isEqualTo(HostPageTable.PG_LEVEL_2M);
         assertThat(mm.read(primary + M2 + 77, 1)).isEqualTo(0x42);
         assertThat(uffd.pagesContinued()).isEqualTo(1024);
     }
@@ -215,7 +216,7 @@ class UserfaultfdTest {
         assertThat(uffd.isClosed()).isTrue();
         assertThat(mm.vmaCount()).isEqualTo(1);
         assertThat(uffd.read(Long.MAX_VALUE)).isNull();
-        assertThat(mm.faultIn(a, true).mappingLevel()).isEqualTo(1);
+        assertThat(mm.faultIn(a, true).mappingLevel()).isEqualTo(HostPageTable.PG_LEVEL_4K);
         assertThatThrownBy(() -> uffd.copy(a + K4, K4, (byte) 0)).isInstanceOf(IllegalStateException.class);
         Userfaultfd second = mm.userfaultfd();
         second.register(a, K4, UffdMode.MISSING);

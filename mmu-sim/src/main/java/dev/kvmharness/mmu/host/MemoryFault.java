@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu.host;
+
+import dev.kvmharness.mmu.KvmErrno;
+import dev.kvmharness.mmu.SimKvmException;
+import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.sched.SimScheduler;
+
+/**
+ * The fault side of mm/memory.c: {@code handle_mm_fault()} and its retry loop ({@code faultin_page()} /
+ * {@code VM_FAULT_RETRY}), populating a not-present address the way {@code do_anonymous_page()},
+ * {@code do_huge_pmd_anonymous_page()} (mm/huge_memory.c), {@code hugetlb_fault()} (mm/hugetlb.c) and
+ * {@code shmem_fault()} + {@code finish_fault()} do, and handing missing or minor faults of registered
+ * ranges to {@code handle_userfault()}. The page-table installs ({@code __pte_alloc()}, leaf sets) are shared
+ * with UFFDIO_COPY / UFFDIO_CONTINUE ({@code mfill_atomic()}).
+ *
+ * <p>Like {@code mm_forbids_zeropage()} mms the model never maps the shared zero page: a read fault allocates
+ * a zeroed page too (it holds no bytes until written).
+ */
+final class MemoryFault {
+    private static final long PAGE = PhysMem.PAGE_SIZE;
+    /** {@link #populateBytes}: a userfaultfd must resolve a missing page. */
+    private static final long UFFD_MISSING = -2;
+    /** {@link #populateBytes}: a userfaultfd must resolve a minor fault (the page is cached, not mapped). */
+    private static final long UFFD_MINOR = -3;
+
+    private final HostMm mm;
+    private final SimScheduler sched;
+    private final PhysMem phys;
+    private final HostPageTable pt;
+    private final VmaTree vmas;
+    private final MmUserfaultfd userfaults;
+    private long faultsHandled;
+
+    MemoryFault(HostMm mm, SimScheduler sched, PhysMem phys, HostPageTable pt, VmaTree vmas,
+            MmUserfaultfd userfaults) {
+        this.mm = mm;
+        this.sched = sched;
+        this.phys = phys;
+        this.pt = pt;
+        this.vmas = vmas;
+        this.userfaults = userfaults;
+    }
+
+    /** Page faults that populated a page (handle_mm_fault doing work, not GUP-fast hits or uffd waits). */
+    long faultsHandled() {
+        return faultsHandled;
+    }
+
+    /**
+     * The fault loop. Work that changes shared state follows one pattern: decide, charge its cost, yield (so
+     * every thread still behind in virtual time runs first), then check again and publish; a thread therefore
+     * never sees a page or a fault message from its future.
+     *
+     * <p>Returns the VMA that now maps hva (the caller follows the page table to the pfn, as
+     * {@code __get_user_pages()} calls {@code follow_page_mask()} again after {@code faultin_page()}), or null
+     * for "would wait for a userfault" ({@code noWait}). A {@code user} fault is a CPU access (it sets the
+     * Accessed bit and dirties on write), otherwise it is GUP's ({@code FOLL_TOUCH}).
+     */
+    Vma fault(long hva, boolean write, boolean noWait, boolean user, String call) {
+        if (mm.isClosed()) {
+            throw new SimKvmException(call, KvmErrno.EFAULT, "the mm was torn down");
+        }
+        boolean populatePaid = false;
+        boolean userfaultPaid = false;
+        for (;;) {
+            Vma vma = vmas.find(hva);
+            if (vma == null) {
+                throw new SimKvmException(call, KvmErrno.EFAULT, String.format("no mapping at 0x%x", hva));
+            }
+            if (write && !vma.writable) {
+                // Concatenation, not String.format: mmu_stress_test takes this path once per page.
+                throw new SimKvmException(call, KvmErrno.EFAULT, "0x" + Long.toHexString(hva) + " is mapped read-only");
+            }
+            PageWalk w = pt.walk(hva);
+            if (w.mapped()) {
+                long pfn = w.pfn();
+                if (!user) {
+                    sched.charge(Cost.GUP_FAST);
+                } else {
+                    w.markYoung();
+                    if (write) {
+                        phys.markDirty(pfn);
+                    }
+                }
+                return vma;
+            }
+            long need = populateBytes(vma, hva, call);
+            if (need == UFFD_MISSING || need == UFFD_MINOR) {
+                if (noWait) {
+                    return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
+                }
+                if (!userfaultPaid) {
+                    userfaultPaid = true;
+                    sched.charge(Cost.UFFD_FAULT);
+                    sched.yieldPoint();
+                    continue; // userfaultfd_must_wait(): look again before queueing
+                }
+                userfaults.handleUserfault(vma, hva, write, need == UFFD_MINOR);
+                userfaultPaid = false;
+                continue; // VM_FAULT_RETRY
+            }
+            if (!populatePaid) {
+                populatePaid = true;
+                if (need == 0) {
+                    sched.charge(Cost.GUP_FAST); // only a page-table update: the page is in the cache
+                } else {
+                    sched.charge(Cost.HOST_PAGE_ALLOC);
+                    sched.charge(Cost.HOST_PAGE_ZERO, need / PAGE);
+                }
+                sched.yieldPoint();
+                continue;
+            }
+            long pfn = populate(vma, hva);
+            faultsHandled++;
+            if (user) {
+                pt.walk(hva).markYoung();
+                if (write) {
+                    phys.markDirty(pfn);
+                }
+            } else {
+                phys.markTouched(pfn, write); // FOLL_TOUCH
+            }
+            return vma;
+        }
+    }
+
+    /** The PTE table for an anonymous 4K page at hva, installing one with a reserved pfn block if needed. */
+    PteTable anonPteTable(long hva) {
+        PteTable t = pt.pteTable(hva);
+        return t != null ? t : pt.installPteTable(hva, PteTable.reserved(phys.reserve(PhysMem.PMD_ORDER)));
+    }
+
+    /** The PTE table for a shmem page at hva, installing an empty one if needed. */
+    PteTable filePteTable(long hva) {
+        PteTable t = pt.pteTable(hva);
+        return t != null ? t : pt.installPteTable(hva, PteTable.empty());
+    }
+
+    /** A new anonymous 4K page for entry i of t: the table's reserved pfn if still unused, else a fresh one. */
+    long allocAnonPage(PteTable t, int i) {
+        long want = t.reservedPfn(i);
+        if (want >= 0 && phys.allocReservedIfNeverUsed(want)) {
+            return want;
+        }
+        return phys.alloc(0);
+    }
+
+    /** Maps a huge folio head at hva's aligned address as a PMD (2M) or PUD (1G) leaf. */
+    void mapHugeLeaf(long hva, long head, long size) {
+        if (size == HostPageTable.PUD_SIZE) {
+            pt.setPudLeaf(hva & -size, head);
+        } else {
+            pt.setPmdLeaf(hva & -size, head);
+        }
+    }
+
+    /**
+     * What {@code handle_mm_fault} would do for a not-present hva: UFFD_MISSING / UFFD_MINOR if a userfaultfd
+     * must resolve it, else the bytes of the folio to allocate and zero (0: map a page already cached).
+     */
+    private long populateBytes(Vma vma, long hva, String call) {
+        if (vma.file != null) {
+            MemFd f = vma.file;
+            long off = vma.fileOffset(hva);
+            if (off >= f.size()) {
+                throw new SimKvmException(call, KvmErrno.EFAULT,
+                        String.format("0x%x is beyond the end of %s (SIGBUS)", hva, f.name()));
+            }
+            if (f.lookup(off / f.pageSize()) >= 0) {
+                return vma.uffdMinor ? UFFD_MINOR : 0;
+            }
+            return vma.uffdMissing ? UFFD_MISSING : f.pageSize();
+        }
+        if (vma.uffdMissing) {
+            return UFFD_MISSING;
+        }
+        if (vma.isHugetlb()) {
+            return vma.pageSize();
+        }
+        return vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.walk(hva).pmdNone()
+                ? HostPageTable.PMD_SIZE : PAGE;
+    }
+
+    /** Populates a not-present hva that needs no userfault, as populateBytes() decided; returns the 4K pfn at hva. */
+    private long populate(Vma vma, long hva) {
+        if (vma.file != null) {
+            MemFd f = vma.file;
+            long index = vma.fileOffset(hva) / f.pageSize();
+            long head = f.lookup(index);
+            mapFolio(vma, hva, head >= 0 ? head : f.create(index));
+        } else if (vma.isHugetlb()) {
+            long ps = vma.pageSize();
+            mapHugeLeaf(hva, phys.alloc(ps == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER), ps);
+        } else if (vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.walk(hva).pmdNone()) {
+            mapHugeLeaf(hva, phys.alloc(PhysMem.PMD_ORDER), HostPageTable.PMD_SIZE);
+        } else {
+            PteTable t = anonPteTable(hva);
+            int i = HostPageTable.pteIndex(hva);
+            long pfn = allocAnonPage(t, i);
+            t.set(i, pfn);
+            return pfn; // without walking again
+        }
+        return pt.walk(hva).pfn();
+    }
+
+    /** Maps a page-cache folio of vma's file at hva at the file's page size ({@code finish_fault()}). */
+    private void mapFolio(Vma vma, long hva, long head) {
+        long ps = vma.pageSize();
+        if (ps == PAGE) {
+            filePteTable(hva).set(HostPageTable.pteIndex(hva), head);
+        } else {
+            mapHugeLeaf(hva, head, ps);
+        }
+    }
+
+    /** {@code thp_vma_suitable_order(vma, addr, PMD_ORDER)}: the aligned 2M range lies inside the VMA. */
+    private static boolean thpSuitable(Vma vma, long hva) {
+        long h = hva & -HostPageTable.PMD_SIZE;
+        return h >= vma.start && h + HostPageTable.PMD_SIZE <= vma.end;
+    }
+}
