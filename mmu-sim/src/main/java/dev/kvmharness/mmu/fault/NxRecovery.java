@@ -60,8 +60,8 @@ public final class NxRecovery {
         }
         kvm.rcu().readUnlock();
         kvm.mmuLock().writeUnlock();
-        kvm.oracle().note("nx recovery zapped " + zapped);
-        kvm.oracle().checkpoint("kvm_recover_nx_huge_pages");
+        kvm.observer().note("nx recovery zapped " + zapped);
+        kvm.observer().checkpoint("kvm_recover_nx_huge_pages");
         return zapped;
     }
 

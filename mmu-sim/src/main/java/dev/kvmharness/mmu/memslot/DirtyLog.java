@@ -63,7 +63,7 @@ public final class DirtyLog {
             if (flush) {
                 kvm.flushRemoteTlbsRange(FlushSite.GET_DIRTY_LOG);
             }
-            kvm.oracle().checkpoint("KVM_GET_DIRTY_LOG");
+            kvm.observer().checkpoint("KVM_GET_DIRTY_LOG");
             return snapshot;
         } finally {
             kvm.slotsLock().writeUnlock();
@@ -124,7 +124,7 @@ public final class DirtyLog {
             if (flush) {
                 kvm.flushRemoteTlbsRange(FlushSite.CLEAR_DIRTY_LOG);
             }
-            kvm.oracle().checkpoint("KVM_CLEAR_DIRTY_LOG");
+            kvm.observer().checkpoint("KVM_CLEAR_DIRTY_LOG");
         } finally {
             kvm.slotsLock().writeUnlock();
         }

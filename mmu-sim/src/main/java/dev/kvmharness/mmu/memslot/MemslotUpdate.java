@@ -48,7 +48,7 @@ public final class MemslotUpdate {
         try {
             Memslots slots = kvm.memslots();
             MemslotChange change = MemslotRequestCheck.check(req, limits, slots.view(), guestMemfdSize);
-            kvm.oracle().note("set_memory_region " + change.kind() + " slot " + req.slot());
+            kvm.observer().note("set_memory_region " + change.kind() + " slot " + req.slot());
             switch (change.kind()) {
                 case NONE -> {
                     return change;
@@ -67,7 +67,7 @@ public final class MemslotUpdate {
                     applyFlags(change.old(), change.updated());
                 }
             }
-            kvm.oracle().checkpoint("KVM_SET_USER_MEMORY_REGION " + change.kind());
+            kvm.observer().checkpoint("KVM_SET_USER_MEMORY_REGION " + change.kind());
             return change;
         } finally {
             kvm.slotsLock().writeUnlock();

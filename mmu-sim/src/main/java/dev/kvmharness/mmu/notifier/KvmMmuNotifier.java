@@ -87,7 +87,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         if (locked) {
             kvm.mmuLock().writeUnlock();
         }
-        kvm.oracle().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
+        kvm.observer().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
         if (result != null) {
             result[0] = ret;
         }
@@ -114,9 +114,9 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         handleHvaRange("invalidate_range_start", start, end, this::unmap, kvm.invalidate()::begin, FlushSite.NOTIFIER_UNMAP, mayBlock,
                 null);
         for (long[] r : pendingChecks) {
-            kvm.oracle().checkUnmapped("invalidate_range_start", (int) r[0], r[1], r[2]);
+            kvm.observer().gfnRangeUnmapped("invalidate_range_start", (int) r[0], r[1], r[2]);
         }
-        kvm.oracle().checkpoint("invalidate_range_start");
+        kvm.observer().checkpoint("invalidate_range_start");
     }
 
     @Override
@@ -159,7 +159,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         kvm.mmuLock().writeLock();
         new TdpZap(kvm.tdpMmu()).zapAll();
         kvm.mmuLock().writeUnlock();
-        kvm.oracle().note("release");
+        kvm.observer().note("release");
     }
 
     /** kvm_swap_active_memslots() waits for this: no invalidation may straddle a memslot swap. */

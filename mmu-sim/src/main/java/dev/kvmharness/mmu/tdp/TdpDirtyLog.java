@@ -152,7 +152,7 @@ public final class TdpDirtyLog {
     /** kvm_mmu_max_mapping_level(): the lpage_info and host mapping limits for gfn. */
     private int maxMappingLevel(Memslot slot, long gfn, java.util.function.LongUnaryOperator hostLevelOfGfn) {
         int level = 3;
-        while (level > 1 && !mmu.kvm.memslots().lpageAllowed(slot, gfn, level)) {
+        while (level > 1 && !mmu.kvm.lpageAllowed(slot, gfn, level)) {
             level--;
         }
         // The host mapping is only consulted when lpage_info allows a huge page at all.

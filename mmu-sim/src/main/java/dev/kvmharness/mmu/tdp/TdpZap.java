@@ -38,7 +38,7 @@ public final class TdpZap {
 
     private void zapRootLevel(KvmMmuPage root, int zapLevel, boolean shared) {
         boolean legacyFlush = shared && !mmu.kvm.policy().has(Behaviour.NO_FLUSH_FOR_INVALID_ROOTS);
-        long end = mmu.kvm.config().maxGfn() + 1;
+        long end = mmu.kvm.maxGfn() + 1;
         for (TdpIter it = new TdpIter(mmu.tables, root, zapLevel, 0, end); it.hasCurrent(); it.next()) {
             if (mmu.condResched(it, false, shared)) {
                 continue;
@@ -96,7 +96,7 @@ public final class TdpZap {
      * @return whether a flush is owed (flush-on-yield clears what was owed before the yield)
      */
     public boolean zapLeafs(long start, long end, boolean canYield, boolean flush) {
-        long limit = Math.min(end, mmu.kvm.config().maxGfn() + 1);
+        long limit = Math.min(end, mmu.kvm.maxGfn() + 1);
         boolean leafsOnly = mmu.kvm.policy().has(Behaviour.ZAP_GFN_RANGE_LEAFS_ONLY);
         for (KvmMmuPage root : mmu.rootsFor(-1, true)) {
             if (!mmu.getRoot(root)) {
@@ -118,7 +118,7 @@ public final class TdpZap {
      * the notifier may block. Zaps in invalid roots owe no flush.
      */
     public boolean unmapGfnRange(int asId, long start, long end, boolean mayBlock, boolean flush) {
-        long limit = Math.min(end, mmu.kvm.config().maxGfn() + 1);
+        long limit = Math.min(end, mmu.kvm.maxGfn() + 1);
         boolean leafsOnly = mmu.kvm.policy().has(Behaviour.ZAP_GFN_RANGE_LEAFS_ONLY);
         for (KvmMmuPage root : mmu.rootsFor(asId, false)) {
             if (!mmu.getRoot(root)) {

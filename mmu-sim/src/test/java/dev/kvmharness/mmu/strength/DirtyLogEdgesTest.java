@@ -50,7 +50,7 @@ class DirtyLogEdgesTest {
                     + " or its next write is not logged").isFalse();
             assertThat(Guest.write(w, 0, GPA + ((long) (npages - 1) << 12), 1)).isNull();
             assertThat(w.dirtyLog.get(SLOT)[1]).as("the next write to the last page is logged").isEqualTo(1L << 35);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
         }
     }
 
@@ -69,7 +69,7 @@ class DirtyLogEdgesTest {
             assertThat(bits).as("writes to pages 0-3 of a huge page in a dirty-logged slot logged only 0x%x: a write"
                     + " fault on a huge SPTE of a logged slot must split it, not make the 2M SPTE writable (fast_page_fault)",
                     bits).isEqualTo(0xfL);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
         }
     }
 }
