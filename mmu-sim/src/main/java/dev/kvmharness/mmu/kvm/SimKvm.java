@@ -331,7 +331,7 @@ public final class SimKvm implements AutoCloseable {
         mmuLock.writeLock();
         invalidate.begin();
         invalidate.rangeAdd(start, end);
-        boolean flush = new TdpZap(tdpMmu).zapLeafs(start, end, true, false);
+        boolean flush = TdpZap.zapLeafs(tdpMmu, start, end, true, false);
         if (flush) {
             flushRemoteTlbsRange(FlushSite.ZAP_GFN_RANGE);
         }
@@ -360,7 +360,7 @@ public final class SimKvm implements AutoCloseable {
             v.unloadRoot();
         }
         tdpMmu.invalidateAllRoots();
-        new TdpZap(tdpMmu).zapAll();
+        TdpZap.zapAll(tdpMmu);
         mmuLock.writeUnlock();
         mmuLock.readLock();
         tdpMmu.zapInvalidatedRoots();

@@ -12,7 +12,7 @@ import java.util.List;
  * arch/x86/kvm/mmu/tdp_mmu.c, the part every flow shares: the roots list and their references, the SPTE
  * setters and the bookkeeping behind every SPTE change (handle_changed_spte, handle_removed_pt), and the
  * cond_resched yield. The flows themselves live beside it: {@link TdpFault} (kvm_tdp_mmu_map), {@link TdpZap}
- * (the three zap flows), {@link TdpDirtyLog} (write-protect, clear dirty, split, collapse, age).
+ * (the zap flows), {@link TdpDirtyLog} (write-protect, clear dirty, split, collapse), {@link TdpAge} (aging).
  *
  * <p>Everything runs under the simulator's baton, so plain field writes are the kernel's atomic operations:
  * a "cmpxchg" fails only if another simulated thread changed the SPTE at a scheduling point in between.
@@ -133,7 +133,7 @@ public final class TdpMmu {
                 continue;
             }
             r.scheduledRootToZap = false;
-            new TdpZap(this).zapRoot(r, true);
+            TdpZap.zapRoot(this, r, true);
             putRoot(r);
         }
     }
