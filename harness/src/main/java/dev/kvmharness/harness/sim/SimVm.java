@@ -23,6 +23,7 @@ import dev.kvmharness.mmu.host.PhysMem;
 import dev.kvmharness.mmu.kvm.SimKvm;
 import dev.kvmharness.mmu.kvm.StatKind;
 import dev.kvmharness.mmu.kvm.VmStats;
+import dev.kvmharness.mmu.oracle.StaleTranslationOracle;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.memslot.DirtyLog;
 import dev.kvmharness.mmu.memslot.MemslotUpdate;
@@ -47,6 +48,8 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
     private final PhysMem phys;
     private final HostMm mm;
     private final SimKvm kvm;
+    /** The checker of this VM, attached from outside the model. */
+    private final StaleTranslationOracle oracle;
     private final MemslotUpdate memslotUpdate;
     private final DirtyLog dirtyLog;
     private final SimHost host;
@@ -62,6 +65,7 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         this.phys = new PhysMem();
         this.mm = new HostMm(sched, phys);
         this.kvm = new SimKvm(sched, mm, o.config(), shape.type());
+        this.oracle = StaleTranslationOracle.attachTo(kvm);
         this.memslotUpdate = new MemslotUpdate(kvm, SimCaps.limits(o.config(), shape.type()));
         this.dirtyLog = new DirtyLog(kvm);
         this.host = new SimHost(sched);
@@ -275,7 +279,7 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         m.put("mmu_lock_contended", lock.contendedAcquisitions());
         m.put("mmu_lock_wait_ns", lock.waitNs());
         m.put("mmu_lock_max_wait_ns", lock.maxWaitNs());
-        m.put("oracle_violations", kvm.oracle().violations().size());
+        m.put("oracle_violations", oracle.violations().size());
         return m;
     }
 

@@ -36,7 +36,6 @@ public final class NxRecovery {
         boolean flush = false;
         int zapped = 0;
         boolean anyLogging = anySlotDirtyLogging();
-        TdpZap zap = new TdpZap(kvm.tdpMmu());
         for (; toZap > 0; toZap--) {
             KvmMmuPage sp = kvm.tdpMmu().oldestPossibleNxHugePage();
             if (sp == null) {
@@ -46,11 +45,11 @@ public final class NxRecovery {
             if (slot != null && slot.dirtyLogging()) {
                 kvm.tdpMmu().forgetPossibleNxHugePage(sp);
             } else if (kvm.policy().has(Behaviour.NX_RECOVERY_ZAP_SP)) {
-                flush |= zap.zapSp(sp);
+                flush |= TdpZap.zapSp(kvm.tdpMmu(), sp);
                 zapped++;
             } else {
                 long end = sp.gfn() + Spte.pagesPerEntry(sp.level() + 1);
-                flush |= zap.unmapGfnRange(sp.asId(), sp.gfn(), end, false, false);
+                flush |= TdpZap.unmapGfnRange(kvm.tdpMmu(), sp.asId(), sp.gfn(), end, false, false).flushOwed();
                 kvm.tdpMmu().forgetPossibleNxHugePage(sp);
                 zapped++;
             }
@@ -60,8 +59,8 @@ public final class NxRecovery {
         }
         kvm.rcu().readUnlock();
         kvm.mmuLock().writeUnlock();
-        kvm.oracle().note("nx recovery zapped " + zapped);
-        kvm.oracle().checkpoint("kvm_recover_nx_huge_pages");
+        kvm.observer().note("nx recovery zapped " + zapped);
+        kvm.observer().checkpoint("kvm_recover_nx_huge_pages");
         return zapped;
     }
 

@@ -60,7 +60,7 @@ public final class PageFault {
             case EMULATE -> {
                 st.pfEmulate++;
                 if (kvm.config().oracle()) {
-                    kvm.oracle().checkMmioExit(vcpu, gfn, write, fault.memslotsGeneration, "emulated access");
+                    kvm.observer().mmioExit(vcpu.id(), gfn, write, fault.memslotsGeneration, "emulated access");
                 }
                 throw new GuestExit(GuestExit.Reason.MMIO, gfn << 12, write, "no memslot, or a read-only one");
             }
@@ -77,7 +77,7 @@ public final class PageFault {
         if (!updating && Spte.mmioGeneration(spte) == (gen & Spte.MMIO_GEN_MASK)) {
             kvm.sched().charge(Cost.MMIO_EXIT);
             if (kvm.config().oracle()) {
-                kvm.oracle().checkMmioExit(vcpu, gfn, write, gen, "cached MMIO SPTE");
+                kvm.observer().mmioExit(vcpu.id(), gfn, write, gen, "cached MMIO SPTE");
             }
             throw new GuestExit(GuestExit.Reason.MMIO, gfn << 12, write, "cached MMIO SPTE");
         }

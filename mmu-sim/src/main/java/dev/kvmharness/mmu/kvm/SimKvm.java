@@ -7,7 +7,7 @@ import dev.kvmharness.mmu.host.PhysMem;
 import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.memslot.Memslots;
 import dev.kvmharness.mmu.notifier.KvmMmuNotifier;
-import dev.kvmharness.mmu.oracle.StaleTranslationOracle;
+import dev.kvmharness.mmu.observe.MmuObserver;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.policy.Policy;
 import dev.kvmharness.mmu.sched.Cost;
@@ -15,6 +15,7 @@ import dev.kvmharness.mmu.sched.Rcu;
 import dev.kvmharness.mmu.sched.SimRwLock;
 import dev.kvmharness.mmu.sched.Srcu;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.tdp.TdpKvm;
 import dev.kvmharness.mmu.tdp.TdpMmu;
 import dev.kvmharness.mmu.tdp.TdpZap;
 import java.util.ArrayList;
@@ -39,7 +40,8 @@ public final class SimKvm implements AutoCloseable {
     private final Memslots memslots;
     private final MmuInvalidate invalidate = new MmuInvalidate();
     private final List<SimVcpu> vcpus = new ArrayList<>();
-    private final StaleTranslationOracle oracle;
+    /** Who checks this VM (the stale-translation oracle, outside the model); nobody until one attaches. */
+    private MmuObserver observer = MmuObserver.NONE;
     private final KvmMmuNotifier notifier;
     private final NxRecovery nxRecovery;
     private final int type;
@@ -83,9 +85,8 @@ public final class SimKvm implements AutoCloseable {
         this.mmuLock = sched.newRwLock("mmu_lock");
         this.slotsLock = sched.newRwLock("slots_lock");
         this.srcu = sched.newSrcu("kvm->srcu");
-        this.tdpMmu = new TdpMmu(this);
+        this.tdpMmu = new TdpMmu(new TdpSide());
         this.memslots = new Memslots(this);
-        this.oracle = new StaleTranslationOracle(this);
         this.notifier = new KvmMmuNotifier(this);
         this.nxRecovery = new NxRecovery(this);
         mm.register(notifier);
@@ -144,8 +145,20 @@ public final class SimKvm implements AutoCloseable {
         return invalidate;
     }
 
-    public StaleTranslationOracle oracle() {
-        return oracle;
+    /** The observer the model reports to ({@link MmuObserver#NONE} until {@link #setObserver}). */
+    public MmuObserver observer() {
+        return observer;
+    }
+
+    /** Attaches the VM's one observer; a second one is a harness bug. */
+    public void setObserver(MmuObserver o) {
+        if (o == null) {
+            throw new IllegalArgumentException("observer is null (MmuObserver.NONE observes nothing)");
+        }
+        if (observer != MmuObserver.NONE) {
+            throw new IllegalStateException("VM already has observer " + observer);
+        }
+        observer = o;
     }
 
     public KvmMmuNotifier notifier() {
@@ -239,14 +252,14 @@ public final class SimKvm implements AutoCloseable {
      */
     public void flushRemoteTlbs(FlushSite site) {
         if (!policy().flushes(site)) {
-            oracle.flushDropped(site);
+            observer.flushDropped(site);
             return;
         }
         stats.remoteTlbFlushRequests++;
         if (makeAllCpusRequest(KvmRequest.TLB_FLUSH)) {
             stats.remoteTlbFlush++;
         }
-        oracle.flushIssued(site);
+        observer.flushIssued(site);
     }
 
     /** kvm_flush_remote_tlbs_range() / _gfn() / _memslot(): a full flush on hardware without ranged flushes. */
@@ -318,13 +331,13 @@ public final class SimKvm implements AutoCloseable {
         mmuLock.writeLock();
         invalidate.begin();
         invalidate.rangeAdd(start, end);
-        boolean flush = new TdpZap(tdpMmu).zapLeafs(start, end, true, false);
+        boolean flush = TdpZap.zapLeafs(tdpMmu, start, end, true, false);
         if (flush) {
             flushRemoteTlbsRange(FlushSite.ZAP_GFN_RANGE);
         }
         invalidate.end();
         mmuLock.writeUnlock();
-        oracle.checkpoint("kvm_zap_gfn_range");
+        observer.checkpoint("kvm_zap_gfn_range");
     }
 
     public boolean isDestroyed() {
@@ -347,11 +360,94 @@ public final class SimKvm implements AutoCloseable {
             v.unloadRoot();
         }
         tdpMmu.invalidateAllRoots();
-        new TdpZap(tdpMmu).zapAll();
+        TdpZap.zapAll(tdpMmu);
         mmuLock.writeUnlock();
         mmuLock.readLock();
         tdpMmu.zapInvalidatedRoots();
         mmuLock.readUnlock();
         rcu().barrier();
+    }
+
+    /** What the TDP MMU may use of this VM ({@link TdpKvm}); kept apart so SimKvm's own API stays the ioctls'. */
+    private final class TdpSide implements TdpKvm {
+        @Override
+        public SimScheduler sched() {
+            return sched;
+        }
+
+        @Override
+        public Rcu rcu() {
+            return sched.rcu();
+        }
+
+        @Override
+        public SimRwLock mmuLock() {
+            return mmuLock;
+        }
+
+        @Override
+        public Policy policy() {
+            return config.policy();
+        }
+
+        @Override
+        public PhysMem phys() {
+            return phys;
+        }
+
+        @Override
+        public MmuObserver observer() {
+            return observer;
+        }
+
+        @Override
+        public int rootLevel() {
+            return config.rootLevel();
+        }
+
+        @Override
+        public long maxGfn() {
+            return config.maxGfn();
+        }
+
+        @Override
+        public int yieldEvery() {
+            return config.yieldEvery();
+        }
+
+        @Override
+        public boolean debugChecks() {
+            return config.oracle();
+        }
+
+        @Override
+        public void accountPages(int level, long delta) {
+            stats.pages[level] += delta;
+        }
+
+        @Override
+        public void accountNxLpageSplits(long delta) {
+            stats.nxLpageSplits += delta;
+        }
+
+        @Override
+        public void flushRemoteTlbs(FlushSite site) {
+            SimKvm.this.flushRemoteTlbs(site);
+        }
+
+        @Override
+        public void flushRemoteTlbsRange(FlushSite site) {
+            SimKvm.this.flushRemoteTlbsRange(site);
+        }
+
+        @Override
+        public void markPageDirtyInSlot(Memslot slot, long gfn) {
+            SimKvm.this.markPageDirtyInSlot(slot, gfn);
+        }
+
+        @Override
+        public boolean lpageAllowed(Memslot slot, long gfn, int level) {
+            return memslots.lpageAllowed(slot, gfn, level);
+        }
     }
 }

@@ -278,7 +278,7 @@ public final class SimVcpu {
         if (slot >= 0 && (!write || tlb.writable(slot))) {
             long pfn = tlb.pfn(slot);
             if (kvm.config().oracle()) {
-                kvm.oracle().checkTlbUse(this, tlb.gfn(slot), pfn, write);
+                kvm.observer().tlbEntryUsed(id, tlb.gfn(slot), pfn, write);
             }
             return pfn << 12 | (gva & PAGE_MASK);
         }
@@ -370,7 +370,7 @@ public final class SimVcpu {
                 }
                 t = kvm.tdpMmu().tables().get((int) Spte.pfn(spte));
                 if (kvm.config().oracle() && (t == null || t.isFreed())) {
-                    kvm.oracle().useAfterFree(this, gfn);
+                    kvm.observer().freedTableWalked(id, gfn);
                 }
                 level--;
             }
@@ -382,7 +382,7 @@ public final class SimVcpu {
                 }
                 long pfn = Spte.pfn(spte) + (gfn & (Spte.pagesPerEntry(level) - 1));
                 if (kvm.config().oracle()) {
-                    kvm.oracle().checkSpteUse(this, gfn, pfn, Spte.isWritable(spte));
+                    kvm.observer().spteUsed(id, gfn, pfn, Spte.isWritable(spte));
                 }
                 return pfn << 1 | (Spte.isWritable(spte) ? 1 : 0);
             }

@@ -48,7 +48,6 @@ public final class DirtyLog {
                 return snapshot;
             }
             boolean flush = false;
-            TdpDirtyLog log = new TdpDirtyLog(kvm.tdpMmu());
             kvm.mmuLock().writeLock();
             for (int i = 0; i < bm.length; i++) {
                 if (bm[i] == 0) {
@@ -57,13 +56,13 @@ public final class DirtyLog {
                 flush = true;
                 long mask = bm[i];
                 bm[i] = 0;
-                log.wrprotMasked(slot, i * 64L, mask);
+                TdpDirtyLog.clearDirtyPtMasked(kvm.tdpMmu(), slot, i * 64L, mask);
             }
             kvm.mmuLock().writeUnlock();
             if (flush) {
                 kvm.flushRemoteTlbsRange(FlushSite.GET_DIRTY_LOG);
             }
-            kvm.oracle().checkpoint("KVM_GET_DIRTY_LOG");
+            kvm.observer().checkpoint("KVM_GET_DIRTY_LOG");
             return snapshot;
         } finally {
             kvm.slotsLock().writeUnlock();
@@ -91,7 +90,6 @@ public final class DirtyLog {
                 throw new SimKvmException(ioctl, KvmErrno.EINVAL, "num_pages not a multiple of 64 and not reaching the slot's end");
             }
             long[] bm = kvm.memslots().dirtyBitmap(slot);
-            TdpDirtyLog log = new TdpDirtyLog(kvm.tdpMmu());
             boolean flush = false;
             kvm.mmuLock().writeLock();
             for (long off = 0; off < numPages; off += 64) {
@@ -111,20 +109,20 @@ public final class DirtyLog {
                     long first = slot.baseGfn() + gfnOffset + Long.numberOfTrailingZeros(mask);
                     long last = slot.baseGfn() + gfnOffset + 63 - Long.numberOfLeadingZeros(mask);
                     if (kvm.config().eagerPageSplit()) {
-                        log.trySplitHugePages(slot, first, last + 1, 1, false);
+                        TdpDirtyLog.trySplitHugePages(kvm.tdpMmu(), slot, first, last + 1, Spte.PG_LEVEL_4K, false);
                     }
-                    log.writeProtectGfn(slot, first, 2);
-                    if (Spte.alignDown(first, 2) != Spte.alignDown(last, 2)) {
-                        log.writeProtectGfn(slot, last, 2);
+                    TdpDirtyLog.writeProtectGfn(kvm.tdpMmu(), slot, first, Spte.PG_LEVEL_2M);
+                    if (Spte.alignDown(first, Spte.PG_LEVEL_2M) != Spte.alignDown(last, Spte.PG_LEVEL_2M)) {
+                        TdpDirtyLog.writeProtectGfn(kvm.tdpMmu(), slot, last, Spte.PG_LEVEL_2M);
                     }
                 }
-                log.wrprotMasked(slot, gfnOffset, mask);
+                TdpDirtyLog.clearDirtyPtMasked(kvm.tdpMmu(), slot, gfnOffset, mask);
             }
             kvm.mmuLock().writeUnlock();
             if (flush) {
                 kvm.flushRemoteTlbsRange(FlushSite.CLEAR_DIRTY_LOG);
             }
-            kvm.oracle().checkpoint("KVM_CLEAR_DIRTY_LOG");
+            kvm.observer().checkpoint("KVM_CLEAR_DIRTY_LOG");
         } finally {
             kvm.slotsLock().writeUnlock();
         }

@@ -48,7 +48,7 @@ public final class MemslotUpdate {
         try {
             Memslots slots = kvm.memslots();
             MemslotChange change = MemslotRequestCheck.check(req, limits, slots.view(), guestMemfdSize);
-            kvm.oracle().note("set_memory_region " + change.kind() + " slot " + req.slot());
+            kvm.observer().note("set_memory_region " + change.kind() + " slot " + req.slot());
             switch (change.kind()) {
                 case NONE -> {
                     return change;
@@ -67,7 +67,7 @@ public final class MemslotUpdate {
                     applyFlags(change.old(), change.updated());
                 }
             }
-            kvm.oracle().checkpoint("KVM_SET_USER_MEMORY_REGION " + change.kind());
+            kvm.observer().checkpoint("KVM_SET_USER_MEMORY_REGION " + change.kind());
             return change;
         } finally {
             kvm.slotsLock().writeUnlock();
@@ -110,7 +110,7 @@ public final class MemslotUpdate {
         kvm.mmuLock().writeLock();
         kvm.invalidate().begin();
         kvm.invalidate().rangeAdd(old.baseGfn(), old.baseGfn() + old.npages());
-        boolean flush = new TdpZap(kvm.tdpMmu()).unmapGfnRange(old.asId(), old.baseGfn(), old.baseGfn() + old.npages(), true, false);
+        boolean flush = TdpZap.unmapGfnRange(kvm.tdpMmu(), old.asId(), old.baseGfn(), old.baseGfn() + old.npages(), true, false).flushOwed();
         kvm.invalidate().end();
         if (flush) {
             kvm.flushRemoteTlbsRange(FlushSite.MEMSLOT_ZAP);
@@ -132,21 +132,21 @@ public final class MemslotUpdate {
         if (updated.readOnly()) {
             return;
         }
-        TdpDirtyLog log = new TdpDirtyLog(kvm.tdpMmu());
         if (!old.dirtyLogging() && updated.dirtyLogging()) {
             if (kvm.manualDirtyLogProtect() && kvm.dirtyLogInitiallySet()) {
                 return;
             }
             if (kvm.config().eagerPageSplit() && kvm.policy().has(Behaviour.EAGER_PAGE_SPLIT)) {
-                underReadLock(() -> log.trySplitHugePages(updated, updated.baseGfn(), updated.baseGfn() + updated.npages(), 1, true));
+                underReadLock(() -> TdpDirtyLog.trySplitHugePages(kvm.tdpMmu(), updated, updated.baseGfn(), updated.baseGfn() + updated.npages(),
+                        Spte.PG_LEVEL_4K, true));
             }
-            underReadLock(() -> log.wrprotSlot(updated, 1));
+            underReadLock(() -> TdpDirtyLog.wrprotSlot(kvm.tdpMmu(), updated, Spte.PG_LEVEL_4K));
             kvm.flushRemoteTlbsRange(FlushSite.DIRTY_LOG_ENABLE);
         } else if (old.dirtyLogging() && !updated.dirtyLogging()) {
             long before = kvm.stats().remoteTlbFlushRequests;
-            underReadLock(() -> log.zapCollapsibleSptes(updated, gfn -> kvm.mm().mappingLevel(updated.gfnToHva(gfn))));
+            underReadLock(() -> TdpDirtyLog.zapCollapsibleSptes(kvm.tdpMmu(), updated, gfn -> kvm.mm().mappingLevel(updated.gfnToHva(gfn))));
             // Legacy also flushed the whole slot at the end when anything was zapped.
-            if (log.legacyFinalCollapseFlush() && kvm.stats().remoteTlbFlushRequests != before) {
+            if (!kvm.policy().has(Behaviour.ZAP_COLLAPSIBLE_NO_FINAL_FLUSH) && kvm.stats().remoteTlbFlushRequests != before) {
                 kvm.flushRemoteTlbsRange(FlushSite.COLLAPSE_FINAL);
             }
         }

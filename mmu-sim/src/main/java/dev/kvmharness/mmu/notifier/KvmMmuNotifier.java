@@ -9,7 +9,7 @@ import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.WaitQueue;
-import dev.kvmharness.mmu.tdp.TdpDirtyLog;
+import dev.kvmharness.mmu.tdp.TdpAge;
 import dev.kvmharness.mmu.tdp.TdpZap;
 
 /**
@@ -87,7 +87,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         if (locked) {
             kvm.mmuLock().writeUnlock();
         }
-        kvm.oracle().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
+        kvm.observer().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
         if (result != null) {
             result[0] = ret;
         }
@@ -98,13 +98,12 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     private boolean unmap(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {
         kvm.invalidate().rangeAdd(gfnStart, gfnEnd);
         pendingChecks.add(new long[] {slot.asId(), gfnStart, gfnEnd});
-        TdpZap zap = new TdpZap(kvm.tdpMmu());
-        boolean flush = zap.unmapGfnRange(slot.asId(), gfnStart, gfnEnd, mayBlock, false);
+        TdpZap.LeafZap zap = TdpZap.unmapGfnRange(kvm.tdpMmu(), slot.asId(), gfnStart, gfnEnd, mayBlock, false);
         if (!kvm.policy().has(Behaviour.NOTIFIER_FLUSH_FROM_ZAPPER)) {
             // Before the fix the caller OR-ed "something was zapped" in, re-flushing what a yield already flushed.
-            flush |= zap.zappedAny();
+            return zap.flushOwed() || zap.zappedAny();
         }
-        return flush;
+        return zap.flushOwed();
     }
 
     @Override
@@ -114,9 +113,9 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         handleHvaRange("invalidate_range_start", start, end, this::unmap, kvm.invalidate()::begin, FlushSite.NOTIFIER_UNMAP, mayBlock,
                 null);
         for (long[] r : pendingChecks) {
-            kvm.oracle().checkUnmapped("invalidate_range_start", (int) r[0], r[1], r[2]);
+            kvm.observer().gfnRangeUnmapped("invalidate_range_start", (int) r[0], r[1], r[2]);
         }
-        kvm.oracle().checkpoint("invalidate_range_start");
+        kvm.observer().checkpoint("invalidate_range_start");
     }
 
     @Override
@@ -144,22 +143,22 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     @Override
     public boolean testYoung(long hva) {
         boolean[] young = new boolean[1];
-        handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> new TdpDirtyLog(kvm.tdpMmu()).testAgeGfn(slot.asId(), s),
+        handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> TdpAge.testAgeGfn(kvm.tdpMmu(), slot.asId(), s),
                 null, null, false, young);
         return young[0];
     }
 
     private boolean age(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {
-        return new TdpDirtyLog(kvm.tdpMmu()).ageGfnRange(slot.asId(), gfnStart, gfnEnd);
+        return TdpAge.ageGfnRange(kvm.tdpMmu(), slot.asId(), gfnStart, gfnEnd);
     }
 
     /** kvm_mmu_notifier_release() → kvm_flush_shadow_all(): the mm is going away; zap everything. */
     @Override
     public void release() {
         kvm.mmuLock().writeLock();
-        new TdpZap(kvm.tdpMmu()).zapAll();
+        TdpZap.zapAll(kvm.tdpMmu());
         kvm.mmuLock().writeUnlock();
-        kvm.oracle().note("release");
+        kvm.observer().note("release");
     }
 
     /** kvm_swap_active_memslots() waits for this: no invalidation may straddle a memslot swap. */

@@ -5,6 +5,7 @@ import dev.kvmharness.mmu.kvm.KvmRequest;
 import dev.kvmharness.mmu.kvm.SimKvm;
 import dev.kvmharness.mmu.kvm.SimVcpu;
 import dev.kvmharness.mmu.memslot.Memslot;
+import dev.kvmharness.mmu.observe.MmuObserver;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.spte.Spte;
 import dev.kvmharness.mmu.tdp.KvmMmuPage;
@@ -28,8 +29,11 @@ import java.util.List;
  *       pending is exempt: it cannot enter the guest without doing it.</li>
  * </ul>
  * Under a correct policy it reports nothing; a policy that drops a needed flush makes it report.
+ *
+ * <p>It sits outside the model: the VM reports to it through {@link MmuObserver} once {@link #attachTo} has
+ * registered it, and the model never reads what it found.
  */
-public final class StaleTranslationOracle {
+public final class StaleTranslationOracle implements MmuObserver {
     private static final int HISTORY = 48;
     private final SimKvm kvm;
     private final ArrayDeque<String> history = new ArrayDeque<>();
@@ -37,11 +41,19 @@ public final class StaleTranslationOracle {
     /** Per thread, the gfn ranges whose translations it narrowed since the last remote flush. */
     private final Map<SimThread, List<long[]>> owed = new HashMap<>();
 
-    public StaleTranslationOracle(SimKvm kvm) {
+    private StaleTranslationOracle(SimKvm kvm) {
         this.kvm = kvm;
     }
 
+    /** Makes an oracle the observer of {@code kvm} (which must have none yet) and returns it. */
+    public static StaleTranslationOracle attachTo(SimKvm kvm) {
+        StaleTranslationOracle o = new StaleTranslationOracle(kvm);
+        kvm.setObserver(o);
+        return o;
+    }
+
     /** Records an operation for the history a violation reports. */
+    @Override
     public void note(String op) {
         if (history.size() == HISTORY) {
             history.removeFirst();
@@ -49,6 +61,7 @@ public final class StaleTranslationOracle {
         history.addLast(kvm.sched().now() + "ns " + op);
     }
 
+    @Override
     public void flushIssued(FlushSite site) {
         note("flush " + site);
         owed.clear();
@@ -60,7 +73,8 @@ public final class StaleTranslationOracle {
      * running (flushes are batched, and some are deferred past a yield). Owned by the calling thread: its own
      * checkpoint holds it to account, other threads' checkpoints let it be.
      */
-    public void owesFlush(long gfn, long pages) {
+    @Override
+    public void flushOwed(long gfn, long pages) {
         SimThread t = kvm.sched().current();
         List<long[]> ranges = owed.computeIfAbsent(t, k -> new ArrayList<>());
         long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
@@ -89,6 +103,7 @@ public final class StaleTranslationOracle {
         return false;
     }
 
+    @Override
     public void flushDropped(FlushSite site) {
         note("flush " + site + " DROPPED (test switch)");
     }
@@ -102,10 +117,11 @@ public final class StaleTranslationOracle {
     }
 
     /** A guest access hit the TLB: the page must still exist. */
-    public void checkTlbUse(SimVcpu vcpu, long gfn, long pfn, boolean write) {
+    @Override
+    public void tlbEntryUsed(int vcpu, long gfn, long pfn, boolean write) {
         if (!kvm.phys().isLive(pfn)) {
             report(String.format("guest %s through a cached translation to pfn 0x%x, a freed host page",
-                    write ? "write" : "read", pfn), vcpu.id(), gfn);
+                    write ? "write" : "read", pfn), vcpu, gfn);
         }
     }
 
@@ -116,20 +132,21 @@ public final class StaleTranslationOracle {
      * (a huge SPTE over a slot whose gpa and hva are not equally aligned, or one reaching past the slot's end,
      * maps the wrong page or none).
      */
-    public void checkSpteUse(SimVcpu vcpu, long gfn, long pfn, boolean writable) {
+    @Override
+    public void spteUsed(int vcpu, long gfn, long pfn, boolean writable) {
         if (!kvm.phys().isLive(pfn)) {
-            report(String.format("an SPTE still maps gfn 0x%x to pfn 0x%x, a freed host page", gfn, pfn), vcpu.id(), gfn);
+            report(String.format("an SPTE still maps gfn 0x%x to pfn 0x%x, a freed host page", gfn, pfn), vcpu, gfn);
             return;
         }
         Memslot slot = kvm.memslots().lookup(0, gfn);
         if (slot == null) {
             report(String.format("a RAM access through an SPTE mapping gfn 0x%x (pfn 0x%x), which no memslot backs:"
-                    + " KVM would have exited to userspace with KVM_EXIT_MMIO", gfn, pfn), vcpu.id(), gfn);
+                    + " KVM would have exited to userspace with KVM_EXIT_MMIO", gfn, pfn), vcpu, gfn);
             return;
         }
         if (writable && slot.readOnly()) {
             report(String.format("a writable SPTE for gfn 0x%x in read-only %s", gfn, slot),
-                    vcpu.id(), gfn);
+                    vcpu, gfn);
             return;
         }
         if (slot.isPrivate()) {
@@ -138,7 +155,7 @@ public final class StaleTranslationOracle {
         long hostPfn = kvm.mm().pfnIfMapped(slot.gfnToHva(gfn));
         if (hostPfn >= 0 && hostPfn != pfn) {
             report(String.format("an SPTE maps gfn 0x%x to pfn 0x%x but the host maps its hva 0x%x to pfn 0x%x",
-                    gfn, pfn, slot.gfnToHva(gfn), hostPfn), vcpu.id(), gfn);
+                    gfn, pfn, slot.gfnToHva(gfn), hostPfn), vcpu, gfn);
         }
     }
 
@@ -149,14 +166,15 @@ public final class StaleTranslationOracle {
      * A read-only slot legitimately turns writes into MMIO exits; a slot being deleted or moved makes the
      * fault retry, never exit.
      */
-    public void checkMmioExit(SimVcpu vcpu, long gfn, boolean write, long generation, String why) {
+    @Override
+    public void mmioExit(int vcpu, long gfn, boolean write, long generation, String why) {
         if (!kvm.config().oracle() || generation != kvm.memslots().generation(0)) {
             return;
         }
         Memslot slot = kvm.memslots().lookup(0, gfn);
         if (slot != null && !(write && slot.readOnly())) {
             report(String.format("KVM_EXIT_MMIO (%s) for a %s of gfn 0x%x, which %s%s backs", why, write ? "write" : "read",
-                    gfn, kvm.memslots().isInvalid(slot) ? "the invalid " : "", slot), vcpu.id(), gfn);
+                    gfn, kvm.memslots().isInvalid(slot) ? "the invalid " : "", slot), vcpu, gfn);
         }
     }
 
@@ -164,7 +182,8 @@ public final class StaleTranslationOracle {
      * Oracle (b): when invalidate_range_start returns, no root, valid or not, in any address space maps the
      * invalidated gfns any more.
      */
-    public void checkUnmapped(String where, int asId, long gfnStart, long gfnEnd) {
+    @Override
+    public void gfnRangeUnmapped(String where, int asId, long gfnStart, long gfnEnd) {
         if (!kvm.config().oracle()) {
             return;
         }
@@ -181,11 +200,13 @@ public final class StaleTranslationOracle {
     }
 
     /** The EPT walk reached a page table that RCU already freed. */
-    public void useAfterFree(SimVcpu vcpu, long gfn) {
-        report("hardware EPT walk reached a freed page table", vcpu.id(), gfn);
+    @Override
+    public void freedTableWalked(int vcpu, long gfn) {
+        report("hardware EPT walk reached a freed page table", vcpu, gfn);
     }
 
     /** Every cached translation must be backed by the SPTEs now, unless a flush or root reload is pending. */
+    @Override
     public void checkpoint(String where) {
         if (!kvm.config().oracle()) {
             return;

@@ -2,20 +2,18 @@
 package dev.kvmharness.mmu.tdp;
 
 import dev.kvmharness.mmu.memslot.Memslot;
-import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.spte.Spte;
+import java.util.function.LongUnaryOperator;
 
 /**
- * The TDP MMU's slot-wide and masked SPTE edits (tdp_mmu.c): write-protection and its undoing for dirty
- * logging, eager huge page splitting, zapping collapsible tables when logging stops, and aging for the
- * accessed-bit notifiers. None of these flush: their callers do, once, where the spec says.
+ * The TDP MMU's slot-wide and masked SPTE edits for dirty logging (tdp_mmu.c): write-protection and its undoing,
+ * eager huge page splitting, and zapping collapsible tables when logging stops. None of these flush: their
+ * callers do, once, where the spec says. Functions of the {@link TdpMmu} they edit, as the kernel's are of
+ * {@code struct kvm}; aging is in {@link TdpAge}.
  */
 public final class TdpDirtyLog {
-    private final TdpMmu mmu;
-
-    public TdpDirtyLog(TdpMmu mmu) {
-        this.mmu = mmu;
+    private TdpDirtyLog() {
     }
 
     /**
@@ -24,7 +22,7 @@ public final class TdpDirtyLog {
      *
      * @return whether anything changed
      */
-    public boolean wrprotSlot(Memslot slot, int minLevel) {
+    public static boolean wrprotSlot(TdpMmu mmu, Memslot slot, int minLevel) {
         boolean changed = false;
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
             if (!mmu.getRoot(root)) {
@@ -58,25 +56,31 @@ public final class TdpDirtyLog {
     }
 
     /**
-     * kvm_tdp_mmu_clear_dirty_pt_masked() with wrprot (no PML): re-protects the 4K SPTEs of the gfns set in
-     * {@code mask}, 64 gfns from {@code slot.base + gfnOffset} (mmu_lock for write).
+     * kvm_tdp_mmu_clear_dirty_pt_masked() with wrprot (no PML), i.e. clear_dirty_pt_masked() per valid root:
+     * re-protects the 4K SPTEs of the gfns set in {@code mask}, 64 gfns from {@code slot.base + gfnOffset}
+     * (mmu_lock for write). An SPTE whose W bit is already clear is skipped, page and all, as the kernel does:
+     * nothing could have written through it since it was last protected, so its page is not re-dirtied.
      */
-    public void wrprotMasked(Memslot slot, long gfnOffset, long mask) {
+    public static void clearDirtyPtMasked(TdpMmu mmu, Memslot slot, long gfnOffset, long mask) {
         long base = slot.baseGfn() + gfnOffset;
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
+            long left = mask;
             mmu.kvm.rcu().readLock();
-            TdpIter it = new TdpIter(mmu.tables, root, 1, base + Long.numberOfTrailingZeros(mask), base + 64);
-            for (; it.hasCurrent(); it.next()) {
+            TdpIter it = new TdpIter(mmu.tables, root, Spte.PG_LEVEL_4K, base + Long.numberOfTrailingZeros(mask), base + Long.SIZE);
+            for (; it.hasCurrent() && left != 0; it.next()) {
                 long old = it.oldSpte;
-                if (it.level() > 1 || !Spte.isLeaf(old, 1) || (mask & (1L << (it.gfn() - base))) == 0) {
+                if (it.level() > Spte.PG_LEVEL_4K || !Spte.isLeaf(old, Spte.PG_LEVEL_4K)
+                        || (left & (1L << (it.gfn() - base))) == 0) {
                     continue;
                 }
-                if (Spte.isWritable(old)) {
-                    // tdp_mmu_clear_spte_bits(): a bit flip, no handle_changed_spte(); the page is dirty anyway.
-                    it.table().spt[it.index()] = old & ~Spte.WRITABLE;
-                    it.setOldSpte(old & ~Spte.WRITABLE);
-                    mmu.kvm.sched().charge(Cost.SPTE_WRITE);
+                left &= ~(1L << (it.gfn() - base));
+                if (!Spte.isWritable(old)) {
+                    continue;
                 }
+                // tdp_mmu_clear_spte_bits(): a bit flip, no handle_changed_spte(); then kvm_set_pfn_dirty().
+                it.table().spt[it.index()] = old & ~Spte.WRITABLE;
+                it.setOldSpte(old & ~Spte.WRITABLE);
+                mmu.kvm.sched().charge(Cost.SPTE_WRITE);
                 mmu.kvm.phys().markDirty(Spte.pfn(old));
             }
             mmu.kvm.rcu().readUnlock();
@@ -87,7 +91,7 @@ public final class TdpDirtyLog {
      * kvm_tdp_mmu_write_protect_gfn(): removes W and MMU-writable from the leafs at or above {@code minLevel}
      * mapping {@code gfn}, so fast page faults cannot undo it (mmu_lock for write).
      */
-    public boolean writeProtectGfn(Memslot slot, long gfn, int minLevel) {
+    public static boolean writeProtectGfn(TdpMmu mmu, Memslot slot, long gfn, int minLevel) {
         boolean changed = false;
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
             mmu.kvm.rcu().readLock();
@@ -111,14 +115,14 @@ public final class TdpDirtyLog {
      * kvm_tdp_mmu_zap_collapsible_sptes() (mmu_lock for read): when logging stops, zap each table (2M/1G entry)
      * that could be a huge page again, so the next fault maps it huge. Each zap flushes on its own.
      */
-    public void zapCollapsibleSptes(Memslot slot, java.util.function.LongUnaryOperator hostLevelOfGfn) {
+    public static void zapCollapsibleSptes(TdpMmu mmu, Memslot slot, LongUnaryOperator hostLevelOfGfn) {
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
             if (!mmu.getRoot(root)) {
                 continue;
             }
             try {
                 mmu.kvm.rcu().readLock();
-                TdpIter it = new TdpIter(mmu.tables, root, 2, slot.baseGfn(), slot.baseGfn() + slot.npages());
+                TdpIter it = new TdpIter(mmu.tables, root, Spte.PG_LEVEL_2M, slot.baseGfn(), slot.baseGfn() + slot.npages());
                 for (; it.hasCurrent(); it.next()) {
                     if (mmu.condResched(it, false, true)) {
                         continue;
@@ -128,10 +132,10 @@ public final class TdpDirtyLog {
                     if (it.gfn() < slot.baseGfn() || it.gfn() >= slot.baseGfn() + slot.npages()) {
                         continue;
                     }
-                    if (it.level() > 3 || !Spte.isPresent(old) || Spte.isLastLevel(old, it.level())) {
+                    if (it.level() > Spte.PG_LEVEL_1G || !Spte.isPresent(old) || Spte.isLastLevel(old, it.level())) {
                         continue;
                     }
-                    int max = maxMappingLevel(slot, it.gfn(), hostLevelOfGfn);
+                    int max = maxMappingLevel(mmu, slot, it.gfn(), hostLevelOfGfn);
                     if (max < it.level()) {
                         continue;
                     }
@@ -150,13 +154,13 @@ public final class TdpDirtyLog {
     }
 
     /** kvm_mmu_max_mapping_level(): the lpage_info and host mapping limits for gfn. */
-    private int maxMappingLevel(Memslot slot, long gfn, java.util.function.LongUnaryOperator hostLevelOfGfn) {
-        int level = 3;
-        while (level > 1 && !mmu.kvm.memslots().lpageAllowed(slot, gfn, level)) {
+    private static int maxMappingLevel(TdpMmu mmu, Memslot slot, long gfn, LongUnaryOperator hostLevelOfGfn) {
+        int level = Spte.PG_LEVEL_1G;
+        while (level > Spte.PG_LEVEL_4K && !mmu.kvm.lpageAllowed(slot, gfn, level)) {
             level--;
         }
         // The host mapping is only consulted when lpage_info allows a huge page at all.
-        return level == 1 ? 1 : Math.min(level, (int) hostLevelOfGfn.applyAsLong(gfn));
+        return level == Spte.PG_LEVEL_4K ? Spte.PG_LEVEL_4K : Math.min(level, (int) hostLevelOfGfn.applyAsLong(gfn));
     }
 
     /**
@@ -165,7 +169,7 @@ public final class TdpDirtyLog {
      *
      * @return the number of huge pages split
      */
-    public long trySplitHugePages(Memslot slot, long start, long end, int targetLevel, boolean shared) {
+    public static long trySplitHugePages(TdpMmu mmu, Memslot slot, long start, long end, int targetLevel, boolean shared) {
         long split = 0;
         TdpFault splitter = new TdpFault(mmu).shared(shared);
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
@@ -180,7 +184,7 @@ public final class TdpDirtyLog {
                         continue;
                     }
                     long old = it.oldSpte;
-                    if (it.level() <= targetLevel || !Spte.isLeaf(old, it.level()) || it.level() == 1) {
+                    if (it.level() <= targetLevel || !Spte.isLeaf(old, it.level()) || it.level() == Spte.PG_LEVEL_4K) {
                         continue;
                     }
                     mmu.kvm.sched().charge(Cost.SP_ALLOC);
@@ -198,47 +202,5 @@ public final class TdpDirtyLog {
             }
         }
         return split;
-    }
-
-    /**
-     * kvm_tdp_mmu_age_gfn_range(): clears the Accessed bit of every leaf in the range, in all roots of the
-     * address space (mmu_lock for write, from the notifier).
-     *
-     * @return whether any was young
-     */
-    public boolean ageGfnRange(int asId, long start, long end) {
-        boolean young = false;
-        for (KvmMmuPage root : mmu.rootsFor(asId, false)) {
-            mmu.kvm.rcu().readLock();
-            for (TdpIter it = new TdpIter(mmu.tables, root, 1, start, end); it.hasCurrent(); it.next()) {
-                long old = it.oldSpte;
-                if (!Spte.isLeaf(old, it.level()) || !Spte.isAccessed(old)) {
-                    continue;
-                }
-                young = true;
-                // tdp_mmu_clear_spte_bits(): no handle_changed_spte, the page stays mapped.
-                it.table().spt[it.index()] = old & ~Spte.ACCESSED;
-                it.setOldSpte(old & ~Spte.ACCESSED);
-                mmu.kvm.sched().charge(Cost.SPTE_CMPXCHG);
-            }
-            mmu.kvm.rcu().readUnlock();
-        }
-        return young;
-    }
-
-    /** kvm_tdp_mmu_test_age_gfn(). */
-    public boolean testAgeGfn(int asId, long gfn) {
-        for (KvmMmuPage root : mmu.rootsFor(asId, false)) {
-            long[] leaf = mmu.walk(root, gfn);
-            if (Spte.isPresent(leaf[0]) && Spte.isAccessed(leaf[0])) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether the policy recovers huge pages by a final memslot flush after zapping collapsible SPTEs (legacy). */
-    public boolean legacyFinalCollapseFlush() {
-        return !mmu.kvm.policy().has(Behaviour.ZAP_COLLAPSIBLE_NO_FINAL_FLUSH);
     }
 }

@@ -119,7 +119,7 @@ public final class TdpFault {
             return false;
         }
         // The huge leaf's -1 came from handle_changed_spte(); the children are counted here.
-        mmu.kvm.stats().pages[level - 1] += Spte.PT_ENTRIES;
+        mmu.kvm.accountPages(level - 1, Spte.PT_ENTRIES);
         return true;
     }
 
@@ -165,7 +165,7 @@ public final class TdpFault {
         }
         int req = 1;
         for (int level = Math.min(f.maxLevel, 3); level > 1; level--) {
-            if (level <= f.hostLevel && mmu.kvm.memslots().lpageAllowed(f.slot, f.gfn, level)) {
+            if (level <= f.hostLevel && mmu.kvm.lpageAllowed(f.slot, f.gfn, level)) {
                 req = level;
                 break;
             }

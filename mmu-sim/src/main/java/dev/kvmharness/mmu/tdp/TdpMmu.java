@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.tdp;
 
-import dev.kvmharness.mmu.kvm.SimKvm;
 import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
@@ -13,13 +12,13 @@ import java.util.List;
  * arch/x86/kvm/mmu/tdp_mmu.c, the part every flow shares: the roots list and their references, the SPTE
  * setters and the bookkeeping behind every SPTE change (handle_changed_spte, handle_removed_pt), and the
  * cond_resched yield. The flows themselves live beside it: {@link TdpFault} (kvm_tdp_mmu_map), {@link TdpZap}
- * (the three zap flows), {@link TdpDirtyLog} (write-protect, clear dirty, split, collapse, age).
+ * (the zap flows), {@link TdpDirtyLog} (write-protect, clear dirty, split, collapse), {@link TdpAge} (aging).
  *
  * <p>Everything runs under the simulator's baton, so plain field writes are the kernel's atomic operations:
  * a "cmpxchg" fails only if another simulated thread changed the SPTE at a scheduling point in between.
  */
 public final class TdpMmu {
-    final SimKvm kvm;
+    final TdpKvm kvm;
     final SpTable tables = new SpTable();
     /** kvm->arch.tdp_mmu_roots; new roots at the head. */
     private final List<KvmMmuPage> roots = new ArrayList<>();
@@ -31,7 +30,7 @@ public final class TdpMmu {
     /** SPTEs visited since the last yield, for the need_resched() stand-in. */
     private int visitedSinceYield;
 
-    public TdpMmu(SimKvm kvm) {
+    public TdpMmu(TdpKvm kvm) {
         this.kvm = kvm;
     }
 
@@ -56,7 +55,7 @@ public final class TdpMmu {
      * legacy kernels gave it only the vCPU's, so it died with the last vCPU that used it.
      */
     public KvmMmuPage allocRoot(int asId) {
-        int level = kvm.config().rootLevel();
+        int level = kvm.rootLevel();
         for (KvmMmuPage r : roots) {
             if (!r.invalid && r.asId == asId && r.level == level && getRoot(r)) {
                 return r;
@@ -134,7 +133,7 @@ public final class TdpMmu {
                 continue;
             }
             r.scheduledRootToZap = false;
-            new TdpZap(this).zapRoot(r, true);
+            TdpZap.zapRoot(this, r, true);
             putRoot(r);
         }
     }
@@ -184,11 +183,11 @@ public final class TdpMmu {
             throw new IllegalStateException("KVM bug: gfn 0x" + Long.toHexString(gfn) + " misaligned for level " + level);
         }
         if (isLeaf != wasLeaf) {
-            kvm.stats().pages[level] += isLeaf ? 1 : -1;
+            kvm.accountPages(level, isLeaf ? 1 : -1);
         }
         if (wasPresent && (!isPresent || !isLeaf || pfnChanged || (Spte.isWritable(old) && !Spte.isWritable(nw)))
-                && kvm.config().oracle()) {
-            kvm.oracle().owesFlush(gfn, Spte.pagesPerEntry(level));
+                && kvm.debugChecks()) {
+            kvm.observer().flushOwed(gfn, Spte.pagesPerEntry(level));
         }
         if (wasLeaf && Spte.isDirty(old) && (!isLeaf || !Spte.isDirty(nw) || pfnChanged)) {
             kvm.phys().markDirty(Spte.pfn(old));
@@ -268,7 +267,7 @@ public final class TdpMmu {
      * snapshot holds what was found and the caller retries at the same position.
      */
     boolean setSpteAtomic(TdpIter it, long nw) {
-        if (kvm.config().oracle() && !kvm.mmuLock().isReadLockedByCurrent()) {
+        if (kvm.debugChecks() && !kvm.mmuLock().isReadLockedByCurrent()) {
             // lockdep_assert_held_read(): a cmpxchg is how readers race each other; under the write lock KVM
             // writes plainly (tdp_mmu_iter_set_spte), and without the lock it must not write at all. A debug
             // check, like lockdep: with the checks on (the oracle), since the reader scan is per cmpxchg.
@@ -320,7 +319,7 @@ public final class TdpMmu {
         if (!it.madeProgress()) {
             return false;
         }
-        int every = kvm.config().yieldEvery();
+        int every = kvm.yieldEvery();
         if (every <= 0 || ++visitedSinceYield < every) {
             return false;
         }
@@ -376,7 +375,7 @@ public final class TdpMmu {
             nxHead = sp;
         }
         nxTail = sp;
-        kvm.stats().nxLpageSplits++;
+        kvm.accountNxLpageSplits(1);
     }
 
     /** untrack_possible_nx_huge_page(). */
@@ -397,7 +396,7 @@ public final class TdpMmu {
         }
         sp.nxPrev = null;
         sp.nxNext = null;
-        kvm.stats().nxLpageSplits--;
+        kvm.accountNxLpageSplits(-1);
     }
 
     /** The oldest page on the possible-NX-huge-pages list, or null. */

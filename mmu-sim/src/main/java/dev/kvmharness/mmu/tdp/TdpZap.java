@@ -9,14 +9,18 @@ import dev.kvmharness.mmu.spte.Spte;
  * The TDP MMU's zap flows (tdp_mmu.c): a whole root ({@code tdp_mmu_zap_root}), the leaf SPTEs of a gfn range
  * ({@code tdp_mmu_zap_leafs}, behind kvm_zap_gfn_range and the MMU notifiers) and one shadow page
  * ({@code kvm_tdp_mmu_zap_sp}, for NX recovery). Each returns whether a TLB flush is owed and leaves issuing it
- * to the caller, who must do so before dropping RCU; only a yield flushes on the way.
+ * to the caller, who must do so before dropping RCU; only a yield flushes on the way. Functions of the
+ * {@link TdpMmu} they zap, as the kernel's are of {@code struct kvm}.
  */
 public final class TdpZap {
-    private final TdpMmu mmu;
-    private boolean zappedAny;
+    private TdpZap() {
+    }
 
-    public TdpZap(TdpMmu mmu) {
-        this.mmu = mmu;
+    /**
+     * What a leaf zap of several roots comes to: whether a flush is still owed (a yield may have issued it), and
+     * whether it removed any SPTE at all (what legacy notifier code OR-ed into its flush).
+     */
+    public record LeafZap(boolean flushOwed, boolean zappedAny) {
     }
 
     /**
@@ -25,20 +29,20 @@ public final class TdpZap {
      * frees little and the walk can yield even inside a 512 GiB subtree; legacy ones zapped top-level entries,
      * with a freeze and flush per entry when shared.
      */
-    void zapRoot(KvmMmuPage root, boolean shared) {
+    static void zapRoot(TdpMmu mmu, KvmMmuPage root, boolean shared) {
         mmu.kvm.rcu().readLock();
         if (mmu.kvm.policy().has(Behaviour.MULTI_PASS_ROOT_ZAP)) {
-            for (int level = 1; level <= 3; level++) {
-                zapRootLevel(root, level, shared);
+            for (int level = Spte.PG_LEVEL_4K; level <= Spte.PG_LEVEL_1G; level++) {
+                zapRootLevel(mmu, root, level, shared);
             }
         }
-        zapRootLevel(root, root.level, shared);
+        zapRootLevel(mmu, root, root.level, shared);
         mmu.kvm.rcu().readUnlock();
     }
 
-    private void zapRootLevel(KvmMmuPage root, int zapLevel, boolean shared) {
+    private static void zapRootLevel(TdpMmu mmu, KvmMmuPage root, int zapLevel, boolean shared) {
         boolean legacyFlush = shared && !mmu.kvm.policy().has(Behaviour.NO_FLUSH_FOR_INVALID_ROOTS);
-        long end = mmu.kvm.config().maxGfn() + 1;
+        long end = mmu.kvm.maxGfn() + 1;
         for (TdpIter it = new TdpIter(mmu.tables, root, zapLevel, 0, end); it.hasCurrent(); it.next()) {
             if (mmu.condResched(it, false, shared)) {
                 continue;
@@ -68,11 +72,11 @@ public final class TdpZap {
      * kvm_tdp_mmu_zap_all() (VM destruction, mm release): every root, write lock held. Legacy kernels flushed
      * at the end when anything was zapped.
      */
-    public void zapAll() {
+    public static void zapAll(TdpMmu mmu) {
         boolean zapped = false;
         for (KvmMmuPage r : mmu.rootsFor(-1, false)) {
             zapped |= hasPresent(r);
-            zapRoot(r, false);
+            zapRoot(mmu, r, false);
         }
         if (zapped && !mmu.kvm.policy().has(Behaviour.NO_FLUSH_ZAP_ALL)) {
             mmu.kvm.flushRemoteTlbs(FlushSite.ZAP_GFN_RANGE);
@@ -95,15 +99,15 @@ public final class TdpZap {
      *
      * @return whether a flush is owed (flush-on-yield clears what was owed before the yield)
      */
-    public boolean zapLeafs(long start, long end, boolean canYield, boolean flush) {
-        long limit = Math.min(end, mmu.kvm.config().maxGfn() + 1);
+    public static boolean zapLeafs(TdpMmu mmu, long start, long end, boolean canYield, boolean flush) {
+        long limit = Math.min(end, mmu.kvm.maxGfn() + 1);
         boolean leafsOnly = mmu.kvm.policy().has(Behaviour.ZAP_GFN_RANGE_LEAFS_ONLY);
         for (KvmMmuPage root : mmu.rootsFor(-1, true)) {
             if (!mmu.getRoot(root)) {
                 continue;
             }
             try {
-                flush = zapLeafsInRoot(root, start, limit, canYield, flush, leafsOnly);
+                flush = zapLeafsInRoot(mmu, root, start, limit, canYield, flush, leafsOnly).flushOwed;
             } finally {
                 // The walk held a reference, as tdp_mmu_next_root() does, so a yield could not free the root.
                 mmu.putRoot(root);
@@ -117,26 +121,32 @@ public final class TdpZap {
      * invalid roots included (they may still be reachable by a vCPU that has not reloaded yet), yielding only if
      * the notifier may block. Zaps in invalid roots owe no flush.
      */
-    public boolean unmapGfnRange(int asId, long start, long end, boolean mayBlock, boolean flush) {
-        long limit = Math.min(end, mmu.kvm.config().maxGfn() + 1);
+    public static LeafZap unmapGfnRange(TdpMmu mmu, int asId, long start, long end, boolean mayBlock, boolean flush) {
+        long limit = Math.min(end, mmu.kvm.maxGfn() + 1);
         boolean leafsOnly = mmu.kvm.policy().has(Behaviour.ZAP_GFN_RANGE_LEAFS_ONLY);
+        boolean zappedAny = false;
         for (KvmMmuPage root : mmu.rootsFor(asId, false)) {
             if (!mmu.getRoot(root)) {
                 continue;
             }
             try {
-                flush = zapLeafsInRoot(root, start, limit, mayBlock, flush, leafsOnly);
+                LeafZap z = zapLeafsInRoot(mmu, root, start, limit, mayBlock, flush, leafsOnly);
+                flush = z.flushOwed;
+                zappedAny |= z.zappedAny;
             } finally {
                 // The walk held a reference, as tdp_mmu_next_root() does, so a yield could not free the root.
                 mmu.putRoot(root);
             }
         }
-        return flush;
+        return new LeafZap(flush, zappedAny);
     }
 
-    private boolean zapLeafsInRoot(KvmMmuPage root, long start, long end, boolean canYield, boolean flush, boolean leafsOnly) {
+    /** tdp_mmu_zap_leafs() for one root. */
+    private static LeafZap zapLeafsInRoot(TdpMmu mmu, KvmMmuPage root, long start, long end, boolean canYield, boolean flush,
+                                          boolean leafsOnly) {
+        boolean zappedAny = false;
         mmu.kvm.rcu().readLock();
-        for (TdpIter it = new TdpIter(mmu.tables, root, 1, start, end); it.hasCurrent(); it.next()) {
+        for (TdpIter it = new TdpIter(mmu.tables, root, Spte.PG_LEVEL_4K, start, end); it.hasCurrent(); it.next()) {
             if (canYield && mmu.condResched(it, flush, false)) {
                 flush = false;
                 continue;
@@ -160,19 +170,14 @@ public final class TdpZap {
             }
         }
         mmu.kvm.rcu().readUnlock();
-        return flush;
-    }
-
-    /** Whether a leaf zap of this instance removed anything (what legacy callers OR-ed into their flush). */
-    public boolean zappedAny() {
-        return zappedAny;
+        return new LeafZap(flush, zappedAny);
     }
 
     /**
      * kvm_tdp_mmu_zap_sp() (NX recovery, write lock): zaps the parent SPTE of {@code sp}, freeing its subtree.
      * Returns true: the caller owes a flush before it drops RCU.
      */
-    public boolean zapSp(KvmMmuPage sp) {
+    public static boolean zapSp(TdpMmu mmu, KvmMmuPage sp) {
         KvmMmuPage parent = sp.parent;
         if (parent == null || !Spte.isPresent(parent.spt[sp.parentIndex])) {
             return false;

@@ -73,7 +73,7 @@ public final class ConcurrentMmuHistory {
             threads.add(spawn(w, "kvm", c.kvm()));
             problems.addAll(w.joinAll(threads));
             if (problems.isEmpty()) {
-                String coverage = w.kvm.oracle().checkDirtyLogCoverage();
+                String coverage = w.oracle.checkDirtyLogCoverage();
                 if (coverage != null) {
                     problems.add("dirty log: " + coverage);
                 }

@@ -28,7 +28,7 @@ class EagerSplitLockingTest {
             w.dirtyLog.clear(MmuWorld.SLOT1, 0, 64, new long[] {-1L});
             assertThat(w.leafLevel(0, w.slot1Gpa)).as("KVM_CLEAR_DIRTY_LOG split the huge page before write-protecting it")
                     .isEqualTo(Spte.PG_LEVEL_4K);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
         }
     }
 }

@@ -84,8 +84,8 @@ class FaultPathTest {
             assertThat(w.kvm.stats().nxLpageSplits).isZero();
             w.access(0, MmuWorld.SLOT1_GPA + 4096, false, false);
             assertThat(w.kvm.stats().pages[2]).as("a data fault maps it huge again").isEqualTo(1);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
-            assertThat(w.kvm.oracle().checkPageStats()).isNull();
+            assertThat(w.oracle.violations()).isEmpty();
+            assertThat(w.oracle.checkPageStats()).isNull();
         }
     }
 
@@ -106,7 +106,7 @@ class FaultPathTest {
             w.memslots.set(MemslotRequest.v1(MmuWorld.SLOT1, 0, MmuWorld.SLOT1_GPA, MmuWorld.SLOT1_SIZE, w.hva1));
             w.access(0, MmuWorld.SLOT1_GPA, false, false);
             assertThat(w.kvm.stats().pages[2]).as("collapsed back to a huge page").isEqualTo(1);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
         }
     }
 
@@ -134,7 +134,7 @@ class FaultPathTest {
             w.memslots.set(MemslotRequest.v1(5, 0, gpa, size, hva));
             w.access(0, gpa + 4096, false, false);
             assertThat(w.kvm.stats().pages[2]).isEqualTo(1);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
         }
     }
 

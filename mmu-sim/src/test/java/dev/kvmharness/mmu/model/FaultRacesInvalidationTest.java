@@ -44,7 +44,7 @@ class FaultRacesInvalidationTest {
                 w.mm.madviseDontneed(w.hva2 + (GPA - MmuWorld.SLOT2_GPA), 4096);
             });
             problems.addAll(w.joinAll(List.of(vcpu, host)));
-            for (Violation v : w.kvm.oracle().violations()) {
+            for (Violation v : w.oracle.violations()) {
                 problems.add(v.what());
             }
             return new Outcome(problems, w.vcpus.get(0).stats().pfTaken);

@@ -25,7 +25,7 @@ class HugePageEligibilityTest {
     }
 
     private static List<Violation> violations(MmuWorld w) {
-        return w.kvm.oracle().violations();
+        return w.oracle.violations();
     }
 
     @Test

@@ -36,7 +36,7 @@ class InvalidRootsAreUnmappedTest {
                 w.mm.madviseDontneed(w.hva2, PAGES * 4096L);
             });
             problems.addAll(w.joinAll(List.of(zapper, host)));
-            for (Violation v : w.kvm.oracle().violations()) {
+            for (Violation v : w.oracle.violations()) {
                 problems.add(v.what());
             }
         } finally {

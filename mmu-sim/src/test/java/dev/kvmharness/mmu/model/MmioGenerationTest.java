@@ -34,7 +34,7 @@ class MmioGenerationTest {
                     .as("after KVM_SET_USER_MEMORY_REGION created slot 3 over the gfn, the cached MMIO SPTE is of an old"
                             + " memslot generation: handle_mmio_page_fault must not trust it, the access must reach RAM")
                     .isEqualTo(GuestExit.Reason.INTR);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
             assertThat(w.mm.read(w.hva3 + 3 * 4096, 8)).as("the guest's write landed in slot 3's memory").isEqualTo(gpa);
         }
     }

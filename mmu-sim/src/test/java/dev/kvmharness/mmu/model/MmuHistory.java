@@ -124,7 +124,7 @@ public final class MmuHistory {
         try (MmuWorld w = world(c.setup(), policy, seed)) {
             for (MmuOp op : c.ops()) {
                 apply(w, op);
-                String coverage = w.kvm.oracle().checkDirtyLogCoverage();
+                String coverage = w.oracle.checkDirtyLogCoverage();
                 if (coverage != null) {
                     problems.add("dirty log after " + op + ": " + coverage);
                 }
@@ -136,10 +136,10 @@ public final class MmuHistory {
 
     /** The end-of-history checks: the oracle's findings, pages_*, balanced invalidations, a clean teardown. */
     static void finish(MmuWorld w, List<String> problems) {
-        for (Violation v : w.kvm.oracle().violations()) {
+        for (Violation v : w.oracle.violations()) {
             problems.add(v.toString());
         }
-        String stats = w.kvm.oracle().checkPageStats();
+        String stats = w.oracle.checkPageStats();
         if (stats != null) {
             problems.add("page stats: " + stats);
         }
@@ -204,7 +204,7 @@ public final class MmuHistory {
             w.kvm.nxRecovery().recover();
         } else if (op instanceof MmuOp.ZapAllFast z) {
             w.kvm.zapAllFast();
-            w.kvm.oracle().checkpoint("kvm_mmu_zap_all_fast");
+            w.oracle.checkpoint("kvm_mmu_zap_all_fast");
         } else if (op instanceof MmuOp.ZapGfnRange z) {
             long start = (w.slot1Gpa >>> 12) + z.page();
             w.kvm.zapGfnRange(start, start + z.pages());

@@ -13,6 +13,7 @@ import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.memslot.MemslotLimits;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.memslot.MemslotUpdate;
+import dev.kvmharness.mmu.oracle.StaleTranslationOracle;
 import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.SimThread;
@@ -65,6 +66,8 @@ public final class MmuWorld implements AutoCloseable {
     public final PhysMem phys;
     public final HostMm mm;
     public final SimKvm kvm;
+    /** The stale-translation oracle, attached to {@link #kvm}. */
+    public final StaleTranslationOracle oracle;
     public final MemslotUpdate memslots;
     public final DirtyLog dirtyLog;
     public final List<SimVcpu> vcpus = new ArrayList<>();
@@ -92,6 +95,7 @@ public final class MmuWorld implements AutoCloseable {
         phys = new PhysMem();
         mm = new HostMm(sched, phys);
         kvm = new SimKvm(sched, mm, config);
+        oracle = StaleTranslationOracle.attachTo(kvm);
         memslots = new MemslotUpdate(kvm, MemslotLimits.x86Default(config.physBits()));
         dirtyLog = new DirtyLog(kvm);
         hva1 = mm.mmap(layout.mappingSize(), layout.backing()) + ((long) layout.hvaSkewPages() << 12);

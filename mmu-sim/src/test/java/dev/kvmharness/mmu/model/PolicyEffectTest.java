@@ -40,7 +40,7 @@ class PolicyEffectTest {
                 long before = requests(w);
                 w.mm.madviseDontneed(w.hva2, MmuWorld.SLOT2_SIZE);
                 delta[i] = requests(w) - before;
-                assertThat(w.kvm.oracle().violations()).isEmpty();
+                assertThat(w.oracle.violations()).isEmpty();
                 assertThat(w.kvm.stats().pages[1]).isZero();
             }
         }
@@ -59,7 +59,7 @@ class PolicyEffectTest {
                 long before = requests(w);
                 w.memslots.set(MemslotRequest.v1(MmuWorld.SLOT2, 0, MmuWorld.SLOT2_GPA, 0, w.hva2));
                 delta[i] = requests(w) - before;
-                assertThat(w.kvm.oracle().violations()).isEmpty();
+                assertThat(w.oracle.violations()).isEmpty();
             }
         }
         assertThat(delta[0]).as("current: fast zap, vCPUs flush locally on the new root").isZero();
@@ -73,10 +73,10 @@ class PolicyEffectTest {
             assertThat(w.kvm.stats().pages[1]).isEqualTo(MmuWorld.SLOT2_SIZE >>> 12);
             w.access(0, MmuWorld.SLOT1_GPA, false, false);
             assertThat(w.kvm.stats().pages[2]).as("THP-backed, 2M-aligned slot 1 maps huge").isEqualTo(1);
-            assertThat(w.kvm.oracle().checkPageStats()).isNull();
+            assertThat(w.oracle.checkPageStats()).isNull();
             w.kvm.zapGfnRange(MmuWorld.SLOT1_GPA >>> 12, (MmuWorld.SLOT1_GPA >>> 12) + 1);
             assertThat(w.kvm.stats().pages[2]).as("a leaf zap takes the whole overlapping huge page").isZero();
-            assertThat(w.kvm.oracle().checkPageStats()).isNull();
+            assertThat(w.oracle.checkPageStats()).isNull();
         }
     }
 

@@ -61,7 +61,7 @@ class MemslotZapTest {
             long[] v = new long[1];
             assertThat(Guest.read(w, 0, to + ((PAGES - 1) << 12), v)).isNull();
             assertThat(v[0]).as("the moved slot's memory is the same host memory").isEqualTo(0x2222);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
         }
     }
 }

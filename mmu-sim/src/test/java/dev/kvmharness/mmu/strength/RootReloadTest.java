@@ -38,7 +38,7 @@ class RootReloadTest {
             assertThat(Guest.write(w, 0, MmuWorld.SLOT2_GPA, 2)).isNull();
             assertThat(Guest.write(w, 1, MmuWorld.SLOT2_GPA + 4096, 2)).isNull();
             assertThat(w.vcpus.get(1).root()).as("vCPU 1 moved to the new root too").isSameAs(now);
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
         }
     }
 }

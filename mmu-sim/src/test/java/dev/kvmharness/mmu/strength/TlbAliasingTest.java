@@ -48,7 +48,7 @@ class TlbAliasingTest {
                 assertThat(host).as("slot 1 page %d: the guest wrote 0x%x there but host memory holds 0x%x; a TLB hit"
                         + " used another page's translation", p, gpa + 1, host).isEqualTo(gpa + 1);
             }
-            assertThat(w.kvm.oracle().violations()).isEmpty();
+            assertThat(w.oracle.violations()).isEmpty();
         }
     }
 }

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.mmu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The model's layering, read from its sources (comments stripped): the checkers stay outside the model, the
+ * observer interface is a leaf, and the TDP MMU sees the VM only through {@code tdp.TdpKvm}. A violation names
+ * the file and the package it reaches.
+ */
+class ModelLayeringTest {
+    private static final Path MAIN = Path.of("src/main/java/dev/kvmharness/mmu");
+    private static final Pattern REF = Pattern.compile("\\bdev\\.kvmharness\\.mmu\\.([a-z]+)\\.");
+    private static final Pattern COMMENTS = Pattern.compile("(?s)/\\*.*?\\*/|//[^\\n]*");
+
+    /** Model packages each file references, other than its own, as "file -> package" lines. */
+    private static List<String> references() {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(MAIN)) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java")).sorted()::iterator) {
+                Path rel = MAIN.relativize(f);
+                String own = rel.getNameCount() > 1 ? rel.getName(0).toString() : "";
+                String code = COMMENTS.matcher(Files.readString(f)).replaceAll("");
+                Matcher m = REF.matcher(code);
+                while (m.find()) {
+                    if (!m.group(1).equals(own)) {
+                        out.add(rel + " -> " + m.group(1));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    private static List<String> from(String pkg) {
+        return references().stream().filter(r -> r.startsWith(pkg + "/")).distinct().toList();
+    }
+
+    @Test
+    void sourcesAreFound() {
+        // Guards the tests below against passing vacuously (a wrong working directory finds no file).
+        assertThat(references()).contains("kvm/SimKvm.java -> tdp");
+    }
+
+    @Test
+    void onlyTheOracleItselfUsesTheOraclePackage() {
+        assertThat(references()).filteredOn(r -> r.endsWith(" -> oracle"))
+                .as("model files that import the checker; report through observe.MmuObserver instead").isEmpty();
+    }
+
+    @Test
+    void observerIsALeaf() {
+        assertThat(from("observe")).filteredOn(r -> !r.endsWith(" -> policy"))
+                .as("observe may depend on policy.FlushSite only").isEmpty();
+    }
+
+    @Test
+    void tdpSeesTheVmOnlyThroughTdpKvm() {
+        Set<String> allowed = Set.of("spte", "memslot", "policy", "sched", "host", "observe");
+        assertThat(from("tdp")).filteredOn(r -> !allowed.contains(r.substring(r.indexOf(" -> ") + 4)))
+                .as("tdp files reaching past TdpKvm into the VM, faults, notifier or oracle").isEmpty();
+    }
+}
