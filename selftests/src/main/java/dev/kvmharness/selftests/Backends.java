@@ -23,6 +23,15 @@ final class Backends {
         }
     }
 
+    /** The --oracle value: on or off; a usage error for anything else. */
+    static boolean oracle(String value) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--oracle must be on or off, got '" + value + "'");
+        };
+    }
+
     /**
      * The backend for a --backend value. The simulator takes the seed (its scheduler's), the policy and the
      * cost model; bad values are usage errors.

@@ -22,6 +22,12 @@ public final class CommonOptions {
             description = "Simulator only: per-operation costs in ns (key = ns lines) overriding the defaults.")
     Path costModel;
 
+    @Option(names = "--oracle", paramLabel = "on|off",
+            description = "Simulator only: check every translation the guest uses against the host pages and SPTEs "
+                    + "(the stale-translation oracle). off is for benchmark runs: same results, less host time; the "
+                    + "--json then says \"oracle\": \"off\". Default: ${DEFAULT-VALUE}.")
+    String oracle = "on";
+
     @Option(names = "--seed", paramLabel = "N",
             description = "Random seed for the guest (and the simulator), 0..0xffffffff. Default: 0x6b8b4567, the C tests' seed.")
     Long seed;

@@ -29,8 +29,9 @@ final class TestMain {
             if (common.seed != null && (common.seed < 0 || common.seed > 0xffffffffL)) {
                 throw new IllegalArgumentException("--seed must be in 0..0xffffffff (guest_random_seed is 32 bits)");
             }
+            boolean oracle = Backends.oracle(common.oracle);
             backend = Backends.byName(common.backend, common.seed != null ? common.seed : CommonOptions.C_DEFAULT_SEED,
-                    common.policy, common.costModel, port::simOptions);
+                    common.policy, common.costModel, o -> port.simOptions(o.withConfig(o.config().withOracle(oracle))));
             if (common.runTimeoutSeconds < 1 || common.runTimeoutSeconds > 86_400) {
                 throw new IllegalArgumentException("--run-timeout must be between 1 and 86400 seconds");
             }

@@ -49,7 +49,7 @@ class CliTest {
     @ValueSource(strings = {"--no-such-option", "-x", "-b", "-u=SOMETIMES", "-b=lots", "-b=10Q", "-v=0", "-v=abc",
         "-r=0", "-d=-5", "-s=nvram", "-m=3", "-m=8", "-m=16", "--backend=qemu", "-c=99999", "--seed=-1",
         "--seed=0x100000000", "--run-timeout=0", "--policy=ancient", "--policy=current,+no_such_behaviour",
-        "--cost-model=/nonexistent/costs.properties"})
+        "--cost-model=/nonexistent/costs.properties", "--oracle=maybe"})
     void badOptionIsOneUsageLineAndExit2(String bad) {
         Run r = run("demand_paging_test", bad);
         assertThat(r.exit()).isEqualTo(2);
