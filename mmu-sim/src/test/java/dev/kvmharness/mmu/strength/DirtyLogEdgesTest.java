@@ -22,9 +22,7 @@ class DirtyLogEdgesTest {
 
     /** kvm.eager_page_split=0: huge pages stay mapped (write-protected) when logging starts. */
     private static SimConfig noEagerSplit() {
-        SimConfig d = SimConfig.defaults();
-        return new SimConfig(d.physBits(), d.nrVcpusMax(), d.tlbEntries(), d.nxHugePages(), d.nxRecoveryRatio(), false,
-                d.mmioCaching(), d.slotZapAllQuirk(), d.yieldEvery(), d.oracle(), d.policy());
+        return SimConfig.defaults().withEagerPageSplit(false);
     }
 
     @Test
