@@ -35,29 +35,33 @@ public final class EptWalk {
      * @return this walker, holding the result
      */
     public EptWalk walk(KvmMmuPage root, long gfn) {
-        this.gfn = gfn;
+        // Locals in the loop, one store of each result field at the end: this is the per-access path.
         KvmMmuPage t = root;
         int lvl = root.level;
-        reachedFreedTable = false;
+        boolean freed = false;
+        int idx;
+        long s;
         while (true) {
-            int idx = Spte.index(gfn, lvl);
-            long s = t.spt[idx];
-            table = t;
-            index = idx;
-            spte = s;
-            level = lvl;
+            idx = Spte.index(gfn, lvl);
+            s = t.spt[idx];
             if (!Spte.isPresent(s) || Spte.isLastLevel(s, lvl)) {
                 break;
             }
             KvmMmuPage child = tables.get((int) Spte.pfn(s));
             if (child == null || child.freed) {
-                reachedFreedTable = true;
+                freed = true;
                 break;
             }
             t = child;
             lvl--;
         }
-        levelsWalked = root.level - level + 1;
+        this.gfn = gfn;
+        table = t;
+        index = idx;
+        spte = s;
+        level = lvl;
+        reachedFreedTable = freed;
+        levelsWalked = root.level - lvl + 1;
         return this;
     }
 
