@@ -12,6 +12,7 @@ import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import dev.kvmharness.mmu.tdp.KvmMmuPage;
 import dev.kvmharness.mmu.tdp.KvmPageFault;
 import dev.kvmharness.mmu.tdp.PfResult;
@@ -27,12 +28,15 @@ public final class PageFault {
     private final SimVcpu vcpu;
     private final TdpFault tdpFault;
     /** The vCPU's one struct kvm_page_fault, reused fault after fault. */
-    private final KvmPageFault fault = new KvmPageFault(0, false, false, 3);
+    private final KvmPageFault fault = new KvmPageFault(0, false, false, Spte.PG_LEVEL_1G);
+    /** fast_page_fault()'s walker, reused. */
+    private final EptWalk fastWalk;
 
     public PageFault(SimKvm kvm, SimVcpu vcpu) {
         this.kvm = kvm;
         this.vcpu = vcpu;
         this.tdpFault = new TdpFault(kvm.tdpMmu());
+        this.fastWalk = new EptWalk(kvm.tdpMmu().tables());
     }
 
     /**
@@ -95,17 +99,10 @@ public final class PageFault {
         kvm.rcu().readLock();
         try {
             kvm.sched().charge(Cost.FAST_FAULT);
-            KvmMmuPage t = root;
-            int level = t.level();
-            long spte;
-            while (true) {
-                spte = t.spte(Spte.index(gfn, level));
-                if (!Spte.isPresent(spte) || Spte.isLastLevel(spte, level)) {
-                    break;
-                }
-                t = kvm.tdpMmu().tables().get((int) Spte.pfn(spte));
-                level--;
-            }
+            // kvm_tdp_mmu_fast_pf_get_last_sptep(), under RCU: no table on the path can be freed meanwhile.
+            EptWalk last = fastWalk.walk(root, gfn);
+            long spte = last.spte();
+            int level = last.level();
             if (!Spte.isPresent(spte)) {
                 return null;
             }
@@ -116,11 +113,11 @@ public final class PageFault {
                 return null;
             }
             Memslot slot = kvm.memslots().lookup(0, gfn);
-            if (slot == null || (level > 1 && slot.dirtyLogging())) {
+            if (slot == null || (level > Spte.PG_LEVEL_4K && slot.dirtyLogging())) {
                 return null;
             }
             // fast_pf_fix_direct_spte(): only a cmpxchg that took fixes the fault (and logs the page).
-            if (!kvm.tdpMmu().fastFixWritable(t, Spte.index(gfn, level), spte)) {
+            if (!kvm.tdpMmu().fastFixWritable(last.table(), last.index(), spte)) {
                 return null;
             }
             if (slot.dirtyLogging()) {
@@ -133,7 +130,7 @@ public final class PageFault {
     }
 
     private PfResult slowPath(long gfn, boolean write, boolean exec) {
-        KvmPageFault f = fault.reset(gfn, write, exec, 3);
+        KvmPageFault f = fault.reset(gfn, write, exec, Spte.PG_LEVEL_1G);
         f.nxHugePageWorkaroundEnabled = kvm.config().nxHugePages();
         f.mmuSeq = kvm.invalidate().seq();
         // Under SRCU the lookup and the generation go together: a swap after this point makes the MMIO SPTE

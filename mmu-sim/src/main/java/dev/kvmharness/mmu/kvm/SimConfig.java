@@ -6,7 +6,8 @@ import dev.kvmharness.mmu.policy.Policy;
 /**
  * The knobs of one simulated VM, with the defaults of a 6.12 host without Hyper-V: KVM module parameters
  * (nx_huge_pages, eager_page_split, mmio caching), the CPU (MAXPHYADDR, which picks 4- or 5-level EPT), the
- * VM's quirks, the TLB size, and how often long walks yield.
+ * VM's quirks, the TLB size, and how often long walks yield. Change one knob with a {@code withX} method, or
+ * several at once through {@link #toBuilder()}; each field is named once, in {@link Builder}.
  *
  * @param physBits host MAXPHYADDR; above 48 the EPT root is level 5
  * @param nrVcpusMax KVM_CAP_MAX_VCPUS
@@ -31,40 +32,46 @@ public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nx
         if (physBits < 32 || physBits > 52) {
             throw new IllegalArgumentException("physBits must be in [32, 52], got " + physBits);
         }
+        if (policy == null) {
+            throw new IllegalArgumentException("policy is null");
+        }
     }
 
     public static SimConfig defaults() {
-        return new SimConfig(48, 4096, 2048, false, 60, true, true, true, 64, true, Policy.current());
+        return new Builder().build();
+    }
+
+    /** A builder holding this config's values. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     public SimConfig withPolicy(Policy p) {
-        return new SimConfig(physBits, nrVcpusMax, tlbEntries, nxHugePages, nxRecoveryRatio, eagerPageSplit, mmioCaching,
-                slotZapAllQuirk, yieldEvery, oracle, p);
+        return toBuilder().policy(p).build();
     }
 
     public SimConfig withNxHugePages(boolean on) {
-        return new SimConfig(physBits, nrVcpusMax, tlbEntries, on, nxRecoveryRatio, eagerPageSplit, mmioCaching,
-                slotZapAllQuirk, yieldEvery, oracle, policy);
+        return toBuilder().nxHugePages(on).build();
+    }
+
+    public SimConfig withEagerPageSplit(boolean on) {
+        return toBuilder().eagerPageSplit(on).build();
     }
 
     public SimConfig withSlotZapAllQuirk(boolean on) {
-        return new SimConfig(physBits, nrVcpusMax, tlbEntries, nxHugePages, nxRecoveryRatio, eagerPageSplit, mmioCaching,
-                on, yieldEvery, oracle, policy);
+        return toBuilder().slotZapAllQuirk(on).build();
     }
 
     public SimConfig withYieldEvery(int n) {
-        return new SimConfig(physBits, nrVcpusMax, tlbEntries, nxHugePages, nxRecoveryRatio, eagerPageSplit, mmioCaching,
-                slotZapAllQuirk, n, oracle, policy);
+        return toBuilder().yieldEvery(n).build();
     }
 
     public SimConfig withOracle(boolean on) {
-        return new SimConfig(physBits, nrVcpusMax, tlbEntries, nxHugePages, nxRecoveryRatio, eagerPageSplit, mmioCaching,
-                slotZapAllQuirk, yieldEvery, on, policy);
+        return toBuilder().oracle(on).build();
     }
 
     public SimConfig withPhysBits(int bits) {
-        return new SimConfig(bits, nrVcpusMax, tlbEntries, nxHugePages, nxRecoveryRatio, eagerPageSplit, mmioCaching,
-                slotZapAllQuirk, yieldEvery, oracle, policy);
+        return toBuilder().physBits(bits).build();
     }
 
     /** The EPT root level: 5 when MAXPHYADDR needs more than 48 bits. */
@@ -75,5 +82,98 @@ public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nx
     /** kvm_mmu_max_gfn(): the last gfn the host can address. */
     public long maxGfn() {
         return (1L << (physBits - 12)) - 1;
+    }
+
+    /** A SimConfig under construction; starts from the defaults. {@link #build()} checks the values. */
+    public static final class Builder {
+        private int physBits = 48;
+        private int nrVcpusMax = 4096;
+        private int tlbEntries = 2048;
+        private boolean nxHugePages = false;
+        private int nxRecoveryRatio = 60;
+        private boolean eagerPageSplit = true;
+        private boolean mmioCaching = true;
+        private boolean slotZapAllQuirk = true;
+        private int yieldEvery = 64;
+        private boolean oracle = true;
+        private Policy policy = Policy.current();
+
+        /** The defaults. */
+        public Builder() {
+        }
+
+        private Builder(SimConfig c) {
+            physBits = c.physBits;
+            nrVcpusMax = c.nrVcpusMax;
+            tlbEntries = c.tlbEntries;
+            nxHugePages = c.nxHugePages;
+            nxRecoveryRatio = c.nxRecoveryRatio;
+            eagerPageSplit = c.eagerPageSplit;
+            mmioCaching = c.mmioCaching;
+            slotZapAllQuirk = c.slotZapAllQuirk;
+            yieldEvery = c.yieldEvery;
+            oracle = c.oracle;
+            policy = c.policy;
+        }
+
+        public Builder physBits(int v) {
+            physBits = v;
+            return this;
+        }
+
+        public Builder nrVcpusMax(int v) {
+            nrVcpusMax = v;
+            return this;
+        }
+
+        public Builder tlbEntries(int v) {
+            tlbEntries = v;
+            return this;
+        }
+
+        public Builder nxHugePages(boolean v) {
+            nxHugePages = v;
+            return this;
+        }
+
+        public Builder nxRecoveryRatio(int v) {
+            nxRecoveryRatio = v;
+            return this;
+        }
+
+        public Builder eagerPageSplit(boolean v) {
+            eagerPageSplit = v;
+            return this;
+        }
+
+        public Builder mmioCaching(boolean v) {
+            mmioCaching = v;
+            return this;
+        }
+
+        public Builder slotZapAllQuirk(boolean v) {
+            slotZapAllQuirk = v;
+            return this;
+        }
+
+        public Builder yieldEvery(int v) {
+            yieldEvery = v;
+            return this;
+        }
+
+        public Builder oracle(boolean v) {
+            oracle = v;
+            return this;
+        }
+
+        public Builder policy(Policy v) {
+            policy = v;
+            return this;
+        }
+
+        public SimConfig build() {
+            return new SimConfig(physBits, nrVcpusMax, tlbEntries, nxHugePages, nxRecoveryRatio, eagerPageSplit, mmioCaching,
+                    slotZapAllQuirk, yieldEvery, oracle, policy);
+        }
     }
 }

@@ -5,6 +5,7 @@ import dev.kvmharness.mmu.fault.PageFault;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import dev.kvmharness.mmu.tdp.KvmMmuPage;
 import dev.kvmharness.mmu.tlb.Tlb;
 
@@ -27,6 +28,8 @@ public final class SimVcpu {
     private final Tlb tlb;
     private final VcpuStats stats = new VcpuStats();
     private final PageFault pageFault;
+    /** The hardware EPT walker, reused by every access so the access path allocates nothing. */
+    private final EptWalk eptWalk;
     private VcpuMode mode = VcpuMode.OUTSIDE_GUEST_MODE;
     private int requests;
     private KvmMmuPage root;
@@ -49,6 +52,7 @@ public final class SimVcpu {
         this.id = id;
         this.tlb = new Tlb(kvm.config().tlbEntries());
         this.pageFault = new PageFault(kvm, this);
+        this.eptWalk = new EptWalk(kvm.tdpMmu().tables());
     }
 
     /** The vCPU whose KVM_RUN the calling thread is in, if it belongs to {@code kvm}. */
@@ -290,9 +294,9 @@ public final class SimVcpu {
             throw delivery.deliver(ExceptionDelivery.PF_VECTOR, f.getMessage());
         }
         long gfn = gpa >>> 12;
-        long entry = eptTranslate(gfn, write, false);
-        long pfn = entry >>> 1;
-        tlb.fill(page, gfn, pfn, (entry & 1) != 0);
+        EptWalk leaf = eptTranslate(gfn, write, false);
+        long pfn = leaf.pfn();
+        tlb.fill(page, gfn, pfn, leaf.writable());
         return pfn << 12 | (gva & PAGE_MASK);
     }
 
@@ -323,7 +327,7 @@ public final class SimVcpu {
             long ptePa = table + idx * 8L;
             long pfn;
             try {
-                pfn = eptTranslate(ptePa >>> 12, false, false) >>> 1;
+                pfn = eptTranslate(ptePa >>> 12, false, false).pfn();
             } catch (GuestExit e) {
                 if (e.reason() != GuestExit.Reason.MMIO) {
                     throw e;
@@ -350,41 +354,33 @@ public final class SimVcpu {
      * The EPT half of a translation: walks this vCPU's root for {@code gfn}; on an EPT violation (or
      * misconfiguration, for MMIO SPTEs) runs the fault path and walks again.
      *
-     * @return {@code pfn << 1 | writable}
+     * @return this vCPU's walker, holding the present leaf that allows the access (valid until the next walk)
      */
-    long eptTranslate(long gfn, boolean write, boolean exec) {
+    EptWalk eptTranslate(long gfn, boolean write, boolean exec) {
         for (int attempt = 0; ; attempt++) {
             if (root == null || requests != 0) {
                 exitGuest();
                 enterGuest();
             }
-            KvmMmuPage t = root;
-            int level = t.level();
-            int rootLevel = level;
-            long spte;
-            while (true) {
-                int idx = Spte.index(gfn, level);
-                spte = t.spte(idx);
-                if (!Spte.isPresent(spte) || Spte.isLastLevel(spte, level)) {
-                    break;
-                }
-                t = kvm.tdpMmu().tables().get((int) Spte.pfn(spte));
-                if (kvm.config().oracle() && (t == null || t.isFreed())) {
+            EptWalk leaf = eptWalk.walk(root, gfn);
+            if (leaf.reachedFreedTable()) {
+                if (kvm.config().oracle()) {
                     kvm.observer().freedTableWalked(id, gfn);
                 }
-                level--;
+                throw new IllegalStateException("KVM bug: vCPU " + id + "'s EPT walk of " + root + " reached a freed page table: "
+                        + leaf);
             }
-            kvm.sched().charge(Cost.EPT_WALK_LEVEL, rootLevel - level + 1);
+            long spte = leaf.spte();
+            kvm.sched().charge(Cost.EPT_WALK_LEVEL, leaf.levelsWalked());
             if (Spte.isPresent(spte) && (!write || Spte.isWritable(spte)) && (!exec || Spte.isExecutable(spte))) {
                 if (!Spte.isAccessed(spte)) {
                     // The CPU sets the A bit itself, without KVM.
-                    setAccessed(t, Spte.index(gfn, level), spte);
+                    leaf.table().hardwareSetBits(leaf.index(), Spte.ACCESSED);
                 }
-                long pfn = Spte.pfn(spte) + (gfn & (Spte.pagesPerEntry(level) - 1));
                 if (kvm.config().oracle()) {
-                    kvm.observer().spteUsed(id, gfn, pfn, Spte.isWritable(spte));
+                    kvm.observer().spteUsed(id, gfn, leaf.pfn(), leaf.writable());
                 }
-                return pfn << 1 | (Spte.isWritable(spte) ? 1 : 0);
+                return leaf;
             }
             exitGuest();
             // vcpu_run() holds kvm->srcu outside guest mode: the fault's memslot lookups are SRCU readers
@@ -396,10 +392,6 @@ public final class SimVcpu {
             }
             enterGuest();
         }
-    }
-
-    private static void setAccessed(KvmMmuPage t, int idx, long spte) {
-        t.hardwareSetBits(idx, Spte.ACCESSED);
     }
 
     /**
@@ -447,7 +439,7 @@ public final class SimVcpu {
 
     /** Reads guest-physical memory the way the CPU would for this vCPU (used by the guest page walk and tests). */
     public long readGpa(long gpa, int width) {
-        long pfn = eptTranslate(gpa >>> 12, false, false) >>> 1;
+        long pfn = eptTranslate(gpa >>> 12, false, false).pfn();
         return kvm.phys().read(pfn, (int) (gpa & PAGE_MASK), width);
     }
 }

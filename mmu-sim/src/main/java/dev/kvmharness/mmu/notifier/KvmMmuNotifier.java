@@ -24,7 +24,15 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     private int activeInvalidateCount;
     private final WaitQueue memslotUpdateWait;
     /** The gfn ranges the current invalidate_range_start unmapped, for the oracle to check afterwards. */
-    private final java.util.List<long[]> pendingChecks = new java.util.ArrayList<>();
+    private final java.util.List<UnmappedRange> pendingChecks = new java.util.ArrayList<>();
+
+    /** A gfn range of one address space an invalidate_range_start zapped. */
+    private record UnmappedRange(int asId, long gfnStart, long gfnEnd) {
+    }
+
+    /** struct kvm_mmu_notifier_return: the handlers' OR-ed result, and whether any memslot overlapped. */
+    private record NotifierReturn(boolean ret, boolean foundMemslot) {
+    }
 
     public KvmMmuNotifier(SimKvm kvm) {
         this.kvm = kvm;
@@ -40,11 +48,9 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
      * __kvm_handle_hva_range(): one handler call per overlapping slot, in every address space; the first
      * overlap takes mmu_lock for write and runs {@code onLock}; one flush at the end (at {@code flushOnRet},
      * null for none) if owed.
-     *
-     * @return whether any slot overlapped
      */
-    private boolean handleHvaRange(String what, long start, long end, Handler handler, Runnable onLock, FlushSite flushOnRet,
-                                   boolean mayBlock, boolean[] result) {
+    private NotifierReturn handleHvaRange(String what, long start, long end, Handler handler, Runnable onLock, FlushSite flushOnRet,
+                                          boolean mayBlock) {
         kvm.sched().charge(Cost.HOST_NOTIFIER);
         boolean locked = false;
         boolean ret = false;
@@ -88,16 +94,13 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
             kvm.mmuLock().writeUnlock();
         }
         kvm.observer().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
-        if (result != null) {
-            result[0] = ret;
-        }
-        return found;
+        return new NotifierReturn(ret, found);
     }
 
     /** kvm_mmu_unmap_gfn_range(): widen the in-progress range, zap the leafs. */
     private boolean unmap(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {
         kvm.invalidate().rangeAdd(gfnStart, gfnEnd);
-        pendingChecks.add(new long[] {slot.asId(), gfnStart, gfnEnd});
+        pendingChecks.add(new UnmappedRange(slot.asId(), gfnStart, gfnEnd));
         TdpZap.LeafZap zap = TdpZap.unmapGfnRange(kvm.tdpMmu(), slot.asId(), gfnStart, gfnEnd, mayBlock, false);
         if (!kvm.policy().has(Behaviour.NOTIFIER_FLUSH_FROM_ZAPPER)) {
             // Before the fix the caller OR-ed "something was zapped" in, re-flushing what a yield already flushed.
@@ -110,17 +113,16 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     public void invalidateRangeStart(long start, long end, boolean mayBlock) {
         activeInvalidateCount++;
         pendingChecks.clear();
-        handleHvaRange("invalidate_range_start", start, end, this::unmap, kvm.invalidate()::begin, FlushSite.NOTIFIER_UNMAP, mayBlock,
-                null);
-        for (long[] r : pendingChecks) {
-            kvm.observer().gfnRangeUnmapped("invalidate_range_start", (int) r[0], r[1], r[2]);
+        handleHvaRange("invalidate_range_start", start, end, this::unmap, kvm.invalidate()::begin, FlushSite.NOTIFIER_UNMAP, mayBlock);
+        for (UnmappedRange r : pendingChecks) {
+            kvm.observer().gfnRangeUnmapped("invalidate_range_start", r.asId(), r.gfnStart(), r.gfnEnd());
         }
         kvm.observer().checkpoint("invalidate_range_start");
     }
 
     @Override
     public void invalidateRangeEnd(long start, long end) {
-        handleHvaRange("invalidate_range_end", start, end, null, kvm.invalidate()::end, null, false, null);
+        handleHvaRange("invalidate_range_end", start, end, null, kvm.invalidate()::end, null, false);
         if (--activeInvalidateCount == 0) {
             memslotUpdateWait.wakeAll();
         }
@@ -128,24 +130,18 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
 
     @Override
     public boolean clearFlushYoung(long start, long end) {
-        boolean[] young = new boolean[1];
-        handleHvaRange("clear_flush_young", start, end, this::age, null, FlushSite.AGE, false, young);
-        return young[0];
+        return handleHvaRange("clear_flush_young", start, end, this::age, null, FlushSite.AGE, false).ret();
     }
 
     @Override
     public boolean clearYoung(long start, long end) {
-        boolean[] young = new boolean[1];
-        handleHvaRange("clear_young", start, end, this::age, null, null, false, young);
-        return young[0];
+        return handleHvaRange("clear_young", start, end, this::age, null, null, false).ret();
     }
 
     @Override
     public boolean testYoung(long hva) {
-        boolean[] young = new boolean[1];
-        handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> TdpAge.testAgeGfn(kvm.tdpMmu(), slot.asId(), s),
-                null, null, false, young);
-        return young[0];
+        return handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> TdpAge.testAgeGfn(kvm.tdpMmu(), slot.asId(), s),
+                null, null, false).ret();
     }
 
     private boolean age(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {

@@ -8,6 +8,7 @@ import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.observe.MmuObserver;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import dev.kvmharness.mmu.tdp.KvmMmuPage;
 import dev.kvmharness.mmu.tlb.Tlb;
 import java.util.ArrayDeque;
@@ -39,7 +40,18 @@ public final class StaleTranslationOracle implements MmuObserver {
     private final ArrayDeque<String> history = new ArrayDeque<>();
     private final List<Violation> violations = new ArrayList<>();
     /** Per thread, the gfn ranges whose translations it narrowed since the last remote flush. */
-    private final Map<SimThread, List<long[]>> owed = new HashMap<>();
+    private final Map<SimThread, List<OwedRange>> owed = new HashMap<>();
+
+    /** [start, end) of gfns whose narrowed translations await a remote flush; grows while changes are adjacent. */
+    private static final class OwedRange {
+        final long start;
+        long end;
+
+        OwedRange(long start, long end) {
+            this.start = start;
+            this.end = end;
+        }
+    }
 
     private StaleTranslationOracle(SimKvm kvm) {
         this.kvm = kvm;
@@ -76,12 +88,12 @@ public final class StaleTranslationOracle implements MmuObserver {
     @Override
     public void flushOwed(long gfn, long pages) {
         SimThread t = kvm.sched().current();
-        List<long[]> ranges = owed.computeIfAbsent(t, k -> new ArrayList<>());
-        long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
-        if (last != null && gfn >= last[0] && gfn <= last[1]) {
-            last[1] = Math.max(last[1], gfn + pages);
+        List<OwedRange> ranges = owed.computeIfAbsent(t, k -> new ArrayList<>());
+        OwedRange last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+        if (last != null && gfn >= last.start && gfn <= last.end) {
+            last.end = Math.max(last.end, gfn + pages);
         } else {
-            ranges.add(new long[] {gfn, gfn + pages});
+            ranges.add(new OwedRange(gfn, gfn + pages));
         }
     }
 
@@ -90,12 +102,12 @@ public final class StaleTranslationOracle implements MmuObserver {
             return false;
         }
         SimThread self = kvm.sched().current();
-        for (Map.Entry<SimThread, List<long[]>> e : owed.entrySet()) {
+        for (Map.Entry<SimThread, List<OwedRange>> e : owed.entrySet()) {
             if (e.getKey() == self) {
                 continue;
             }
-            for (long[] r : e.getValue()) {
-                if (gfn >= r[0] && gfn < r[1]) {
+            for (OwedRange r : e.getValue()) {
+                if (gfn >= r.start && gfn < r.end) {
                     return true;
                 }
             }
@@ -230,15 +242,14 @@ public final class StaleTranslationOracle implements MmuObserver {
     }
 
     private void checkEntry(String where, SimVcpu v, KvmMmuPage root, long gfn, long pfn, boolean writable) {
-        long[] leaf = kvm.tdpMmu().walk(root, gfn);
-        long spte = leaf[0];
-        int level = (int) leaf[1];
+        EptWalk leaf = kvm.tdpMmu().walk(root, gfn);
+        long spte = leaf.spte();
         if (!Spte.isPresent(spte)) {
             report(String.format("after %s the TLB still maps gfn 0x%x to pfn 0x%x but the SPTE is gone (%s)", where, gfn, pfn,
                     v.describeMmuState()), v.id(), gfn);
             return;
         }
-        long expected = Spte.pfn(spte) + (gfn & (Spte.pagesPerEntry(level) - 1));
+        long expected = leaf.pfn();
         if (expected != pfn) {
             report(String.format("after %s the TLB maps gfn 0x%x to pfn 0x%x but the SPTE maps pfn 0x%x", where, gfn, pfn, expected),
                     v.id(), gfn);
@@ -277,7 +288,7 @@ public final class StaleTranslationOracle implements MmuObserver {
     public String checkPageStats() {
         long[] n = kvm.tdpMmu().countLeafs();
         long[] p = kvm.stats().pages;
-        for (int level = 1; level <= 3; level++) {
+        for (int level = Spte.PG_LEVEL_4K; level <= Spte.PG_LEVEL_1G; level++) {
             if (n[level] != p[level]) {
                 return String.format("pages at level %d: stat %d, present leafs %d", level, p[level], n[level]);
             }

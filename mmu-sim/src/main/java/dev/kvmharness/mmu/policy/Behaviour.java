@@ -2,47 +2,104 @@
 package dev.kvmharness.mmu.policy;
 
 /**
- * One change in how KVM's TDP MMU behaves, from the seed series (shared/seeds) and the kernels around them. A
- * {@link Policy} is a set of these: {@code current} (6.12) has every one that 6.12 has, {@code legacy} (~5.16)
- * none of the overhaul's, so each can be switched on or off alone and its effect measured. The numbers refer
- * to section 14 of the TDP MMU spec.
+ * One change in how KVM's TDP MMU behaves, from upstream series of 5.10 to 6.12. A {@link Policy} is a set of
+ * these: {@code current} (6.12) has every one that 6.12 has, {@code legacy} (~5.16) none of the zap/flush
+ * overhaul's, so each can be switched on or off alone and its effect measured. Each constant cites the
+ * upstream commit by title; "overhaul" is the series "KVM: x86/mmu: Overhaul TDP MMU zapping and flushing"
+ * (Sean Christopherson, v4 queued by Paolo Bonzini in March 2022, Linux 5.18). docs/BEHAVIOURS.md says what
+ * each switch changes in the model, and links the series.
  */
 public enum Behaviour {
-    /** #1: handle_removed_pt() does not flush; the caller flushes before dropping RCU (overhaul, 5.18). */
+    /**
+     * handle_removed_pt() does not flush; the caller flushes before dropping RCU. "KVM: x86/mmu: Defer TLB flush
+     * to caller when freeing TDP MMU shadow pages" (overhaul).
+     */
     DEFER_REMOVED_PT_FLUSH(true),
-    /** #2: zapping invalidated (unreachable) roots needs no flush (overhaul). */
+    /**
+     * Zapping invalidated (unreachable) roots needs no flush. "KVM: x86/mmu: Document that zapping invalidated roots
+     * doesn't need to flush" (overhaul).
+     */
     NO_FLUSH_FOR_INVALID_ROOTS(true),
-    /** #3: kvm_tdp_mmu_zap_all() does not flush: no vCPU can run (overhaul). */
+    /**
+     * kvm_tdp_mmu_zap_all() does not flush: no vCPU can run. "KVM: x86/mmu: Skip remote TLB flush when zapping all
+     * of TDP MMU" (overhaul).
+     */
     NO_FLUSH_ZAP_ALL(true),
-    /** #4: valid roots live until invalidated; the last put only RCU-frees an already empty root (~6.5). */
+    /**
+     * Valid roots live until invalidated; the last put only RCU-frees an already empty root. "KVM: x86/mmu: Preserve
+     * TDP MMU roots until they are explicitly invalidated" (around 6.5; title only, see docs/BEHAVIOURS.md).
+     */
     PRESERVE_ROOTS_UNTIL_INVALIDATED(true),
-    /** #5: kvm_zap_gfn_range() zaps leaf SPTEs only (overhaul). */
+    /**
+     * kvm_zap_gfn_range() zaps leaf SPTEs only. "KVM: x86/mmu: Zap only TDP MMU leafs in kvm_zap_gfn_range()"
+     * (overhaul).
+     */
     ZAP_GFN_RANGE_LEAFS_ONLY(true),
-    /** #6: NX recovery zaps just the SP's parent SPTE, one flush per batch (overhaul). */
+    /**
+     * NX recovery zaps just the SP's parent SPTE, one flush per batch. "KVM: x86/mmu: Zap only the target TDP MMU
+     * shadow page in NX recovery" (overhaul).
+     */
     NX_RECOVERY_ZAP_SP(true),
-    /** #7: on yield, flush before dropping RCU rather than after (overhaul). */
+    /**
+     * On yield, flush before dropping RCU rather than after. "KVM: x86/mmu: Do remote TLB flush before dropping RCU
+     * in TDP MMU resched" (overhaul).
+     */
     FLUSH_BEFORE_YIELD(true),
-    /** #8: the notifier's final flush comes from the zapper's return, not OR-ed with an earlier yield-flush. */
+    /**
+     * The notifier's final flush comes from the zapper's return, not OR-ed with an earlier yield-flush. "KVM: x86/mmu:
+     * Skip tlb flush if it has been done in zap_gfn_range()" (Hou Wenlong, carried in the overhaul).
+     */
     NOTIFIER_FLUSH_FROM_ZAPPER(true),
-    /** #10: disabling dirty logging flushes per zapped collapsible SPTE only, with no final memslot flush. */
+    /**
+     * Disabling dirty logging flushes per zapped collapsible SPTE only, with no final memslot flush. "KVM: x86/mmu:
+     * Remove spurious TLB flushes in TDP MMU zap collapsible path" (overhaul).
+     */
     ZAP_COLLAPSIBLE_NO_FINAL_FLUSH(true),
-    /** #11: a fault that must split a huge page splits it in place without a flush (6.0). */
+    /**
+     * A fault that must split a huge page splits it in place without a flush: the eager page splitting work of 6.0
+     * ("KVM: x86/mmu: Avoid unnecessary flush on eager page split"; 6.12's kvm_tdp_mmu_map() calls
+     * tdp_mmu_split_huge_page()).
+     */
     IN_PLACE_SPLIT_ON_FAULT(true),
-    /** #12: replacing a table by a huge page flushes once, explicitly, after the cmpxchg. */
+    /**
+     * Replacing a table by a huge page flushes once, explicitly, after the cmpxchg: the fault path's share of the
+     * overhaul's deferred flush.
+     */
     EXPLICIT_FLUSH_ON_HUGE_REPLACE(true),
-    /** #13: an MMU notifier overlapping no memslot takes no lock and bumps no sequence (5.13 consolidation). */
+    /**
+     * An MMU notifier overlapping no memslot takes no lock and bumps no sequence: patches 15-16 of "KVM: Consolidate
+     * and optimize MMU notifiers" (Sean Christopherson, 5.13).
+     */
     NOTIFIER_LOCK_ELISION(true),
-    /** #15: a fault on an invalidated root returns RET_PF_RETRY (overhaul). */
+    /**
+     * A fault on an invalidated root returns RET_PF_RETRY. "KVM: x86/mmu: Retry page fault if root is invalidated by
+     * memslot update" (overhaul).
+     */
     RETRY_FAULT_ON_INVALID_ROOT(true),
-    /** #16: iterators that may yield skip invalid roots; no new references to them (overhaul). */
+    /**
+     * Iterators that may yield skip invalid roots; no new references to them. "KVM: x86/mmu: do not allow readers to
+     * acquire references to invalid roots" (overhaul v4).
+     */
     ONLY_VALID_ROOT_ITERATORS(true),
-    /** Invalidated roots are zapped by a per-VM worker, flushed before the memslot update returns (5.18-6.5). */
+    /**
+     * Invalidated roots are zapped by a per-VM worker, flushed before the memslot update returns (5.18-6.5).
+     * "KVM: x86/mmu: Zap invalidated roots via asynchronous worker" (overhaul v4).
+     */
     ASYNC_ZAP_INVALIDATED_ROOTS(false),
-    /** tdp_mmu_zap_root() zaps in passes (4K, 2M, 1G, root) so it can yield inside huge subtrees (6.9). */
+    /**
+     * tdp_mmu_zap_root() zaps in passes (4K, 2M, 1G, root) so it can yield inside huge subtrees. Grown from "KVM:
+     * x86/mmu: Zap roots in two passes to avoid inducing RCU stalls" (overhaul v4).
+     */
     MULTI_PASS_ROOT_ZAP(true),
-    /** Enabling dirty logging splits the slot's huge pages to 4K up front (kvm.eager_page_split, 5.17). */
+    /**
+     * Enabling dirty logging splits the slot's huge pages to 4K up front (kvm.eager_page_split): "KVM: x86/mmu:
+     * Eager Page Splitting for the TDP MMU" (David Matlack, 5.17).
+     */
     EAGER_PAGE_SPLIT(true),
-    /** Page faults take mmu_lock for read and install SPTEs with cmpxchg (the TDP MMU, 5.10); else for write. */
+    /**
+     * Page faults take mmu_lock for read and install SPTEs with cmpxchg; else for write. "Allow parallel MMU
+     * operations with TDP MMU" (Ben Gardon, 5.12).
+     */
     FAULTS_UNDER_READ_LOCK(true);
 
     private final boolean inCurrent;

@@ -67,7 +67,7 @@ public final class Spte {
 
     /** is_last_spte(): only meaningful for present SPTEs. */
     public static boolean isLastLevel(long spte, int level) {
-        return level == 1 || (spte & LARGE) != 0;
+        return level == PG_LEVEL_4K || (spte & LARGE) != 0;
     }
 
     /** A present leaf. */
@@ -127,7 +127,7 @@ public final class Spte {
         if (executable) {
             spte |= EXECUTABLE;
         }
-        if (level > 1) {
+        if (level > PG_LEVEL_4K) {
             spte |= LARGE;
         }
         if (hostWritable) {
@@ -154,7 +154,7 @@ public final class Spte {
         int childLevel = hugeLevel - 1;
         long childPfn = pfn(huge) + (long) index * pagesPerEntry(childLevel);
         long spte = (huge & ~PFN_MASK) | (childPfn << 12);
-        if (childLevel == 1) {
+        if (childLevel == PG_LEVEL_4K) {
             spte &= ~LARGE;
             if (nxStripped) {
                 spte |= EXECUTABLE;

@@ -2,6 +2,7 @@
 package dev.kvmharness.mmu.tdp;
 
 import dev.kvmharness.mmu.memslot.Memslot;
+import dev.kvmharness.mmu.spte.Spte;
 
 /** struct kvm_page_fault: one EPT violation on its way through the fault path. */
 public final class KvmPageFault {
@@ -19,10 +20,10 @@ public final class KvmPageFault {
     /** map_writable: the host mapping and the slot allow writes. */
     public boolean mapWritable;
     /** The host page table level mapping the hva (host_pfn_mapping_level). */
-    public int hostLevel = 1;
+    public int hostLevel = Spte.PG_LEVEL_4K;
     public int maxLevel;
-    public int reqLevel = 1;
-    public int goalLevel = 1;
+    public int reqLevel = Spte.PG_LEVEL_4K;
+    public int goalLevel = Spte.PG_LEVEL_4K;
     public boolean hugePageDisallowed;
     public boolean nxHugePageWorkaroundEnabled;
 
@@ -41,9 +42,9 @@ public final class KvmPageFault {
         memslotsGeneration = 0;
         pfn = 0;
         mapWritable = false;
-        hostLevel = 1;
-        reqLevel = 1;
-        goalLevel = 1;
+        hostLevel = Spte.PG_LEVEL_4K;
+        reqLevel = Spte.PG_LEVEL_4K;
+        goalLevel = Spte.PG_LEVEL_4K;
         hugePageDisallowed = false;
         nxHugePageWorkaroundEnabled = false;
         return this;

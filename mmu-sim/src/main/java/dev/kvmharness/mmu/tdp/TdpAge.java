@@ -41,8 +41,8 @@ public final class TdpAge {
     /** kvm_tdp_mmu_test_age_gfn() / test_age_gfn(): whether a leaf mapping gfn in any root is young. */
     public static boolean testAgeGfn(TdpMmu mmu, int asId, long gfn) {
         for (KvmMmuPage root : mmu.rootsFor(asId, false)) {
-            long[] leaf = mmu.walk(root, gfn);
-            if (Spte.isPresent(leaf[0]) && Spte.isAccessed(leaf[0])) {
+            EptWalk leaf = mmu.walk(root, gfn);
+            if (Spte.isPresent(leaf.spte()) && Spte.isAccessed(leaf.spte())) {
                 return true;
             }
         }

@@ -28,7 +28,8 @@ public final class TdpFault {
         hugepageAdjust(f);
         mmu.kvm.rcu().readLock();
         try {
-            TdpIter it = iter == null ? (iter = new TdpIter(mmu.tables, root, 1, f.gfn, f.gfn + 1)) : iter.start(root, 1, f.gfn, f.gfn + 1);
+            TdpIter it = iter == null ? (iter = new TdpIter(mmu.tables, root, Spte.PG_LEVEL_4K, f.gfn, f.gfn + 1))
+                    : iter.start(root, Spte.PG_LEVEL_4K, f.gfn, f.gfn + 1);
             for (; it.hasCurrent(); it.next()) {
                 mmu.kvm.sched().charge(Cost.SPTE_READ);
                 if (f.nxHugePageWorkaroundEnabled) {
@@ -158,13 +159,13 @@ public final class TdpFault {
      * mitigation allow. Dirty-logged slots and MMIO stay at 4K.
      */
     void hugepageAdjust(KvmPageFault f) {
-        f.goalLevel = 1;
+        f.goalLevel = Spte.PG_LEVEL_4K;
         f.hugePageDisallowed = f.exec && f.nxHugePageWorkaroundEnabled;
-        if (f.maxLevel == 1 || f.slot == null || f.slot.dirtyLogging()) {
+        if (f.maxLevel == Spte.PG_LEVEL_4K || f.slot == null || f.slot.dirtyLogging()) {
             return;
         }
         int req = 1;
-        for (int level = Math.min(f.maxLevel, 3); level > 1; level--) {
+        for (int level = Math.min(f.maxLevel, Spte.PG_LEVEL_1G); level > Spte.PG_LEVEL_4K; level--) {
             if (level <= f.hostLevel && mmu.kvm.lpageAllowed(f.slot, f.gfn, level)) {
                 req = level;
                 break;
@@ -180,7 +181,7 @@ public final class TdpFault {
 
     /** disallowed_hugepage_adjust(): go one level lower where an NX-split table already sits. */
     private void disallowedHugepageAdjust(KvmPageFault f, long spte, int level) {
-        if (level > 1 && level == f.goalLevel && Spte.isPresent(spte) && (spte & Spte.LARGE) == 0) {
+        if (level > Spte.PG_LEVEL_4K && level == f.goalLevel && Spte.isPresent(spte) && (spte & Spte.LARGE) == 0) {
             KvmMmuPage child = mmu.tables.get((int) Spte.pfn(spte));
             if (child.nxHugePageDisallowed) {
                 long pageMask = Spte.pagesPerEntry(level) - Spte.pagesPerEntry(level - 1);

@@ -413,26 +413,20 @@ public final class TdpMmu {
     // ---------------------------------------------------------------- walks for oracles and tests
 
     /**
-     * A hardware-style walk of {@code root} for {@code gfn}: the leaf SPTE and its level packed as
-     * {@code [spte, level]}, or {@code [non-present value, level]} where the walk stopped.
+     * kvm_tdp_mmu_get_walk() for the checkers and tests: a fresh {@link EptWalk} of {@code root} for
+     * {@code gfn}. KVM walks under RCU, so reaching a freed table is a bug of the model.
      */
-    public long[] walk(KvmMmuPage root, long gfn) {
-        KvmMmuPage t = root;
-        for (int level = root.level; ; level--) {
-            long spte = t.spt[Spte.index(gfn, level)];
-            if (!Spte.isPresent(spte) || Spte.isLastLevel(spte, level)) {
-                return new long[] {spte, level};
-            }
-            t = tables.get((int) Spte.pfn(spte));
-            if (t == null || t.freed) {
-                throw new IllegalStateException("walk of " + root + " reached a freed table at gfn 0x" + Long.toHexString(gfn));
-            }
+    public EptWalk walk(KvmMmuPage root, long gfn) {
+        EptWalk w = new EptWalk(tables).walk(root, gfn);
+        if (w.reachedFreedTable()) {
+            throw new IllegalStateException("walk of " + root + " reached a freed table at gfn 0x" + Long.toHexString(gfn));
         }
+        return w;
     }
 
     /** The first gfn in [start, end) a present leaf of {@code root} maps, or -1. */
     public long firstPresentLeaf(KvmMmuPage root, long start, long end) {
-        for (TdpIter it = new TdpIter(tables, root, 1, start, end); it.hasCurrent(); it.next()) {
+        for (TdpIter it = new TdpIter(tables, root, Spte.PG_LEVEL_4K, start, end); it.hasCurrent(); it.next()) {
             if (Spte.isLeaf(it.oldSpte, it.level())) {
                 return Math.max(it.gfn(), start);
             }
@@ -443,9 +437,9 @@ public final class TdpMmu {
     /** A writable 4K SPTE of {@code slot} under {@code root} whose bit in {@code bitmap} is clear, described; or null. */
     public String writableWithoutDirtyBit(KvmMmuPage root, dev.kvmharness.mmu.memslot.Memslot slot, long[] bitmap) {
         long base = slot.baseGfn();
-        for (TdpIter it = new TdpIter(tables, root, 1, base, base + slot.npages()); it.hasCurrent(); it.next()) {
+        for (TdpIter it = new TdpIter(tables, root, Spte.PG_LEVEL_4K, base, base + slot.npages()); it.hasCurrent(); it.next()) {
             long s = it.oldSpte;
-            if (it.level() == 1 && Spte.isLeaf(s, 1) && Spte.isWritable(s)) {
+            if (it.level() == Spte.PG_LEVEL_4K && Spte.isLeaf(s, Spte.PG_LEVEL_4K) && Spte.isWritable(s)) {
                 long rel = it.gfn() - base;
                 if ((bitmap[(int) (rel >>> 6)] & (1L << (rel & 63))) == 0) {
                     return String.format("gfn 0x%x is writable in %s but not marked dirty", it.gfn(), root);

@@ -11,6 +11,7 @@ import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.policy.Policy;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import org.junit.jupiter.api.Test;
 
 /** The fault path's outcomes one by one: levels, MMIO caching, read-only slots, NX splits, fast faults. */
@@ -24,8 +25,8 @@ class FaultPathTest {
         try (MmuWorld w = world(SimConfig.defaults().withPhysBits(52))) {
             w.access(0, MmuWorld.SLOT2_GPA, true, false);
             assertThat(w.vcpus.get(0).root().level()).isEqualTo(5);
-            long[] leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), MmuWorld.SLOT2_GPA >>> 12);
-            assertThat(Spte.isLeaf(leaf[0], (int) leaf[1])).isTrue();
+            EptWalk leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), MmuWorld.SLOT2_GPA >>> 12);
+            assertThat(Spte.isLeaf(leaf.spte(), leaf.level())).isTrue();
         }
     }
 

@@ -8,6 +8,7 @@ import dev.kvmharness.mmu.kvm.GuestExit;
 import dev.kvmharness.mmu.kvm.SimConfig;
 import dev.kvmharness.mmu.oracle.Violation;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -86,8 +87,8 @@ class HugePageEligibilityTest {
         try (MmuWorld w = world(new MmuWorld.Layout(MmuWorld.SLOT1_GPA, 2048, 0, 0, Backing.ANON_THP, true))) {
             assertThat(w.access(0, MmuWorld.SLOT2_GPA, true, false)).as("a write to read-only slot 2").isEqualTo(GuestExit.Reason.MMIO);
             assertThat(w.access(0, MmuWorld.SLOT2_GPA, false, false)).isEqualTo(GuestExit.Reason.INTR);
-            long[] leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), MmuWorld.SLOT2_GPA >>> 12);
-            assertThat(Spte.isWritable(leaf[0])).as("the SPTE of a read-only slot").isFalse();
+            EptWalk leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), MmuWorld.SLOT2_GPA >>> 12);
+            assertThat(Spte.isWritable(leaf.spte())).as("the SPTE of a read-only slot").isFalse();
             assertThat(violations(w)).isEmpty();
         }
     }

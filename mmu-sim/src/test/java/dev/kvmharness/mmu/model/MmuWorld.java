@@ -17,6 +17,7 @@ import dev.kvmharness.mmu.oracle.StaleTranslationOracle;
 import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.SimThread;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -121,8 +122,8 @@ public final class MmuWorld implements AutoCloseable {
 
     /** The level of the leaf SPTE mapping {@code gpa} in vCPU {@code v}'s root, or 0 if none is present. */
     public int leafLevel(int v, long gpa) {
-        long[] leaf = kvm.tdpMmu().walk(vcpus.get(v).root(), gpa >>> 12);
-        return dev.kvmharness.mmu.spte.Spte.isPresent(leaf[0]) ? (int) leaf[1] : 0;
+        EptWalk leaf = kvm.tdpMmu().walk(vcpus.get(v).root(), gpa >>> 12);
+        return dev.kvmharness.mmu.spte.Spte.isPresent(leaf.spte()) ? leaf.level() : 0;
     }
 
     /**

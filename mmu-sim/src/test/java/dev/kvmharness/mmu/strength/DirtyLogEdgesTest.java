@@ -9,6 +9,7 @@ import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.model.MmuWorld;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,9 +22,7 @@ class DirtyLogEdgesTest {
 
     /** kvm.eager_page_split=0: huge pages stay mapped (write-protected) when logging starts. */
     private static SimConfig noEagerSplit() {
-        SimConfig d = SimConfig.defaults();
-        return new SimConfig(d.physBits(), d.nrVcpusMax(), d.tlbEntries(), d.nxHugePages(), d.nxRecoveryRatio(), false,
-                d.mmioCaching(), d.slotZapAllQuirk(), d.yieldEvery(), d.oracle(), d.policy());
+        return SimConfig.defaults().withEagerPageSplit(false);
     }
 
     @Test
@@ -45,8 +44,8 @@ class DirtyLogEdgesTest {
             assertThat(after[1]).as("KVM_CLEAR_DIRTY_LOG of [64, 100) left bits 0x%x set: the mask of the last partial"
                     + " bitmap word must cover all %d remaining pages, the slot's last page included", after[1], npages - 64)
                     .isZero();
-            long[] leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), (GPA >>> 12) + npages - 1);
-            assertThat(Spte.isWritable(leaf[0])).as("the slot's last page must be write-protected again after the clear,"
+            EptWalk leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), (GPA >>> 12) + npages - 1);
+            assertThat(Spte.isWritable(leaf.spte())).as("the slot's last page must be write-protected again after the clear,"
                     + " or its next write is not logged").isFalse();
             assertThat(Guest.write(w, 0, GPA + ((long) (npages - 1) << 12), 1)).isNull();
             assertThat(w.dirtyLog.get(SLOT)[1]).as("the next write to the last page is logged").isEqualTo(1L << 35);
@@ -85,10 +84,10 @@ class DirtyLogEdgesTest {
             long hva = w.mm.mmap(64L << 12, Backing.ANON, false);
             w.memslots.set(MemslotRequest.v1(SLOT, Memslot.KVM_MEM_LOG_DIRTY_PAGES, GPA, 64L << 12, hva));
             assertThat(Guest.read(w, 0, GPA, new long[1])).isNull();
-            long[] leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), GPA >>> 12);
-            assertThat(Spte.isPresent(leaf[0]) && !Spte.isWritable(leaf[0])).as("a read of a PROT_READ mapping maps a read-only SPTE")
+            EptWalk leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), GPA >>> 12);
+            assertThat(Spte.isPresent(leaf.spte()) && !Spte.isWritable(leaf.spte())).as("a read of a PROT_READ mapping maps a read-only SPTE")
                     .isTrue();
-            long pfn = Spte.pfn(leaf[0]);
+            long pfn = Spte.pfn(leaf.spte());
             assertThat(w.phys.isDirty(pfn)).as("a page only read starts clean").isFalse();
             w.dirtyLog.clear(SLOT, 0, 64, new long[] {1L});
             assertThat(w.phys.isDirty(pfn)).as("KVM_CLEAR_DIRTY_LOG marked pfn 0x%x dirty though its SPTE was not"

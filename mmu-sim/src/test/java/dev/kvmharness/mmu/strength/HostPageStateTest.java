@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kvmharness.mmu.kvm.SimConfig;
 import dev.kvmharness.mmu.model.MmuWorld;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,9 +20,9 @@ class HostPageStateTest {
         try (MmuWorld w = new MmuWorld(19, SimConfig.defaults(), 1)) {
             long gfn = MmuWorld.SLOT2_GPA >>> 12;
             assertThat(Guest.read(w, 0, MmuWorld.SLOT2_GPA, new long[1])).isNull();
-            long[] leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), gfn);
-            long pfn = Spte.pfn(leaf[0]);
-            assertThat(Spte.isWritable(leaf[0])).as("a read fault on writable anonymous memory maps the SPTE writable").isTrue();
+            EptWalk leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), gfn);
+            long pfn = Spte.pfn(leaf.spte());
+            assertThat(Spte.isWritable(leaf.spte())).as("a read fault on writable anonymous memory maps the SPTE writable").isTrue();
             assertThat(w.phys.isDirty(pfn)).as("nothing wrote the page yet").isFalse();
             assertThat(Guest.write(w, 0, MmuWorld.SLOT2_GPA, 0x77)).isNull();
             assertThat(w.phys.isDirty(pfn)).as("the guest's write went through the SPTE, not the host page tables").isFalse();

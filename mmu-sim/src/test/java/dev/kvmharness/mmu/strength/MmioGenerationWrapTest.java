@@ -10,6 +10,7 @@ import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.model.MmuWorld;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.tdp.EptWalk;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,8 +30,8 @@ class MmioGenerationWrapTest {
             GuestExit first = Guest.read(w, 0, MMIO_GPA, new long[1]);
             assertThat(first).as("no memslot yet: MMIO").isNotNull();
             long cached = w.kvm.memslots().generation(0) & Spte.MMIO_GEN_MASK;
-            long[] leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), MMIO_GPA >>> 12);
-            assertThat(Spte.isMmio(leaf[0])).as("the fault cached an MMIO SPTE").isTrue();
+            EptWalk leaf = w.kvm.tdpMmu().walk(w.vcpus.get(0).root(), MMIO_GPA >>> 12);
+            assertThat(Spte.isMmio(leaf.spte())).as("the fault cached an MMIO SPTE").isTrue();
 
             long hva = w.mm.mmap(2L << 20, Backing.ANON);
             w.mm.write(hva, 8, 0xabcd);
