@@ -19,10 +19,16 @@ import dev.kvmharness.mmu.sched.SimScheduler;
  */
 final class MemoryFault {
     private static final long PAGE = PhysMem.PAGE_SIZE;
-    /** {@link #populateBytes}: a userfaultfd must resolve a missing page. */
-    private static final long UFFD_MISSING = -2;
-    /** {@link #populateBytes}: a userfaultfd must resolve a minor fault (the page is cached, not mapped). */
-    private static final long UFFD_MINOR = -3;
+
+    /** Who must resolve a not-present address: the fault itself, or a userfaultfd handler. */
+    private enum Resolver {
+        /** handle_mm_fault populates it. */
+        FAULT,
+        /** {@code VM_UFFD_MISSING}: no page exists yet. */
+        UFFD_MISSING,
+        /** {@code VM_UFFD_MINOR}: the page is in the page cache, not mapped. */
+        UFFD_MINOR
+    }
 
     private final HostMm mm;
     private final SimScheduler sched;
@@ -85,8 +91,8 @@ final class MemoryFault {
                 }
                 return vma;
             }
-            long need = populateBytes(vma, hva, call);
-            if (need == UFFD_MISSING || need == UFFD_MINOR) {
+            Resolver resolver = resolver(vma, hva, call);
+            if (resolver != Resolver.FAULT) {
                 if (noWait) {
                     return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
                 }
@@ -96,12 +102,13 @@ final class MemoryFault {
                     sched.yieldPoint();
                     continue; // userfaultfd_must_wait(): look again before queueing
                 }
-                userfaults.handleUserfault(vma, hva, write, need == UFFD_MINOR);
+                userfaults.handleUserfault(vma, hva, write, resolver == Resolver.UFFD_MINOR);
                 userfaultPaid = false;
                 continue; // VM_FAULT_RETRY
             }
             if (!populatePaid) {
                 populatePaid = true;
+                long need = populateBytes(vma, hva);
                 if (need == 0) {
                     sched.charge(Cost.GUP_FAST); // only a page-table update: the page is in the cache
                 } else {
@@ -156,10 +163,11 @@ final class MemoryFault {
     }
 
     /**
-     * What {@code handle_mm_fault} would do for a not-present hva: UFFD_MISSING / UFFD_MINOR if a userfaultfd
-     * must resolve it, else the bytes of the folio to allocate and zero (0: map a page already cached).
+     * Whether {@code handle_mm_fault} would hand a not-present hva to {@code handle_userfault()}
+     * ({@code userfaultfd_missing()} / {@code userfaultfd_minor()}) or populate it. A file offset beyond
+     * the end of the file is SIGBUS (EFAULT) either way.
      */
-    private long populateBytes(Vma vma, long hva, String call) {
+    private static Resolver resolver(Vma vma, long hva, String call) {
         if (vma.file != null) {
             MemFd f = vma.file;
             long off = vma.fileOffset(hva);
@@ -168,12 +176,21 @@ final class MemoryFault {
                         String.format("0x%x is beyond the end of %s (SIGBUS)", hva, f.name()));
             }
             if (f.lookup(off / f.pageSize()) >= 0) {
-                return vma.uffdMinor ? UFFD_MINOR : 0;
+                return vma.uffdMinor ? Resolver.UFFD_MINOR : Resolver.FAULT;
             }
-            return vma.uffdMissing ? UFFD_MISSING : f.pageSize();
+            return vma.uffdMissing ? Resolver.UFFD_MISSING : Resolver.FAULT;
         }
-        if (vma.uffdMissing) {
-            return UFFD_MISSING;
+        return vma.uffdMissing ? Resolver.UFFD_MISSING : Resolver.FAULT;
+    }
+
+    /**
+     * The bytes of the folio {@code handle_mm_fault} allocates and zeroes for a not-present hva that needs no
+     * userfault (0: it maps a page already in the page cache).
+     */
+    private long populateBytes(Vma vma, long hva) {
+        if (vma.file != null) {
+            MemFd f = vma.file;
+            return f.lookup(vma.fileOffset(hva) / f.pageSize()) >= 0 ? 0 : f.pageSize();
         }
         if (vma.isHugetlb()) {
             return vma.pageSize();
@@ -182,7 +199,7 @@ final class MemoryFault {
                 ? HostPageTable.PMD_SIZE : PAGE;
     }
 
-    /** Populates a not-present hva that needs no userfault, as populateBytes() decided; returns the 4K pfn at hva. */
+    /** Populates a not-present hva that needs no userfault, as populateBytes() sized it; returns the 4K pfn at hva. */
     private long populate(Vma vma, long hva) {
         if (vma.file != null) {
             MemFd f = vma.file;
