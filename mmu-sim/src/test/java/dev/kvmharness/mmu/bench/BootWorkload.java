@@ -30,7 +30,7 @@ import java.util.SplittableRandom;
  *       driver takes over;</li>
  *   <li><b>MMU resets</b> (kvm_mmu_reset_context() from KVM_SET_SREGS or a CR0/CR4 write: SimVcpu's
  *       resetMmuContext): the BSP's switch to paging (CR4.PAE, CR0.PG) and the kernel's CR0.WP and CR4.SMEP/SMAP,
- *       and the same on every AP after INIT, twice per AP (SeaBIOS's SMP probe wakes them once, Linux again);</li>
+ *       on every AP the INIT of SeaBIOS's SMP probe, then at Linux's bring-up INIT and the same four switches;</li>
  *   <li><b>MMU-notifier invalidations</b> from the host during the kernel phase, through HostMm and KVM's
  *       notifier: THP splits (MADV_DONTNEED of one 4K page inside a 2M THP: the host splits the PMD and KVM zaps
  *       the 2M SPTE), compaction/migration (a 4K page invalidated and given a new pfn on the next touch: the
