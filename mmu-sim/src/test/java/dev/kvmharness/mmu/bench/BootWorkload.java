@@ -184,7 +184,7 @@ public final class BootWorkload {
             Map<String, Flushes> bySource = new LinkedHashMap<>();
             sources.forEach((k, c) -> bySource.put(k, new Flushes(c[0], c[1])));
             return new Result(policy, phases, bySource, vm.kvm.stats().remoteTlbFlush, vm.kvm.stats().remoteTlbFlushRequests, virtualNs,
-                    memslotIoctls, resets, notifications, pf, vm.mmioExits, vm.kvm.oracle().violations().size());
+                    memslotIoctls, resets, notifications, pf, vm.mmioExits, vm.oracle.violations().size());
         }
     }
 

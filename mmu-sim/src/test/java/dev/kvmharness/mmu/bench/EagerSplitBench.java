@@ -171,7 +171,7 @@ public final class EagerSplitBench {
             String variant = split == Split.KVM ? "`" + policy.name() + "`" : "`" + effective.name() + "`, " + (split == Split.FLUSH_EACH
                     ? "split with a flush per huge page" : "split without flushes, oracle checkpoint per huge page");
             return new Result(variant, hugePages, vm.kvm.stats().remoteTlbFlushRequests - requests0, vm.kvm.stats().remoteTlbFlush - flushes0, tlb, pf,
-                    enableNs, windowNs, windowWrites - writesBefore0, vm.kvm.stats().pages[Spte.PG_LEVEL_4K], vm.kvm.oracle().violations());
+                    enableNs, windowNs, windowWrites - writesBefore0, vm.kvm.stats().pages[Spte.PG_LEVEL_4K], vm.oracle.violations());
         }
     }
 
@@ -188,15 +188,14 @@ public final class EagerSplitBench {
      */
     static void splitEachHugePage(SeedVm vm, boolean flushEach) {
         Memslot slot = vm.kvm.memslots().byId(0, SLOT);
-        TdpDirtyLog log = new TdpDirtyLog(vm.kvm.tdpMmu());
         for (long gfn = slot.baseGfn(); gfn < slot.baseGfn() + slot.npages(); gfn += Spte.pagesPerEntry(Spte.PG_LEVEL_2M)) {
             vm.kvm.mmuLock().readLock();
-            long split = log.trySplitHugePages(slot, gfn, gfn + Spte.pagesPerEntry(Spte.PG_LEVEL_2M), Spte.PG_LEVEL_4K, true);
+            long split = TdpDirtyLog.trySplitHugePages(vm.kvm.tdpMmu(), slot, gfn, gfn + Spte.pagesPerEntry(Spte.PG_LEVEL_2M), Spte.PG_LEVEL_4K, true);
             vm.kvm.mmuLock().readUnlock();
             if (split > 0 && flushEach) {
                 vm.kvm.flushRemoteTlbsRange(FlushSite.DIRTY_LOG_ENABLE);
             } else if (split > 0) {
-                vm.kvm.oracle().checkpoint("eager split of gfn 0x" + Long.toHexString(gfn) + " without a flush");
+                vm.oracle.checkpoint("eager split of gfn 0x" + Long.toHexString(gfn) + " without a flush");
             }
             vm.sched.yieldPoint();
         }

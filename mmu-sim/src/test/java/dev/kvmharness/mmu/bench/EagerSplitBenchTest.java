@@ -52,18 +52,18 @@ class EagerSplitBenchTest {
             Memslot slot = vm.kvm.memslots().byId(0, EagerSplitBench.SLOT);
             long gfn = slot.baseGfn();
             vm.kvm.mmuLock().readLock();
-            new TdpDirtyLog(vm.kvm.tdpMmu()).trySplitHugePages(slot, gfn, gfn + 512, Spte.PG_LEVEL_4K, true);
+            TdpDirtyLog.trySplitHugePages(vm.kvm.tdpMmu(), slot, gfn, gfn + 512, Spte.PG_LEVEL_4K, true);
             vm.kvm.mmuLock().readUnlock();
-            vm.kvm.oracle().checkpoint("identical split");
-            assertThat(vm.kvm.oracle().violations()).isEmpty();
+            vm.oracle.checkpoint("identical split");
+            assertThat(vm.oracle.violations()).isEmpty();
             // The new table without its second child: what installing a partly populated table would do.
             vm.kvm.mmuLock().writeLock();
-            boolean owed = new TdpZap(vm.kvm.tdpMmu()).zapLeafs(gfn + 1, gfn + 2, false, false);
+            boolean owed = TdpZap.zapLeafs(vm.kvm.tdpMmu(), gfn + 1, gfn + 2, false, false);
             vm.kvm.mmuLock().writeUnlock();
             assertThat(owed).isTrue();
-            vm.kvm.oracle().checkpoint("partial table, flush skipped");
-            assertThat(vm.kvm.oracle().violations()).hasSize(1);
-            assertThat(vm.kvm.oracle().violations().get(0).what()).contains("the SPTE is gone");
+            vm.oracle.checkpoint("partial table, flush skipped");
+            assertThat(vm.oracle.violations()).hasSize(1);
+            assertThat(vm.oracle.violations().get(0).what()).contains("the SPTE is gone");
         }
     }
 }

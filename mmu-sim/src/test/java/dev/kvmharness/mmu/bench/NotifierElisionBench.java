@@ -147,7 +147,7 @@ public final class NotifierElisionBench {
             }
             return new Result(policy, vm.kvm.notifier().callbacks() - callbacks0, vm.kvm.notifier().lockedCallbacks() - locked0,
                     vm.kvm.invalidate().seq() - seq0, pf, vm.kvm.mmuLock().waitNs() - wait0,
-                    vm.kvm.mmuLock().contendedAcquisitions() - contended0, vcpuEnd[0] - t0, vm.kvm.oracle().violations().size());
+                    vm.kvm.mmuLock().contendedAcquisitions() - contended0, vcpuEnd[0] - t0, vm.oracle.violations().size());
         }
     }
 

@@ -11,6 +11,7 @@ import dev.kvmharness.mmu.memslot.DirtyLog;
 import dev.kvmharness.mmu.memslot.MemslotLimits;
 import dev.kvmharness.mmu.memslot.MemslotRequest;
 import dev.kvmharness.mmu.memslot.MemslotUpdate;
+import dev.kvmharness.mmu.oracle.StaleTranslationOracle;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.CostModel;
 import dev.kvmharness.mmu.sched.SimScheduler;
@@ -34,6 +35,8 @@ final class SeedVm implements AutoCloseable {
     final SimKvm kvm;
     final MemslotUpdate memslots;
     final DirtyLog dirtyLog;
+    /** The stale-translation oracle, attached to {@link #kvm} (it checks only with the config's oracle on). */
+    final StaleTranslationOracle oracle;
     final List<SimVcpu> vcpus = new ArrayList<>();
     /** KVM_EXIT_MMIO exits the runs took (accesses no memslot backs, writes to read-only slots). */
     long mmioExits;
@@ -45,6 +48,7 @@ final class SeedVm implements AutoCloseable {
         phys = new PhysMem();
         mm = new HostMm(sched, phys);
         kvm = new SimKvm(sched, mm, config);
+        oracle = StaleTranslationOracle.attachTo(kvm);
         memslots = new MemslotUpdate(kvm, MemslotLimits.x86Default(config.physBits()));
         dirtyLog = new DirtyLog(kvm);
         for (int i = 0; i < nrVcpus; i++) {
