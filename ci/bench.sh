@@ -7,6 +7,14 @@
 #   ci/bench.sh max-guest-memory [ARGS] max_guest_memory_test on the simulator, with /usr/bin/time -v (wall, peak RSS)
 #   ci/bench.sh max-guest-memory-64t    64 TiB: 32 763 memslots of 2 GiB, 2M hugetlb folios, MAXPHYADDR 46
 #   ci/bench.sh max-guest-memory-4p     4 PiB: 4 095 memslots of 1 TiB, 1G hugetlb folios, MAXPHYADDR 52 (5-level EPT)
+# The seed series' results (README "Seed series (a)-(e)"), on the model driven directly (mmu-sim's test tree):
+#   ci/bench.sh seed-boot [ARGS]        (a) 8-vCPU boot-like workload: remote_tlb_flush (requests) per policy
+#                                       (--policy SPEC, repeatable; --seed N; --vcpus N; --ram-mib N)
+#   ci/bench.sh seed-notifier [ARGS]    (c) notifier lock elision: callbacks that take mmu_lock per policy
+#                                       (--policy SPEC; --seed N; --vcpus N; --outside N; --inside N)
+#   ci/bench.sh seed-eager-split [ARGS] (d) eager split on enabling dirty logging: flushes, time, oracle (--seed N; --vcpus N; --mib N; --thp 0|1)
+#   ci/bench.sh seed-ablation           (e) each Behaviour toggled alone on legacy and current: workload (a), then
+#                                       demand_paging_test $SEED_DP_ARGS (default "-v 64 -b 2M") through the jar
 set -eu
 cd "$(dirname "$0")/.."
 # The simulator's threads are virtual threads on one carrier on JDK 24+ (SimThreads; same results, cheaper
@@ -32,6 +40,43 @@ max-guest-memory|max-guest-memory-64t|max-guest-memory-4p)
     timer=""
     [ -x /usr/bin/time ] && timer="/usr/bin/time -v"
     exec $timer "$JAVA" -Xmx16g -jar selftests/target/selftests.jar max_guest_memory_test --backend sim "$@"
+    ;;
+seed-boot|seed-notifier|seed-eager-split|seed-ablation)
+    # The seed benchmarks use nothing but mmu-sim's own classes.
+    mvn -B -q -pl mmu-sim test-compile
+    cp="mmu-sim/target/test-classes:mmu-sim/target/classes"
+    case "$what" in
+    seed-boot) exec java -cp "$cp" dev.kvmharness.mmu.bench.BootWorkload "$@" ;;
+    seed-notifier) exec java -cp "$cp" dev.kvmharness.mmu.bench.NotifierElisionBench "$@" ;;
+    seed-eager-split) exec java -cp "$cp" dev.kvmharness.mmu.bench.EagerSplitBench "$@" ;;
+    esac
+    java -cp "$cp" dev.kvmharness.mmu.bench.SeedAblation "$@"
+    [ -f selftests/target/selftests.jar ] || mvn -B -q -DskipTests package
+    dp_args=${SEED_DP_ARGS:--v 64 -b 2M}
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+    # One run per policy; total guest execution time and the remote flush stats from each run's --json.
+    dp() {
+        # shellcheck disable=SC2086
+        java -Xmx4g -jar selftests/target/selftests.jar demand_paging_test --backend sim $dp_args --policy "$1" --json "$out/r.json" >/dev/null
+        ns=$(grep -o '"total_guest_execution_ns" : [0-9]*' "$out/r.json" | grep -o '[0-9]*$')
+        fl=$(grep -o '"remote_tlb_flush" : [0-9]*' "$out/r.json" | grep -o '[0-9]*$')
+        rq=$(grep -o '"remote_tlb_flush_requests" : [0-9]*' "$out/r.json" | grep -o '[0-9]*$')
+        echo "$fl ($rq) | $ns"
+    }
+    echo
+    echo "# seed-ablation, workload (b): demand_paging_test $dp_args: remote_tlb_flush (requests) | total guest execution time (ns)"
+    echo "# base: legacy $(dp legacy); current $(dp current)"
+    echo "| behaviour | on \`legacy\` | flushes (requests) | time (ns) | on \`current\` | flushes (requests) | time (ns) |"
+    echo "|---|---|---|---|---|---|---|"
+    for b in $(grep -o '^    [A-Z_]*(' mmu-sim/src/main/java/dev/kvmharness/mmu/policy/Behaviour.java | tr -d ' (' | tr 'A-Z' 'a-z'); do
+        lp="legacy,+$b"; ls="+"
+        [ "$b" = notifier_lock_elision ] || [ "$b" = faults_under_read_lock ] && { lp="legacy,-$b"; ls="−"; }
+        cp_="current,-$b"; cs="−"
+        [ "$b" = async_zap_invalidated_roots ] && { cp_="current,+$b"; cs="+"; }
+        echo "| \`$b\` | $ls | $(dp "$lp") | $cs | $(dp "$cp_") |"
+    done
+    exit 0
     ;;
 esac
 mvn -B -q -pl mmu-sim test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null

@@ -23,6 +23,10 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     /** mn_active_invalidate_count. */
     private int activeInvalidateCount;
     private final WaitQueue memslotUpdateWait;
+    /** Callbacks that reached __kvm_handle_hva_range(), of every kind (start, end, the young ones). */
+    private long callbacks;
+    /** Of those, the ones that took mmu_lock (for write): all of them without lock elision. */
+    private long lockedCallbacks;
     /** The gfn ranges the current invalidate_range_start unmapped, for the oracle to check afterwards. */
     private final java.util.List<UnmappedRange> pendingChecks = new java.util.ArrayList<>();
 
@@ -52,6 +56,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     private NotifierReturn handleHvaRange(String what, long start, long end, Handler handler, Runnable onLock, FlushSite flushOnRet,
                                           boolean mayBlock) {
         kvm.sched().charge(Cost.HOST_NOTIFIER);
+        callbacks++;
         boolean locked = false;
         boolean ret = false;
         boolean elide = kvm.policy().has(Behaviour.NOTIFIER_LOCK_ELISION);
@@ -91,6 +96,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
             kvm.flushRemoteTlbs(flushOnRet);
         }
         if (locked) {
+            lockedCallbacks++;
             kvm.mmuLock().writeUnlock();
         }
         kvm.observer().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
@@ -164,5 +170,15 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
 
     public int activeInvalidateCount() {
         return activeInvalidateCount;
+    }
+
+    /** How many notifier callbacks KVM received (each invalidate_range_start and _end counts once). */
+    public long callbacks() {
+        return callbacks;
+    }
+
+    /** How many of {@link #callbacks()} took mmu_lock for write (the ones lock elision did not skip). */
+    public long lockedCallbacks() {
+        return lockedCallbacks;
     }
 }
