@@ -57,7 +57,7 @@ public final class HostMm implements AutoCloseable {
     private final List<MmuNotifierOps> notifiers = new ArrayList<>();
     private final List<Userfaultfd> uffds = new ArrayList<>();
     /** Each faulting thread waits for its userfault on its own queue (looked up only, never iterated). */
-    private final Map<Thread, WaitQueue> faultQueues = new IdentityHashMap<>();
+    private final IdentityHashMap<Thread, WaitQueue> faultQueues = new IdentityHashMap<>();
     private long mmapTop = MMAP_BASE;
     private long nextOrigin = 1;
     private boolean closed;

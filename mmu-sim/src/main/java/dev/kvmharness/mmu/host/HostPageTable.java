@@ -40,7 +40,7 @@ final class HostPageTable {
     }
 
     /** Top-level: 256 user PGD entries, each a PUD table. */
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // no generic array creation in Java
     private final Dir<Dir<PteTable>>[] pgd = new Dir[256];
     private long pteTables;
     private long dirTables;
@@ -301,7 +301,7 @@ final class HostPageTable {
 
     /** Receives the present leaves of a {@link #walk}. */
     interface LeafVisitor {
-        /** @param hva the leaf's first address (aligned to its size) */
+        /** Visits one leaf; {@code hva} is its first address (aligned to its size). */
         void leaf(long hva, int level);
     }
 

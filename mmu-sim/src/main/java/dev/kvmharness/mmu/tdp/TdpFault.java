@@ -28,7 +28,12 @@ public final class TdpFault {
         hugepageAdjust(f);
         mmu.kvm.rcu().readLock();
         try {
-            TdpIter it = iter == null ? (iter = new TdpIter(mmu.tables, root, 1, f.gfn, f.gfn + 1)) : iter.start(root, 1, f.gfn, f.gfn + 1);
+            if (iter == null) {
+                iter = new TdpIter(mmu.tables, root, 1, f.gfn, f.gfn + 1);
+            } else {
+                iter.start(root, 1, f.gfn, f.gfn + 1);
+            }
+            TdpIter it = iter;
             for (; it.hasCurrent(); it.next()) {
                 mmu.kvm.sched().charge(Cost.SPTE_READ);
                 if (f.nxHugePageWorkaroundEnabled) {
