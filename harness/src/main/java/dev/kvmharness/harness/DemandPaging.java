@@ -14,6 +14,8 @@ public interface DemandPaging extends AutoCloseable {
     }
 
     /**
+     * One userfaultfd range to register and serve (uffd_setup_demand_paging()'s arguments).
+     *
      * @param mode registration mode
      * @param delayUs usleep() before each fault is handled (-d)
      * @param hva start of the host range to register

@@ -11,7 +11,7 @@ import java.time.Duration;
  */
 public record VmShape(GuestMode mode, int type, int nrVcpus, GuestProgram program, long extraMemPages,
                       Duration runTimeout) {
-    public static final Duration DEFAULT_RUN_TIMEOUT = Duration.ofSeconds(120);
+    public static final Duration DEFAULT_RUN_TIMEOUT = Duration.ofMinutes(2);
 
     public static VmShape of(GuestProgram program, int nrVcpus) {
         return new VmShape(GuestMode.PXXV48_4K, 0, nrVcpus, program, 0, DEFAULT_RUN_TIMEOUT);

@@ -121,6 +121,7 @@ class KvmIT {
     }
 
     @Test
+    @SuppressWarnings("try") // vcpu is only held open: the second KVM_CREATE_VCPU must find id 0 taken
     void duplicateVcpuIdFailsWithEexist() {
         try (Kvm kvm = Kvm.open(); VmFd vm = kvm.createVm(0); VcpuFd vcpu = vm.createVcpu(0)) {
             assertThatThrownBy(() -> vm.createVcpu(0))

@@ -13,8 +13,8 @@ class ErrnoTest {
     void valuesMatchTheKernel() throws java.io.IOException {
         java.util.Map<String, Integer> kernel = new java.util.LinkedHashMap<>();
         try (java.io.InputStream in = ErrnoTest.class.getResourceAsStream("/kernel-errno.txt")) {
-            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).split("\n")) {
-                String[] kv = line.split("=");
+            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).lines().toList()) {
+                String[] kv = line.split("=", 2);
                 kernel.put(kv[0], Integer.parseInt(kv[1]));
             }
         }

@@ -34,7 +34,7 @@ final class CompareStatRules {
 
         /** Whether {@code sim} is within tolerance of {@code real}. */
         boolean within(double sim, double real) {
-            return Math.abs(sim - real) <= Math.max(absTolerance, relTolerance * Math.abs(real));
+            return Math.abs(sim - real) <= Math.max((double) absTolerance, relTolerance * Math.abs(real));
         }
     }
 

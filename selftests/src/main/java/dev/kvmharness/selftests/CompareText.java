@@ -52,8 +52,8 @@ final class CompareText {
             }
             out.printf("%-5s %-28s %14s %14s %8s %-12s %-15s %s%n", row.get("scope"), row.get("name"),
                     num(row.get("sim_median")), num(row.get("real_median")), num(row.get("ratio")),
-                    row.get("comparable").equals(Boolean.TRUE) ? row.get("tolerance") : "-", row.get("verdict"),
-                    row.get("comparable").equals(Boolean.TRUE) ? "" : row.get("reason"));
+                    row.get("comparable").equals(true) ? row.get("tolerance") : "-", row.get("verdict"),
+                    row.get("comparable").equals(true) ? "" : row.get("reason"));
         }
         out.println("(stats that are 0 on both backends are in the --json/--html report)");
         out.println();

@@ -25,7 +25,7 @@ final class LatencyCharts {
         long lo = Math.max(1, Math.min(sim.getMinValue(), real.getMinValue()));
         long hi = Math.max(sim.getMaxValue(), real.getMaxValue());
         List<Long> edges = new ArrayList<>();
-        double e = Math.pow(2, Math.floor(Math.log(lo) / Math.log(2)));
+        double e = Math.pow(2, Math.floor(Math.log((double) lo) / Math.log(2)));
         edges.add((long) e);
         while (edges.get(edges.size() - 1) <= hi) {
             e *= STEP;

@@ -59,7 +59,7 @@ public final class GuestProgram {
         if (insns.isEmpty() || !(insns.get(insns.size() - 1) instanceof Insn.Halt)) {
             insns.add(new Insn.Halt());
         }
-        Map<Label, Integer> binds = new IdentityHashMap<>();
+        IdentityHashMap<Label, Integer> binds = new IdentityHashMap<>();
         for (int i = 0; i < insns.size(); i++) {
             Insn insn = insns.get(i);
             if (insn == null) {

@@ -3,6 +3,7 @@ package dev.kvmharness.harness.guest;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The printf subset guest messages may use: {@code %%} and integer conversions {@code d u x X} with optional
@@ -21,7 +22,7 @@ final class UcallFormat {
                 case 'd' -> wide ? Long.toString(v) : Integer.toString((int) v);
                 case 'u' -> wide ? Long.toUnsignedString(v) : Long.toString(v & 0xFFFFFFFFL);
                 case 'x' -> wide ? Long.toHexString(v) : Integer.toHexString((int) v);
-                default -> (wide ? Long.toHexString(v) : Integer.toHexString((int) v)).toUpperCase();
+                default -> (wide ? Long.toHexString(v) : Integer.toHexString((int) v)).toUpperCase(Locale.ROOT);
             };
             if (digits.length() >= width) {
                 return digits;

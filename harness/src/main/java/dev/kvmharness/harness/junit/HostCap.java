@@ -15,6 +15,7 @@ public enum HostCap {
     /** 1 GiB guest pages (CPUID 0x80000001 EDX bit 26 as KVM reports it). */
     GB_PAGES(HostCaps::gbPages);
 
+    @SuppressWarnings("ImmutableEnumChecker") // method references to HostCaps' getters: no state
     private final Predicate<HostCaps> offered;
 
     HostCap(Predicate<HostCaps> offered) {

@@ -21,7 +21,7 @@ import java.util.List;
 
 /** vm_create_barebones_type() on /dev/kvm: the VM fd, the ioctls issued as asked, their errnos returned. */
 final class KvmBarebonesVm implements BarebonesVm {
-    private static final Duration RUN_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration RUN_TIMEOUT = Duration.ofMinutes(2);
     private final Kvm kvm;
     private final VmFd vm;
     private final int type;
@@ -149,6 +149,7 @@ final class KvmBarebonesVm implements BarebonesVm {
         RunWatchdog watchdog = new RunWatchdog(run);
         return new RawVcpu() {
             @Override
+            @SuppressWarnings("Finally") // a fired deadline is why KVM_RUN ended: the timeout is the error to report
             public Exit run() {
                 while (true) {
                     RunWatchdog.Deadline d = watchdog.arm(Sys.gettid(), RUN_TIMEOUT);

@@ -102,6 +102,7 @@ final class KvmVcpu implements Vcpu, AutoCloseable {
     }
 
     @Override
+    @SuppressWarnings("Finally") // a fired deadline is why KVM_RUN ended: the timeout is the error to report
     public Exit run() {
         while (true) {
             failIfVmFailed();

@@ -310,7 +310,7 @@ final class KvmVm extends AbstractVm<KvmMemRegion, KvmVcpu> {
         order.add(kvm);
         // Host memory goes last: KVM must no longer reference it through a memslot.
         order.addAll(regions().all().stream().map(r -> (AutoCloseable) r.memory).toList());
-        order.addAll(prototypes.values().stream().map(m -> (AutoCloseable) m::close).toList());
+        order.addAll(prototypes.values().stream().map(m -> (AutoCloseable) m).toList());
         order.addAll(buffers);
         for (AutoCloseable c : order) {
             try {

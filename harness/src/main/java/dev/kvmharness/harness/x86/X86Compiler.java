@@ -9,7 +9,6 @@ import dev.kvmharness.harness.guest.Label;
 import dev.kvmharness.harness.guest.Reg;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Compiles the guest IR to x86-64 long-mode machine code for the real-KVM backend.
@@ -46,7 +45,7 @@ public final class X86Compiler {
     private static final X86Reg SCRATCH2 = X86Reg.RDX;
 
     private final X86Assembler asm = new X86Assembler();
-    private final Map<Label, X86Label> labels = new IdentityHashMap<>();
+    private final IdentityHashMap<Label, X86Label> labels = new IdentityHashMap<>();
 
     private X86Compiler() {
     }

@@ -432,9 +432,10 @@ class GuestInterpreterTest {
         assertThat(in.run(100).kind()).isEqualTo(Step.Kind.OUT_OF_STEPS);
         assertThat(in.steps()).isEqualTo(100);
         int runs = 1;
-        Step s;
-        while ((s = in.run(7)).kind() == Step.Kind.OUT_OF_STEPS) {
+        Step s = in.run(7);
+        while (s.kind() == Step.Kind.OUT_OF_STEPS) {
             runs++;
+            s = in.run(7);
         }
         assertThat(s.values()).containsExactly(1000L);
         assertThat(in.steps()).isEqualTo(1000 * 3 + 1 + 1);

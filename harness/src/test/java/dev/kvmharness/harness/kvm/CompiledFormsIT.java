@@ -53,12 +53,12 @@ class CompiledFormsIT {
     private static final String ALL_FORMAT;
 
     static {
-        StringBuilder f = new StringBuilder("%s");
+        StringBuilder f = new StringBuilder();
         for (int i = 0; i < Reg.COUNT; i++) {
             ALL[i] = Reg.of(i);
             f.append(" r").append(i).append("=%lx");
         }
-        ALL_FORMAT = f.toString();
+        ALL_FORMAT = "%s" + f;
     }
 
     private static Reg irReg(X86Reg x) {
@@ -115,7 +115,7 @@ class CompiledFormsIT {
                 for (Reg[] pair : pairs) {
                     for (long count : SHIFT_COUNTS) {
                         fillRegisters(g, round++);
-                        if (pair[0] != pair[1]) {
+                        if (!pair[0].equals(pair[1])) {
                             g.mov(pair[1], count);
                         } else {
                             // Shifting a register by itself: its value is both the operand and the count.
@@ -148,7 +148,7 @@ class CompiledFormsIT {
                 for (Reg[] pair : pairs) {
                     for (long d : divisors) {
                         fillRegisters(g, round++);
-                        if (pair[0] != pair[1]) {
+                        if (!pair[0].equals(pair[1])) {
                             g.mov(pair[1], d);
                         }
                         g.alu(op, pair[0], pair[1]);
@@ -289,8 +289,8 @@ class CompiledFormsIT {
                     for (Width w : Width.values()) {
                         fillRegisters(g, round++);
                         g.mov(base, DATA_GVA + 0x800);
-                        Reg src = base == v ? RSI : v;
-                        Reg dst = base == loaded ? RSI : loaded;
+                        Reg src = base.equals(v) ? RSI : v;
+                        Reg dst = base.equals(loaded) ? RSI : loaded;
                         g.store(w, base, disp, src);
                         g.alu(AluOp.XOR, src, src);
                         g.load(w, dst, base, disp);

@@ -25,7 +25,7 @@ class DemandPagingIT {
 
     private static Memstress vm() {
         return Memstress.createVm(new KvmBackend(), GuestMode.PXXV48_4K, 1, SIZE, 1, BackingSource.ANONYMOUS, true,
-                new Memstress.Options(100, false, 1, Duration.ofSeconds(120)));
+                new Memstress.Options(100, false, 1, Duration.ofMinutes(2)));
     }
 
     @Test

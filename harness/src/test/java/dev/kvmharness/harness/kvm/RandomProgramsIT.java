@@ -223,11 +223,11 @@ class RandomProgramsIT {
         static long immediate(Random rnd) {
             switch (rnd.nextInt(6)) {
                 case 0:
-                    return rnd.nextInt(256) - 128;
+                    return rnd.nextInt(256) - 128L;
                 case 1:
                     return rnd.nextInt();
                 case 2:
-                    return -1 - rnd.nextInt(Integer.MAX_VALUE);
+                    return -1L - rnd.nextInt(Integer.MAX_VALUE);
                 case 3:
                     return SPECIAL[rnd.nextInt(SPECIAL.length)];
                 default:

@@ -196,10 +196,10 @@ class MemslotErrnoIT {
      * before; the model takes the host kernel's rule so the comparison holds on either.
      */
     static boolean gmemOverlapEexist() {
-        String[] v = System.getProperty("os.version").split("[.-]");
+        String[] v = System.getProperty("os.version").split("[.-]", -1);
         int major = Integer.parseInt(v[0]);
         int minor = v.length > 1 ? Integer.parseInt(v[1]) : 0;
-        return major > 7 || major == 7 && minor >= 2;
+        return major > 7 || (major == 7 && minor >= 2);
     }
 
     /**
@@ -360,7 +360,7 @@ class MemslotErrnoIT {
         }
 
         private MemslotRequest request(int slot, int flags, long gpa, long size, long uaddr, long gmemOffset, int fd) {
-            boolean v2 = v2Available && (rnd.nextBoolean() || (flags & ~3) != 0 && rnd.nextInt(4) != 0);
+            boolean v2 = v2Available && (rnd.nextBoolean() || ((flags & ~3) != 0 && rnd.nextInt(4) != 0));
             return v2 ? MemslotRequest.v2(slot, flags, gpa, size, uaddr, gmemOffset, fd)
                     : MemslotRequest.v1(slot, flags, gpa, size, uaddr);
         }

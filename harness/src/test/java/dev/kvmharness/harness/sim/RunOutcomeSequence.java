@@ -89,7 +89,7 @@ final class RunOutcomeSequence {
                 // the harness's empty IDT turns into a shutdown, ending the sequence).
                 int kind = rnd.nextInt(24);
                 int op = kind == 0 || rnd.nextBoolean() ? WRITE : READ;
-                long addr = kind == 0 ? NONCANONICAL : kind < 4 ? UNBACKED_GPA : REGION_GPA + rnd.nextInt(2) * 8;
+                long addr = kind == 0 ? NONCANONICAL : kind < 4 ? UNBACKED_GPA : REGION_GPA + rnd.nextInt(2) * 8L;
                 long value = rnd.nextLong();
                 vm.write64(box, op);
                 vm.write64(box + 8, addr);

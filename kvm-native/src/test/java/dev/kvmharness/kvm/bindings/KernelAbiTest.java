@@ -19,8 +19,8 @@ class KernelAbiTest {
     private static Map<String, Long> kernel() throws IOException {
         Map<String, Long> m = new LinkedHashMap<>();
         try (InputStream in = KernelAbiTest.class.getResourceAsStream("/kernel-abi.txt")) {
-            for (String line : new String(in.readAllBytes(), StandardCharsets.US_ASCII).split("\n")) {
-                String[] kv = line.split("=");
+            for (String line : new String(in.readAllBytes(), StandardCharsets.US_ASCII).lines().toList()) {
+                String[] kv = line.split("=", 2);
                 m.put(kv[0], Long.decode(kv[1]));
             }
         }

@@ -83,7 +83,7 @@ final class ExceptionDelivery {
             if (cur == DF_VECTOR) {
                 return new GuestExit(GuestExit.Reason.SHUTDOWN, 0, false, chain.append(" -> triple fault").toString());
             }
-            boolean toDf = contributory(cur) && contributory(next) || cur == PF_VECTOR && (next == PF_VECTOR || contributory(next));
+            boolean toDf = (contributory(cur) && contributory(next)) || (cur == PF_VECTOR && (next == PF_VECTOR || contributory(next)));
             cur = toDf ? DF_VECTOR : next;
             if (toDf) {
                 chain.append(" -> #DF");

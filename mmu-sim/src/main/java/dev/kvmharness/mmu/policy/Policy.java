@@ -48,7 +48,7 @@ public record Policy(String name, Set<Behaviour> behaviours, Set<FlushSite> drop
      * {@code !site} drops a flush site (test use).
      */
     public static Policy parse(String spec) {
-        String[] parts = spec.trim().split(",");
+        String[] parts = spec.trim().split(",", -1);
         Policy base = switch (parts[0].trim()) {
             case "current" -> current();
             case "legacy" -> legacy();

@@ -9,13 +9,11 @@ package dev.kvmharness.mmu.sched;
  * one to drain.
  */
 public final class Srcu {
-    private final SimScheduler sched;
     private final WaitQueue drained;
     private final int[] readers = new int[2];
     private int index;
 
     Srcu(SimScheduler sched, String name) {
-        this.sched = sched;
         this.drained = sched.newWaitQueue(name + " grace period");
     }
 

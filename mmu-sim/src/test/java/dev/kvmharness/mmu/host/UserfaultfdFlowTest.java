@@ -55,7 +55,7 @@ class UserfaultfdFlowTest {
         long[] pfns = new long[4];
         SimThread vcpu = sched.spawn("vcpu0", () -> {
             for (int i = 0; i < 4; i++) {
-                FaultResult r = mm.faultIn(a + 2 * i * K4 + 0x10, i % 2 == 1);
+                FaultResult r = mm.faultIn(a + 2L * i * K4 + 0x10, i % 2 == 1);
                 pfns[i] = r.pfn();
             }
         });
@@ -141,7 +141,7 @@ class UserfaultfdFlowTest {
         }
         List<SimThread> vcpus = new ArrayList<>();
         for (int v = 0; v < 8; v++) {
-            long page = a + 2 * v * K4;
+            long page = a + 2L * v * K4;
             vcpus.add(sched.spawn("vcpu" + v, () -> mm.write(page + 8, 8, page)));
         }
         for (SimThread t : vcpus) {
@@ -156,7 +156,7 @@ class UserfaultfdFlowTest {
         assertThat(all).hasSize(8).doesNotHaveDuplicates();
         assertThat(seen).filteredOn(l -> !l.isEmpty()).hasSizeGreaterThan(1); // the readers shared the work
         for (int v = 0; v < 8; v++) {
-            long page = a + 2 * v * K4;
+            long page = a + 2L * v * K4;
             assertThat(mm.read(page + 8, 8)).isEqualTo(page); // the vCPU's store landed after the copy
             assertThat(mm.read(page, 1)).isEqualTo(2);
         }

@@ -149,6 +149,7 @@ class MemslotRequestCheckProperties {
 
     /** {@code usual} nine times in ten, otherwise one of the odd values. */
     @SafeVarargs
+    @SuppressWarnings("varargs") // List.of copies odd; nothing stores into it
     private static <T> Arbitrary<T> mostly(Arbitrary<T> usual, Arbitrary<T>... odd) {
         return Arbitraries.frequencyOf(Tuple.of(9, usual), Tuple.of(1, Arbitraries.oneOf(List.of(odd))));
     }
@@ -229,7 +230,7 @@ class MemslotRequestCheckProperties {
             if (c.kind() == MemslotChangeKind.CREATE) {
                 Memslot n = c.updated();
                 assertThat(world.as(n.asId())).noneMatch(s -> s.id() == n.id()
-                        || s.baseGfn() < n.endGfn() && n.baseGfn() < s.endGfn());
+                        || (s.baseGfn() < n.endGfn() && n.baseGfn() < s.endGfn()));
             }
         } catch (SimKvmException e) {
             assertThat(e.errno()).isIn(KvmErrno.EINVAL, KvmErrno.EEXIST);

@@ -170,7 +170,7 @@ public final class MmuHistory {
             if (pages > 0) {
                 w.mm.madviseDontneed(w.hva1 + (page << 12), pages << 12);
             }
-        } else if (op instanceof MmuOp.Age a) {
+        } else if (op instanceof MmuOp.Age) {
             w.mm.ageRange(w.hva1, w.hva1 + (w.slot1Pages << 12));
         } else if (op instanceof MmuOp.MoveSlot2 m) {
             if (w.slot2Gpa < 0) {
@@ -179,7 +179,7 @@ public final class MmuHistory {
             long to = w.slot2Gpa == MmuWorld.SLOT2_GPA ? MmuWorld.SLOT2_GPA + ((long) m.deltaPages() << 12) : MmuWorld.SLOT2_GPA;
             w.memslots.set(MemslotRequest.v1(MmuWorld.SLOT2, w.slot2Flags, to, MmuWorld.SLOT2_SIZE, w.hva2));
             w.slot2Gpa = to;
-        } else if (op instanceof MmuOp.DeleteRecreateSlot2 d) {
+        } else if (op instanceof MmuOp.DeleteRecreateSlot2) {
             if (w.slot2Gpa >= 0) {
                 w.memslots.set(MemslotRequest.v1(MmuWorld.SLOT2, 0, w.slot2Gpa, 0, w.hva2));
                 w.slot2Gpa = -1;
@@ -187,12 +187,12 @@ public final class MmuHistory {
                 w.memslots.set(MemslotRequest.v1(MmuWorld.SLOT2, w.slot2Flags, MmuWorld.SLOT2_GPA, MmuWorld.SLOT2_SIZE, w.hva2));
                 w.slot2Gpa = MmuWorld.SLOT2_GPA;
             }
-        } else if (op instanceof MmuOp.ToggleSlot3 t) {
+        } else if (op instanceof MmuOp.ToggleSlot3) {
             w.toggleSlot3();
-        } else if (op instanceof MmuOp.ToggleDirtyLog t) {
+        } else if (op instanceof MmuOp.ToggleDirtyLog) {
             w.slot1Flags ^= LOG_DIRTY;
             w.memslots.set(MemslotRequest.v1(MmuWorld.SLOT1, w.slot1Flags, w.slot1Gpa, w.slot1Pages << 12, w.hva1));
-        } else if (op instanceof MmuOp.GetDirtyLog g) {
+        } else if (op instanceof MmuOp.GetDirtyLog) {
             if ((w.slot1Flags & LOG_DIRTY) != 0) {
                 w.dirtyLog.get(MmuWorld.SLOT1);
             }
@@ -200,9 +200,9 @@ public final class MmuHistory {
             if ((w.slot1Flags & LOG_DIRTY) != 0 && w.kvm.manualDirtyLogProtect()) {
                 w.dirtyLog.clear(MmuWorld.SLOT1, 0, 64, new long[] {c.mask()});
             }
-        } else if (op instanceof MmuOp.NxRecover n) {
+        } else if (op instanceof MmuOp.NxRecover) {
             w.kvm.nxRecovery().recover();
-        } else if (op instanceof MmuOp.ZapAllFast z) {
+        } else if (op instanceof MmuOp.ZapAllFast) {
             w.kvm.zapAllFast();
             w.oracle.checkpoint("kvm_mmu_zap_all_fast");
         } else if (op instanceof MmuOp.ZapGfnRange z) {

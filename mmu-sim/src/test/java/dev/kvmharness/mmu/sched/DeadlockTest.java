@@ -18,7 +18,7 @@ class DeadlockTest {
                 s.advance(700);
                 q.await(() -> false);
             });
-            SimDeadlockException e = catchThrowableOfType(() -> s.join(vcpu), SimDeadlockException.class);
+            SimDeadlockException e = catchThrowableOfType(SimDeadlockException.class, () -> s.join(vcpu));
             assertThat(e).isNotNull();
             assertThat(e.seed()).isEqualTo(seed);
             assertThat(e.getMessage())

@@ -17,7 +17,7 @@ class MemslotLookupTest {
     @Test
     void theGfnPastASlotsEndIsNotInTheSlotRightAfterAHit() {
         try (MmuWorld w = new MmuWorld(13, SimConfig.defaults(), 1)) {
-            long last = (MmuWorld.SLOT2_GPA + MmuWorld.SLOT2_SIZE >>> 12) - 1;
+            long last = ((MmuWorld.SLOT2_GPA + MmuWorld.SLOT2_SIZE) >>> 12) - 1;
             Memslot hit = w.kvm.memslots().lookup(0, last);
             assertThat(hit).isNotNull();
             assertThat(w.kvm.memslots().lookup(0, last + 1))
