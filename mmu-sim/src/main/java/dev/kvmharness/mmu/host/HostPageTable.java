@@ -171,6 +171,8 @@ final class HostPageTable {
     /** Receives the present leaves of a {@link #walk(long, long, LeafVisitor)}. */
     interface LeafVisitor {
         /**
+         * One present leaf.
+         *
          * @param hva   the leaf's first address (aligned to its size)
          * @param level the leaf's {@code enum pg_level}
          */

@@ -20,7 +20,7 @@ final class MmUserfaultfd {
     private final VmaTree vmas;
     private final List<Userfaultfd> contexts = new ArrayList<>();
     /** Each faulting thread waits for its userfault on its own queue (looked up only, never iterated). */
-    private final Map<Thread, WaitQueue> faultQueues = new IdentityHashMap<>();
+    private final IdentityHashMap<Thread, WaitQueue> faultQueues = new IdentityHashMap<>();
 
     MmUserfaultfd(HostMm mm, SimScheduler sched, VmaTree vmas) {
         this.mm = mm;

@@ -20,7 +20,7 @@ public final class SimVcpu {
     private static final ThreadLocal<SimVcpu> RUNNING = new ThreadLocal<>();
     private static final long PAGE_MASK = 4095;
     /** x86 PTE bits the guest page walk needs. */
-    private static final long PTE_PRESENT = 1, PTE_WRITE = 2, PTE_PS = 1L << 7;
+    private static final long PTE_PRESENT = 1, PTE_PS = 1L << 7;
     private static final long PTE_ADDR = 0x000f_ffff_ffff_f000L;
 
     private final SimKvm kvm;
@@ -140,7 +140,7 @@ public final class SimVcpu {
 
     // ---------------------------------------------------------------- KVM_RUN
 
-    /** The start of KVM_RUN on the calling thread (vcpu_load). Pair with {@link #endRun()}. */
+    /** The start of KVM_RUN on the calling thread (vcpu_load). Pair with {@link #endRun(GuestExit.Reason)}. */
     public void beginRun() {
         if (kvm.isDestroyed()) {
             throw new IllegalStateException("KVM_RUN on a destroyed VM");
@@ -311,16 +311,17 @@ public final class SimVcpu {
 
     /** The guest-physical address of linear address {@code gva}: the identity with paging off, else a walk. */
     long linearToGpa(long gva, boolean write) {
-        return cr3 < 0 ? gva : guestWalk(gva, write);
+        return cr3 < 0 ? gva : guestWalk(gva);
     }
 
     /**
      * The hardware walk of the guest's 4- or 5-level page tables; each PTE read goes through the EPT. A PTE that is
      * not present is a #PF. So is a PTE in guest-physical memory no memslot backs: the CPU's read exits as an
      * EPT violation KVM can only emulate, and the emulator's own walk (walk_addr_generic() in
-     * paging_tmpl.h, reading the PTE through kvm_vcpu_read_guest) fails there and injects a #PF.
+     * paging_tmpl.h, reading the PTE through kvm_vcpu_read_guest) fails there and injects a #PF. The R/W bit is
+     * not checked: guest code runs at CPL 0 with CR0.WP clear (vcpu_init_sregs()), where writes ignore it.
      */
-    private long guestWalk(long gva, boolean write) {
+    private long guestWalk(long gva) {
         long table = cr3 & PTE_ADDR;
         for (int level = guestLevels; level >= 1; level--) {
             int idx = (int) ((gva >>> (12 + 9 * (level - 1))) & 511);
@@ -357,7 +358,7 @@ public final class SimVcpu {
      * @return this vCPU's walker, holding the present leaf that allows the access (valid until the next walk)
      */
     EptWalk eptTranslate(long gfn, boolean write, boolean exec) {
-        for (int attempt = 0; ; attempt++) {
+        for (;;) {
             if (root == null || requests != 0) {
                 exitGuest();
                 enterGuest();

@@ -28,8 +28,12 @@ public final class TdpFault {
         hugepageAdjust(f);
         mmu.kvm.rcu().readLock();
         try {
-            TdpIter it = iter == null ? (iter = new TdpIter(mmu.tables, root, Spte.PG_LEVEL_4K, f.gfn, f.gfn + 1))
-                    : iter.start(root, Spte.PG_LEVEL_4K, f.gfn, f.gfn + 1);
+            if (iter == null) {
+                iter = new TdpIter(mmu.tables, root, Spte.PG_LEVEL_4K, f.gfn, f.gfn + 1);
+            } else {
+                iter.start(root, Spte.PG_LEVEL_4K, f.gfn, f.gfn + 1);
+            }
+            TdpIter it = iter;
             for (; it.hasCurrent(); it.next()) {
                 mmu.kvm.sched().charge(Cost.SPTE_READ);
                 if (f.nxHugePageWorkaroundEnabled) {

@@ -152,7 +152,6 @@ public final class BootWorkload {
     private long notifications;
     /** Where the VGA BAR is mapped now, or -1 while memory decode is off. */
     private long vramGpa = -1;
-    private boolean kernelPhaseOver;
     private final Map<String, long[]> sources = new java.util.TreeMap<>();
 
     public BootWorkload(Config cfg, Policy policy, long seed) {
@@ -316,7 +315,7 @@ public final class BootWorkload {
         for (int rom = 0; rom < 2; rom++) {
             slot(SLOT_OPTION_ROM, Memslot.KVM_MEM_READONLY, OPTION_ROM_BAR, OPTION_ROM_SIZE, optionRoms + rom * OPTION_ROM_SIZE);
             touchRange(0, OPTION_ROM_BAR, OPTION_ROM_SIZE, false, 50);
-            touchRange(0, PAM_BASE + rom * 0x10000, 0x10000, true, 50);
+            touchRange(0, PAM_BASE + rom * 0x10000L, 0x10000, true, 50);
             slot(SLOT_OPTION_ROM, 0, OPTION_ROM_BAR, 0, 0);
         }
         // SMM set-up: SMRAM opened (RAM visible under the VGA window), the handler copied in, closed again.
@@ -387,7 +386,6 @@ public final class BootWorkload {
     private void kernelInit() {
         long span = cfg.refreshes() * cfg.refreshPeriodNs();
         long start = vm.sched.now();
-        kernelPhaseOver = false;
         List<SimThread> threads = new ArrayList<>();
         for (int v = 0; v < cfg.vcpus(); v++) {
             int id = v;
@@ -412,7 +410,6 @@ public final class BootWorkload {
         while (nextPci < pciAt.length) {
             pciEvent(nextPci++);
         }
-        kernelPhaseOver = true;
         vm.joinAll(threads);
     }
 

@@ -48,6 +48,8 @@ public final class EagerSplitBench {
     public enum Split { KVM, FLUSH_EACH, CHECKED }
 
     /**
+     * One run's shape.
+     *
      * @param vcpus vCPUs, each writing its own part of the slot
      * @param bytes the slot, a multiple of 2 MiB
      * @param backing ANON_HUGETLB_2M or ANON_THP
@@ -83,6 +85,8 @@ public final class EagerSplitBench {
     }
 
     /**
+     * What one run measured.
+     *
      * @param requests remote_tlb_flush_requests from the enable on
      * @param flushes remote_tlb_flush (requests that had to IPI a running vCPU)
      * @param vcpuTlbFlushes TLB flushes the vCPUs carried out (tlb_flush, summed)

@@ -33,6 +33,8 @@ public final class NotifierElisionBench {
     private static final long HUGE = 2L << 20;
 
     /**
+     * One run's shape.
+     *
      * @param vcpus vCPUs, each faulting its own part of the dynamic region
      * @param staticBytes hugetlb-backed guest RAM, mapped (2M SPTEs) before the measurement
      * @param faultsPerVcpu fresh 4K pages each vCPU faults in during the measurement
@@ -61,6 +63,8 @@ public final class NotifierElisionBench {
     }
 
     /**
+     * What one run measured.
+     *
      * @param callbacks notifier callbacks KVM received (start and end each count)
      * @param lockedCallbacks of those, the ones that took mmu_lock for write
      * @param seqBumps mmu_invalidate_seq increments

@@ -16,7 +16,7 @@ class NotifierElisionBenchTest {
 
     @Test
     void elisionTakesMmuLockOnlyForOverlappingNotifications() {
-        long pairs = CFG.outside() + CFG.inside();
+        long pairs = (long) CFG.outside() + CFG.inside();
         for (String p : new String[] {"legacy", "current"}) {
             NotifierElisionBench.Result r = run(p);
             assertThat(r.callbacks()).as(p + ": start and end of every pair").isEqualTo(2 * pairs);
