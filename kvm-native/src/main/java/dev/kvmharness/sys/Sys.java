@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.sys;
 
+import java.util.BitSet;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
@@ -112,10 +113,10 @@ public final class Sys {
     }
 
     /** The host CPUs the calling thread may run on. */
-    public static java.util.BitSet affinity() {
+    public static BitSet affinity() {
         Memory mask = new Memory(128);
         mask.clear();
         checked("sched_getaffinity", null, () -> LibC.sched_getaffinity(0, mask.size(), mask));
-        return java.util.BitSet.valueOf(mask.getByteArray(0, (int) mask.size()));
+        return BitSet.valueOf(mask.getByteArray(0, (int) mask.size()));
     }
 }

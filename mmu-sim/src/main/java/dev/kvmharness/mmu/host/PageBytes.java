@@ -4,6 +4,7 @@ package dev.kvmharness.mmu.host;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * The contents of one 4 KiB page frame (what {@code kmap_local_page()} would let the kernel see), stored as
@@ -78,9 +79,9 @@ final class PageBytes {
 
     static void readBytes(Object page, int off, byte[] dst, int dstOff, int len) {
         if (page == null) {
-            java.util.Arrays.fill(dst, dstOff, dstOff + len, (byte) 0);
+            Arrays.fill(dst, dstOff, dstOff + len, (byte) 0);
         } else if (page instanceof Byte b) {
-            java.util.Arrays.fill(dst, dstOff, dstOff + len, b);
+            Arrays.fill(dst, dstOff, dstOff + len, b);
         } else if (page instanceof byte[] dense) {
             System.arraycopy(dense, off, dst, dstOff, len);
         } else {
@@ -90,7 +91,7 @@ final class PageBytes {
                 int n = Math.min(len - done, LINE - (at & (LINE - 1)));
                 byte[] line = lines[at >>> LINE_SHIFT];
                 if (line == null) {
-                    java.util.Arrays.fill(dst, dstOff + done, dstOff + done + n, (byte) 0);
+                    Arrays.fill(dst, dstOff + done, dstOff + done + n, (byte) 0);
                 } else {
                     System.arraycopy(line, at & (LINE - 1), dst, dstOff + done, n);
                 }
@@ -109,7 +110,7 @@ final class PageBytes {
             if (i == PAGE_SIZE) {
                 return first == 0 ? null : Byte.valueOf(first);
             }
-            return java.util.Arrays.copyOfRange(src, srcOff, srcOff + PAGE_SIZE);
+            return Arrays.copyOfRange(src, srcOff, srcOff + PAGE_SIZE);
         }
         if (page instanceof Byte b) {
             page = uniform(b);
@@ -142,7 +143,7 @@ final class PageBytes {
             page = uniform(b);
         }
         if (page instanceof byte[] dense) {
-            java.util.Arrays.fill(dense, off, off + len, value);
+            Arrays.fill(dense, off, off + len, value);
             return dense;
         }
         byte[][] lines = page == null ? new byte[LINES][] : (byte[][]) page;
@@ -151,7 +152,7 @@ final class PageBytes {
             int n = Math.min(len - done, LINE - (at & (LINE - 1)));
             int li = at >>> LINE_SHIFT;
             if (value != 0 || lines[li] != null) {
-                java.util.Arrays.fill(line(lines, li), at & (LINE - 1), (at & (LINE - 1)) + n, value);
+                Arrays.fill(line(lines, li), at & (LINE - 1), (at & (LINE - 1)) + n, value);
             }
             done += n;
         }
@@ -177,7 +178,7 @@ final class PageBytes {
 
     private static byte[] uniform(byte b) {
         byte[] dense = new byte[PAGE_SIZE];
-        java.util.Arrays.fill(dense, b);
+        Arrays.fill(dense, b);
         return dense;
     }
 

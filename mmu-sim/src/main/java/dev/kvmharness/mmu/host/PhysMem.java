@@ -3,6 +3,7 @@ package dev.kvmharness.mmu.host;
 
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
+import java.util.Arrays;
 
 /**
  * The host's physical memory: the {@code struct page} array ({@code mem_map} under SPARSEMEM, one
@@ -404,7 +405,7 @@ public final class PhysMem {
     private Section sectionForUpdate(long pfn) {
         int index = (int) ((pfn - FIRST_PFN) >>> SECTION_SHIFT);
         if (index >= sections.length) {
-            sections = java.util.Arrays.copyOf(sections, Math.max(index + 1, sections.length * 2));
+            sections = Arrays.copyOf(sections, Math.max(index + 1, sections.length * 2));
         }
         Section s = sections[index];
         if (s == null) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.host;
 
+import java.util.Arrays;
+
 /**
  * A last-level host page table (512 PTEs covering 2 MiB of virtual addresses), stored by what it maps rather
  * than as 512 raw PTEs: as long as entry i maps {@code base + i} (a fresh anonymous table's reserved pfn
@@ -39,9 +41,9 @@ final class PteTable {
     static PteTable splitFrom(long head, boolean young) {
         PteTable t = empty();
         t.base = head;
-        java.util.Arrays.fill(t.present, -1L);
+        Arrays.fill(t.present, -1L);
         if (young) {
-            java.util.Arrays.fill(t.young, -1L);
+            Arrays.fill(t.young, -1L);
         }
         t.count = ENTRIES;
         return t;

@@ -21,6 +21,9 @@ import dev.kvmharness.mmu.tdp.TdpZap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import dev.kvmharness.mmu.KvmErrno;
+import dev.kvmharness.mmu.SimKvmException;
+import dev.kvmharness.mmu.policy.Behaviour;
 
 /**
  * struct kvm for an x86 VM on the TDP MMU: the memslots, mmu_lock, the TDP MMU, the MMU-notifier invalidation
@@ -74,7 +77,7 @@ public final class SimKvm implements AutoCloseable {
      */
     public SimKvm(SimScheduler sched, HostMm mm, SimConfig config, int type) {
         if (type != KVM_X86_DEFAULT_VM && type != KVM_X86_SW_PROTECTED_VM) {
-            throw new dev.kvmharness.mmu.SimKvmException("KVM_CREATE_VM", dev.kvmharness.mmu.KvmErrno.EINVAL,
+            throw new SimKvmException("KVM_CREATE_VM", KvmErrno.EINVAL,
                     "VM type " + type + " not supported (KVM_CAP_VM_TYPES is 0x3)");
         }
         this.type = type;
@@ -176,7 +179,7 @@ public final class SimKvm implements AutoCloseable {
     /** KVM_CREATE_VCPU. */
     public SimVcpu createVcpu() {
         if (vcpus.size() >= config.nrVcpusMax()) {
-            throw new dev.kvmharness.mmu.SimKvmException("KVM_CREATE_VCPU", dev.kvmharness.mmu.KvmErrno.EINVAL,
+            throw new SimKvmException("KVM_CREATE_VCPU", KvmErrno.EINVAL,
                     "already " + vcpus.size() + " vCPUs, KVM_CAP_MAX_VCPUS is " + config.nrVcpusMax());
         }
         sched.charge(Cost.IOCTL);
@@ -197,7 +200,7 @@ public final class SimKvm implements AutoCloseable {
     public void disableQuirks2(long quirks) {
         sched.charge(Cost.IOCTL);
         if ((quirks & ~KVM_X86_VALID_QUIRKS) != 0) {
-            throw new dev.kvmharness.mmu.SimKvmException("KVM_ENABLE_CAP", dev.kvmharness.mmu.KvmErrno.EINVAL,
+            throw new SimKvmException("KVM_ENABLE_CAP", KvmErrno.EINVAL,
                     String.format("quirks 0x%x outside KVM_X86_VALID_QUIRKS 0x%x", quirks, KVM_X86_VALID_QUIRKS));
         }
         disabledQuirks |= quirks;
@@ -218,7 +221,7 @@ public final class SimKvm implements AutoCloseable {
     public void setNrMmuPages(long pages) {
         sched.charge(Cost.IOCTL);
         if (pages < KVM_MIN_ALLOC_MMU_PAGES) {
-            throw new dev.kvmharness.mmu.SimKvmException("KVM_SET_NR_MMU_PAGES", dev.kvmharness.mmu.KvmErrno.EINVAL,
+            throw new SimKvmException("KVM_SET_NR_MMU_PAGES", KvmErrno.EINVAL,
                     pages + " < KVM_MIN_ALLOC_MMU_PAGES");
         }
         nrMmuPages = pages;
@@ -308,7 +311,7 @@ public final class SimKvm implements AutoCloseable {
         tdpMmu.invalidateAllRoots();
         makeAllCpusRequest(KvmRequest.MMU_FREE_OBSOLETE_ROOTS);
         mmuLock.writeUnlock();
-        if (policy().has(dev.kvmharness.mmu.policy.Behaviour.ASYNC_ZAP_INVALIDATED_ROOTS)) {
+        if (policy().has(Behaviour.ASYNC_ZAP_INVALIDATED_ROOTS)) {
             sched.charge(Cost.THREAD_START);
             var worker = sched.spawn("kvm-tdp-mmu-zap", this::zapInvalidatedRootsLocked);
             sched.join(worker);

@@ -11,6 +11,8 @@ import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.WaitQueue;
 import dev.kvmharness.mmu.tdp.TdpAge;
 import dev.kvmharness.mmu.tdp.TdpZap;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * KVM's MMU notifier (virt/kvm/kvm_main.c): turns host-virtual ranges into gfn ranges over every memslot that
@@ -28,7 +30,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     /** Of those, the ones that took mmu_lock (for write): all of them without lock elision. */
     private long lockedCallbacks;
     /** The gfn ranges the current invalidate_range_start unmapped, for the oracle to check afterwards. */
-    private final java.util.List<UnmappedRange> pendingChecks = new java.util.ArrayList<>();
+    private final List<UnmappedRange> pendingChecks = new ArrayList<>();
 
     /** A gfn range of one address space an invalidate_range_start zapped. */
     private record UnmappedRange(int asId, long gfnStart, long gfnEnd) {

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.List;
+import dev.kvmharness.mmu.memslot.Memslots;
 
 /**
  * Catches the bug class TLB flushes exist to prevent: a vCPU using a translation KVM has taken away. Two checks:
@@ -264,8 +265,8 @@ public final class StaleTranslationOracle implements MmuObserver {
      * would otherwise never be reported to userspace.
      */
     public String checkDirtyLogCoverage() {
-        for (int as = 0; as < dev.kvmharness.mmu.memslot.Memslots.ADDRESS_SPACES; as++) {
-            for (dev.kvmharness.mmu.memslot.Memslot slot : kvm.memslots().slots(as)) {
+        for (int as = 0; as < Memslots.ADDRESS_SPACES; as++) {
+            for (Memslot slot : kvm.memslots().slots(as)) {
                 long[] bm = kvm.memslots().dirtyBitmap(slot);
                 if (bm == null) {
                     continue;

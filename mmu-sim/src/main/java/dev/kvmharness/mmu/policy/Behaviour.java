@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.policy;
 
+import java.util.Locale;
+
 /**
  * One change in how KVM's TDP MMU behaves, from upstream series of 5.10 to 6.12. A {@link Policy} is a set of
  * these: {@code current} (6.12) has every one that 6.12 has, {@code legacy} (~5.16) none of the zap/flush
@@ -115,6 +117,6 @@ public enum Behaviour {
 
     /** The name used on the command line: lower case, e.g. {@code defer_removed_pt_flush}. */
     public String key() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

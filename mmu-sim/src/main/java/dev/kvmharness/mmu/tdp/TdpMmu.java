@@ -7,6 +7,7 @@ import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.spte.Spte;
 import java.util.ArrayList;
 import java.util.List;
+import dev.kvmharness.mmu.memslot.Memslot;
 
 /**
  * arch/x86/kvm/mmu/tdp_mmu.c, the part every flow shares: the roots list and their references, the SPTE
@@ -435,7 +436,7 @@ public final class TdpMmu {
     }
 
     /** A writable 4K SPTE of {@code slot} under {@code root} whose bit in {@code bitmap} is clear, described; or null. */
-    public String writableWithoutDirtyBit(KvmMmuPage root, dev.kvmharness.mmu.memslot.Memslot slot, long[] bitmap) {
+    public String writableWithoutDirtyBit(KvmMmuPage root, Memslot slot, long[] bitmap) {
         long base = slot.baseGfn();
         for (TdpIter it = new TdpIter(tables, root, Spte.PG_LEVEL_4K, base, base + slot.npages()); it.hasCurrent(); it.next()) {
             long s = it.oldSpte;
