@@ -211,13 +211,15 @@ final class SimGuestVcpu implements Vcpu {
                 boolean pendingBefore = mmioPending;
                 stores = 0;
                 // Zero by default: then nothing extra is charged and a run is what it was before the cost existed.
-                long smpShare = smpNs == 0 ? 0 : smpNs * vm.otherVcpusInRun();
+                // the count at the slice's start prices the whole slice, for the charge and the guest's TSC alike
+                long others = smpNs == 0 ? 0 : vm.otherVcpusInRun();
+                long smpShare = smpNs * others;
                 insnNs = sched.costs().ns(Cost.GUEST_INSN) + smpShare;
                 GuestInterpreter.Step step = interp.run(SLICE);
                 long executed = interp.steps() - before;
                 sched.charge(Cost.GUEST_INSN, executed);
                 if (smpShare > 0) {
-                    sched.charge(Cost.GUEST_INSN_SMP, executed * vm.otherVcpusInRun());
+                    sched.charge(Cost.GUEST_INSN_SMP, executed * others);
                 }
                 switch (step.kind()) {
                     case UCALL -> {
