@@ -43,6 +43,11 @@ public record Slot0(PhysPageAllocator allocator, PhysPageAllocator tableAllocato
             public void write64(long gpa, long value) {
                 vm.write64(gpa, value);
             }
+
+            @Override
+            public void zero(long gpa, long bytes) {
+                vm.fill(gpa, bytes, (byte) 0);
+            }
         };
         return build(mem, slot0Pages, dataPages, pageSize, mapWith, levels);
     }

@@ -9,4 +9,14 @@ public interface GuestPhysicalMemory {
     long read64(long gpa);
 
     void write64(long gpa, long value);
+
+    /**
+     * Zeroes {@code bytes} (a multiple of 8) at {@code gpa}. The default stores words one by one; a backend
+     * with a bulk fill (a memset of the host mapping) does it in one call.
+     */
+    default void zero(long gpa, long bytes) {
+        for (long off = 0; off < bytes; off += 8) {
+            write64(gpa + off, 0);
+        }
+    }
 }

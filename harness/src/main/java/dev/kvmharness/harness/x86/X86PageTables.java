@@ -32,6 +32,15 @@ public final class X86PageTables {
     private final int levels;
     private final long root;
     private int tablePages;
+    /**
+     * The table the last {@link #mapRange} step put its leaf in, and which part of the address space that table
+     * covers: consecutive 4K pages share a page table 512 at a time, so the next step writes its PTE there
+     * without walking from the root again. Only mapRange uses it, and it forgets it when it returns, so writes
+     * to the tables between calls can never make it stale.
+     */
+    private long cachedTable = -1;
+    private int cachedLevel;
+    private long cachedSpan;
 
     /**
      * @param memory where the tables live
@@ -82,6 +91,10 @@ public final class X86PageTables {
      */
     public void map(long gva, long gpa, PageSize size) {
         Objects.requireNonNull(size, "size");
+        mapPage(gva, gpa, size, false);
+    }
+
+    private void mapPage(long gva, long gpa, PageSize size, boolean useCache) {
         if (!isCanonical(gva)) {
             throw new IllegalArgumentException("gva 0x" + hex(gva) + " is not canonical for " + levels + "-level paging");
         }
@@ -93,6 +106,32 @@ public final class X86PageTables {
             throw new IllegalArgumentException("gpa 0x" + hex(gpa) + " + " + size + " beyond the " + MAX_PHYS_BITS
                     + "-bit physical address space");
         }
+        long span = gva >>> (12 + 9 * size.level());
+        long table;
+        if (useCache && cachedTable >= 0 && cachedLevel == size.level() && cachedSpan == span) {
+            table = cachedTable;
+        } else {
+            table = leafTable(gva, size);
+        }
+        if (useCache) {
+            cachedTable = table;
+            cachedLevel = size.level();
+            cachedSpan = span;
+        }
+        long entryGpa = table + index(gva, size.level()) * 8L;
+        long entry = memory.read64(entryGpa);
+        if ((entry & PTE_PRESENT) != 0) {
+            boolean leaf = size == PageSize.SIZE_4K || (entry & PTE_LARGE) != 0;
+            throw new IllegalStateException("cannot map " + size + " at gva 0x" + hex(gva) + ": "
+                    + (leaf ? "already mapped to gpa 0x" + hex(entry & PTE_ADDR_MASK & ~(size.bytes() - 1))
+                            : "smaller pages are already mapped inside it")
+                    + " (level-" + size.level() + " entry at gpa 0x" + hex(entryGpa) + ")");
+        }
+        memory.write64(entryGpa, gpa | PTE_PRESENT | PTE_WRITABLE | (size == PageSize.SIZE_4K ? 0 : PTE_LARGE));
+    }
+
+    /** The table holding gva's entry at size's level: a walk from the root that creates missing tables. */
+    private long leafTable(long gva, PageSize size) {
         long table = root;
         for (int level = levels; level > size.level(); level--) {
             long entryGpa = table + index(gva, level) * 8L;
@@ -108,16 +147,7 @@ public final class X86PageTables {
                 table = entry & PTE_ADDR_MASK;
             }
         }
-        long entryGpa = table + index(gva, size.level()) * 8L;
-        long entry = memory.read64(entryGpa);
-        if ((entry & PTE_PRESENT) != 0) {
-            boolean leaf = size == PageSize.SIZE_4K || (entry & PTE_LARGE) != 0;
-            throw new IllegalStateException("cannot map " + size + " at gva 0x" + hex(gva) + ": "
-                    + (leaf ? "already mapped to gpa 0x" + hex(entry & PTE_ADDR_MASK & ~(size.bytes() - 1))
-                            : "smaller pages are already mapped inside it")
-                    + " (level-" + size.level() + " entry at gpa 0x" + hex(entryGpa) + ")");
-        }
-        memory.write64(entryGpa, gpa | PTE_PRESENT | PTE_WRITABLE | (size == PageSize.SIZE_4K ? 0 : PTE_LARGE));
+        return table;
     }
 
     /**
@@ -137,6 +167,16 @@ public final class X86PageTables {
         }
         PageSize[] sizes = PageSize.values();
         long remaining = bytes;
+        cachedTable = -1;
+        try {
+            mapSteps(gva, gpa, remaining, largest, sizes);
+        } finally {
+            cachedTable = -1;
+        }
+    }
+
+    private void mapSteps(long gva, long gpa, long remaining, PageSize largest, PageSize[] sizes) {
+        PageSize small = PageSize.SIZE_4K;
         while (remaining != 0) {
             PageSize chosen = small;
             for (int i = largest.ordinal(); i > 0; i--) {
@@ -146,7 +186,7 @@ public final class X86PageTables {
                     break;
                 }
             }
-            map(gva, gpa, chosen);
+            mapPage(gva, gpa, chosen, true);
             gva += chosen.bytes();
             gpa += chosen.bytes();
             remaining -= chosen.bytes();
@@ -199,9 +239,7 @@ public final class X86PageTables {
         if (!PageSize.SIZE_4K.aligns(gpa) || gpa < 0 || gpa >= 1L << MAX_PHYS_BITS) {
             throw new IllegalStateException("page allocator returned unusable table address 0x" + hex(gpa));
         }
-        for (long off = 0; off < TABLE_BYTES; off += 8) {
-            memory.write64(gpa + off, 0);
-        }
+        memory.zero(gpa, TABLE_BYTES);
         tablePages++;
         return gpa;
     }

@@ -181,6 +181,25 @@ class X86PageTablesTest {
         assertThat(pt.translate(M2 + 0x10_0008)).hasValue(M2 + K4 + 0x10_0008);
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {4, 5})
+    void a4kRangeAcrossPageTablesPutsEachPteInItsOwn2MTable(int levels) {
+        // mapRange writes consecutive PTEs into the page table it used last: crossing a 2 MiB (and a 1 GiB)
+        // boundary must move on to the next table, or pages land in the previous region's table.
+        X86PageTables pt = tables(levels);
+        long gva = G1 - M2 - 3 * K4;
+        long bytes = 2 * M2 + 6 * K4;
+        pt.mapRange(gva, 5 * G1, bytes, PageSize.SIZE_4K);
+        for (long off = 0; off < bytes; off += K4) {
+            assertThat(pt.translate(gva + off)).as("gva 0x%x", gva + off).hasValue(5 * G1 + off);
+        }
+        assertThat(pt.translate(gva - K4)).isEmpty();
+        assertThat(pt.translate(gva + bytes)).isEmpty();
+        // One page table per 2 MiB region touched (4 of them), two page
+        // directories (either side of the 1 GiB boundary), one PDPT, and the root (plus a PML4 table with LA57).
+        assertThat(pt.tablePages()).isEqualTo(4 + 2 + 1 + 1 + (levels - 4));
+    }
+
     @Test
     void identityMapOfFourGigabytesWithGigabytePagesNeedsTwoTables() {
         X86PageTables pt = tables(4);

@@ -26,8 +26,7 @@ final class Gup {
         if (vma == null) {
             return null;
         }
-        PageWalk w = pt.walk(hva);
-        return new FaultResult(w.pfn(), w.level, vma.writable);
+        return new FaultResult(faults.leafPfn(), faults.leafLevel(), vma.writable);
     }
 
     /** {@code host_pfn_mapping_level()}: the leaf's {@code enum pg_level}, or {@code PG_LEVEL_NONE}. */

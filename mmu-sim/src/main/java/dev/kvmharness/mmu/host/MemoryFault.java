@@ -37,6 +37,16 @@ final class MemoryFault {
     private final VmaTree vmas;
     private final MmUserfaultfd userfaults;
     private long faultsHandled;
+    /**
+     * The leaf the last successful {@link #fault} found or installed at its hva: {@code follow_page_mask()}'s
+     * answer, kept so GUP and user accesses need not walk the tables again. Valid until the next fault or
+     * page-table update; simulated threads run one at a time and nothing yields between the fault's return
+     * and its caller's read.
+     */
+    private long leafPfn;
+    private int leafLevel;
+    /** The PTE table holding a 4K leaf; null for a huge one. */
+    private PteTable leafPte;
 
     MemoryFault(HostMm mm, SimScheduler sched, PhysMem phys, HostPageTable pt, VmaTree vmas,
             MmUserfaultfd userfaults) {
@@ -51,6 +61,16 @@ final class MemoryFault {
     /** Page faults that populated a page (handle_mm_fault doing work, not GUP-fast hits or uffd waits). */
     long faultsHandled() {
         return faultsHandled;
+    }
+
+    /** The 4 KiB pfn mapped at the last faulted hva (a tail pfn inside a huge leaf). */
+    long leafPfn() {
+        return leafPfn;
+    }
+
+    /** The {@code enum pg_level} of the leaf mapping the last faulted hva. */
+    int leafLevel() {
+        return leafLevel;
     }
 
     /**
@@ -81,6 +101,8 @@ final class MemoryFault {
             PageWalk w = pt.walk(hva);
             if (w.mapped()) {
                 long pfn = w.pfn();
+                leafPfn = pfn;
+                leafLevel = w.level;
                 if (!user) {
                     sched.charge(Cost.GUP_FAST);
                 } else {
@@ -115,13 +137,20 @@ final class MemoryFault {
                     sched.charge(Cost.HOST_PAGE_ALLOC);
                     sched.charge(Cost.HOST_PAGE_ZERO, need / PAGE);
                 }
-                sched.yieldPoint();
-                continue;
+                if (sched.yieldPoint()) {
+                    continue; // another thread ran: look again
+                }
+                // Nobody ran during the yield: the VMA and the walk still hold, and looking again would find
+                // what the first look found.
             }
-            long pfn = populate(vma, hva);
+            long pfn = populate(vma, hva, w);
             faultsHandled++;
             if (user) {
-                pt.walk(hva).markYoung();
+                if (leafLevel == HostPageTable.PG_LEVEL_4K) {
+                    leafPte.markYoung(HostPageTable.pteIndex(hva));
+                } else {
+                    pt.walk(hva).markYoung();
+                }
                 if (write) {
                     phys.markDirty(pfn);
                 }
@@ -199,8 +228,12 @@ final class MemoryFault {
                 ? HostPageTable.PMD_SIZE : PAGE;
     }
 
-    /** Populates a not-present hva that needs no userfault, as populateBytes() sized it; returns the 4K pfn at hva. */
-    private long populate(Vma vma, long hva) {
+    /**
+     * Populates a not-present hva that needs no userfault, as populateBytes() sized it; returns the 4K pfn at
+     * hva and leaves the new leaf in leafPfn / leafLevel (and leafPte for a 4K one). {@code w} is the walk that
+     * found hva not present, with nothing changed since.
+     */
+    private long populate(Vma vma, long hva, PageWalk w) {
         if (vma.file != null) {
             MemFd f = vma.file;
             long index = vma.fileOffset(hva) / f.pageSize();
@@ -209,16 +242,23 @@ final class MemoryFault {
         } else if (vma.isHugetlb()) {
             long ps = vma.pageSize();
             mapHugeLeaf(hva, phys.alloc(ps == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER), ps);
-        } else if (vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && pt.walk(hva).pmdNone()) {
+        } else if (vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && w.pmdNone()) {
             mapHugeLeaf(hva, phys.alloc(PhysMem.PMD_ORDER), HostPageTable.PMD_SIZE);
         } else {
-            PteTable t = anonPteTable(hva);
+            PteTable t = w.pte != null ? w.pte : anonPteTable(hva);
             int i = HostPageTable.pteIndex(hva);
             long pfn = allocAnonPage(t, i);
             t.set(i, pfn);
+            leafPte = t;
+            leafPfn = pfn;
+            leafLevel = HostPageTable.PG_LEVEL_4K;
             return pfn; // without walking again
         }
-        return pt.walk(hva).pfn();
+        PageWalk after = pt.walk(hva);
+        leafPte = after.pte;
+        leafPfn = after.pfn();
+        leafLevel = after.level;
+        return leafPfn;
     }
 
     /** Maps a page-cache folio of vma's file at hva at the file's page size ({@code finish_fault()}). */

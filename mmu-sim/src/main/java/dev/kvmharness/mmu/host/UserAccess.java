@@ -97,7 +97,7 @@ final class UserAccess {
             }
         }
         faults.fault(hva, write, false, true, "host access");
-        return pt.walk(hva).pfn();
+        return faults.leafPfn();
     }
 
     private static void checkWidth(int width) {

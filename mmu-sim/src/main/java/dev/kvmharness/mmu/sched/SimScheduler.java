@@ -217,8 +217,11 @@ public final class SimScheduler implements AutoCloseable {
      * Scheduling point: if another runnable thread has a smaller now (or an equal one and wins the seeded
      * tie-break), hands it the baton and waits until this thread is chosen again. Also runs RCU callbacks that
      * became due. When the caller is the minimum this is a few loads and compares: no allocation, no syscall.
+     *
+     * @return whether anything else may have run meanwhile (another thread, or RCU callbacks); false means the
+     *         simulated world is exactly as the caller left it, so what it read before the yield still holds
      */
-    public void yieldPoint() {
+    public boolean yieldPoint() {
         SimThread cur = holder;
         if (cur == null || cur.thread != Thread.currentThread()) {
             throw notSimulated();
@@ -226,13 +229,17 @@ public final class SimScheduler implements AutoCloseable {
         if (closing) {
             shutdown(cur);
         }
+        boolean others = false;
         if (cur.now >= rcuNextDue) {
             rcu.poll(cur);
+            others = true;
         }
         SimThread top = ready.peek();
         if (top != null && top.key <= cur.now) {
             preempt(cur, top);
+            others = true;
         }
+        return others;
     }
 
     /**
