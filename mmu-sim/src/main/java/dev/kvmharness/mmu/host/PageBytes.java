@@ -10,10 +10,11 @@ import java.util.Arrays;
  * The contents of one 4 KiB page frame (what {@code kmap_local_page()} would let the kernel see), stored as
  * compactly as the writes allow. A slot is {@code null} while the page reads as zeroes; a {@link Byte} (the
  * JDK's shared cached instance) when every byte has that value, as after a UFFDIO_COPY from a prototype
- * page filled with one pattern; a sparse {@code byte[64][]} of 64-byte cache lines while few lines were
- * written (selftests typically store one 8-byte word per page, so a full 4 KiB array per page would turn a
- * 128 GiB guest into 128 GiB of heap); and a dense {@code byte[4096]} once most of the page was written.
- * Little-endian like x86.
+ * page filled with one pattern; a {@link Word} while all its non-zero bytes lie in one aligned 8-byte word
+ * (selftests typically store one word per page, most often the same value at the same offset, so the pages
+ * share one immutable instance); a sparse {@code byte[64][]} of 64-byte cache lines while few lines were
+ * written (a full 4 KiB array per page would turn a 128 GiB guest into 128 GiB of heap); and a dense
+ * {@code byte[4096]} once most of the page was written. Little-endian like x86.
  */
 final class PageBytes {
     static final int PAGE_SIZE = 4096;
@@ -27,7 +28,51 @@ final class PageBytes {
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * A page that is zero except for the aligned 8-byte word at {@code off}. Immutable: a store makes a new one,
+     * and consecutive pages written alike get the same instance ({@link #word}).
+     */
+    record Word(int off, long value) {
+        /** The little-endian bytes [at, at + width) of the page, for an access inside this word. */
+        long get(int at, int width) {
+            long v = value >>> (8 * (at - off));
+            return width == 8 ? v : v & ((1L << (8 * width)) - 1);
+        }
+
+        byte byteAt(int at) {
+            return at >= off && at < off + 8 ? (byte) (value >>> (8 * (at - off))) : 0;
+        }
+    }
+
+    /** The last word page made: the next page written alike shares it. Immutable, so any thread may read it. */
+    private static Word lastWord;
+
     private PageBytes() {
+    }
+
+    /** The word page (off, value), shared with the last one made if equal; null (a zero page) for value 0. */
+    private static Word word(int off, long value) {
+        if (value == 0) {
+            return null;
+        }
+        Word w = lastWord;
+        if (w != null && w.off == off && w.value == value) {
+            return w;
+        }
+        w = new Word(off, value);
+        lastWord = w;
+        return w;
+    }
+
+    /** The lines form of a word page, for a store the word form cannot hold. */
+    private static byte[][] lines(Word w) {
+        byte[][] lines = new byte[LINES][];
+        put(line(lines, w.off >>> LINE_SHIFT), w.off & (LINE - 1), 8, w.value);
+        return lines;
+    }
+
+    private static boolean inOneWord(int off, int width) {
+        return (off >>> 3) == ((off + width - 1) >>> 3);
     }
 
     static long read(Object page, int off, int width) {
@@ -40,6 +85,16 @@ final class PageBytes {
         }
         if (page instanceof byte[] dense) {
             return get(dense, off, width);
+        }
+        if (page instanceof Word w) {
+            if (off >= w.off && off + width <= w.off + 8) {
+                return w.get(off, width);
+            }
+            long v = 0;
+            for (int i = 0; i < width; i++) {
+                v |= (w.byteAt(off + i) & 0xffL) << (8 * i);
+            }
+            return v;
         }
         byte[][] lines = (byte[][]) page;
         if ((off >>> LINE_SHIFT) == ((off + width - 1) >>> LINE_SHIFT)) {
@@ -55,6 +110,18 @@ final class PageBytes {
 
     /** Returns the slot's new value: the page may have been created or made dense. */
     static Object write(Object page, int off, int width, long value) {
+        if ((page == null || page instanceof Word) && inOneWord(off, width)) {
+            int base = off & ~7;
+            Word w = (Word) page;
+            if (w == null || w.off == base) {
+                long mask = width == 8 ? -1L : ((1L << (8 * width)) - 1) << (8 * (off - base));
+                long old = w == null ? 0 : w.value;
+                return word(base, (old & ~mask) | ((value << (8 * (off - base))) & mask));
+            }
+        }
+        if (page instanceof Word w) {
+            page = lines(w);
+        }
         if (page instanceof Byte b) {
             page = uniform(b);
         }
@@ -84,6 +151,10 @@ final class PageBytes {
             Arrays.fill(dst, dstOff, dstOff + len, b);
         } else if (page instanceof byte[] dense) {
             System.arraycopy(dense, off, dst, dstOff, len);
+        } else if (page instanceof Word w) {
+            for (int i = 0; i < len; i++) {
+                dst[dstOff + i] = w.byteAt(off + i);
+            }
         } else {
             byte[][] lines = (byte[][]) page;
             for (int done = 0; done < len;) {
@@ -112,6 +183,9 @@ final class PageBytes {
             }
             return Arrays.copyOfRange(src, srcOff, srcOff + PAGE_SIZE);
         }
+        if (page instanceof Word w) {
+            page = lines(w);
+        }
         if (page instanceof Byte b) {
             page = uniform(b);
         }
@@ -135,6 +209,9 @@ final class PageBytes {
         }
         if (page == null && value == 0) {
             return null;
+        }
+        if (page instanceof Word w) {
+            page = lines(w);
         }
         if (page instanceof Byte b) {
             if (b == value) {
@@ -166,6 +243,9 @@ final class PageBytes {
         }
         if (page instanceof byte[] dense) {
             return 16L + dense.length;
+        }
+        if (page instanceof Word) {
+            return 24; // an upper bound: pages written alike share one instance
         }
         long bytes = 16L + 4L * LINES;
         for (byte[] line : (byte[][]) page) {

@@ -19,13 +19,20 @@ class PageBytesPropertyTest {
 
     @Provide
     Arbitrary<List<Op>> ops() {
-        Arbitrary<Op> op = Combinators.combine(Arbitraries.integers().between(0, 4), Arbitraries.integers().between(0, 4095),
-                Arbitraries.of(1, 2, 4, 8), Arbitraries.longs(), Arbitraries.integers().between(0, 4096))
+        // Half the offsets and lengths stay within the first three words, so stores merge into, straddle and
+        // leave a page's one written word (PageBytes.Word), and reads cross its edges.
+        Arbitrary<Integer> offset = Arbitraries.oneOf(Arbitraries.integers().between(0, 4095),
+                Arbitraries.integers().between(0, 23));
+        Arbitrary<Integer> len = Arbitraries.oneOf(Arbitraries.integers().between(0, 4096),
+                Arbitraries.integers().between(0, 16));
+        Arbitrary<Long> value = Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.of(0L, 0x0123_4567_89ab_cdefL));
+        Arbitrary<Op> op = Combinators.combine(Arbitraries.integers().between(0, 4), offset,
+                Arbitraries.of(1, 2, 4, 8), value, len)
                 .as(Op::new);
         return op.list().ofMaxSize(80);
     }
 
-    @Property(tries = 300)
+    @Property(tries = 1000)
     void pageContentsMatchAByteArray(@ForAll("ops") List<Op> ops) {
         PhysMem phys = new PhysMem();
         long pfn = phys.alloc(0);
