@@ -55,16 +55,28 @@ public final class Memslots {
         if (last != null && gfn >= last.baseGfn() && gfn < last.baseGfn() + last.npages()) {
             return last;
         }
+        Memslot s = search(as, gfn);
+        if (s != null) {
+            as.lastHit = s;
+        }
+        return s;
+    }
+
+    /**
+     * {@link #lookup} without its cache: neither reads nor moves the last-hit slot, so a checker's lookups leave
+     * the model's search as they found it.
+     */
+    public Memslot find(int asId, long gfn) {
+        return search(spaces[asId], gfn);
+    }
+
+    private static Memslot search(AddressSpace as, long gfn) {
         Map.Entry<Long, Memslot> e = as.byBaseGfn.floorEntry(gfn);
         if (e == null) {
             return null;
         }
         Memslot s = e.getValue();
-        if (gfn < s.baseGfn() + s.npages()) {
-            as.lastHit = s;
-            return s;
-        }
-        return null;
+        return gfn < s.baseGfn() + s.npages() ? s : null;
     }
 
     /** The slot with this id, or null. */

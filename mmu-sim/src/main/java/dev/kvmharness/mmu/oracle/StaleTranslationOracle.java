@@ -37,6 +37,8 @@ import dev.kvmharness.mmu.memslot.Memslots;
  */
 public final class StaleTranslationOracle implements MmuObserver {
     private static final int HISTORY = 48;
+    private Memslot lastSlot;
+    private long lastSlotGeneration = -1;
     private final SimKvm kvm;
     private final ArrayDeque<String> history = new ArrayDeque<>();
     private final List<Violation> violations = new ArrayList<>();
@@ -145,13 +147,31 @@ public final class StaleTranslationOracle implements MmuObserver {
      * (a huge SPTE over a slot whose gpa and hva are not equally aligned, or one reaching past the slot's end,
      * maps the wrong page or none).
      */
+    /**
+     * The memslot backing gfn now, for the checks. The oracle keeps its own last hit (valid while the memslot
+     * generation stays the same) instead of the model's search_memslots() cache: it looks up a slot on every
+     * guest access, alternating between the page tables' slot and the data's, which would only make the
+     * model's cache miss.
+     */
+    private Memslot slotOf(long gfn) {
+        long generation = kvm.memslots().generation(0);
+        Memslot s = lastSlot;
+        if (s != null && generation == lastSlotGeneration && s.contains(gfn)) {
+            return s;
+        }
+        s = kvm.memslots().find(0, gfn);
+        lastSlot = s;
+        lastSlotGeneration = generation;
+        return s;
+    }
+
     @Override
     public void spteUsed(int vcpu, long gfn, long pfn, boolean writable) {
         if (!kvm.phys().isLive(pfn)) {
             report(String.format("an SPTE still maps gfn 0x%x to pfn 0x%x, a freed host page", gfn, pfn), vcpu, gfn);
             return;
         }
-        Memslot slot = kvm.memslots().lookup(0, gfn);
+        Memslot slot = slotOf(gfn);
         if (slot == null) {
             report(String.format("a RAM access through an SPTE mapping gfn 0x%x (pfn 0x%x), which no memslot backs:"
                     + " KVM would have exited to userspace with KVM_EXIT_MMIO", gfn, pfn), vcpu, gfn);
@@ -184,7 +204,7 @@ public final class StaleTranslationOracle implements MmuObserver {
         if (!kvm.config().oracle() || generation != kvm.memslots().generation(0)) {
             return;
         }
-        Memslot slot = kvm.memslots().lookup(0, gfn);
+        Memslot slot = slotOf(gfn);
         if (slot != null && !(write && slot.readOnly())) {
             report(String.format("KVM_EXIT_MMIO (%s) for a %s of gfn 0x%x, which %s%s backs", why, write ? "write" : "read",
                     gfn, kvm.memslots().isInvalid(slot) ? "the invalid " : "", slot), vcpu, gfn);
