@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.tlb;
 
-import java.util.Arrays;
-
 /**
  * One vCPU's TLB: a direct-mapped cache of combined translations, guest-virtual page to host pfn, tagged with
  * the gfn and whether the translation allowed writes. The guest uses an entry without asking KVM, which is
@@ -10,17 +8,24 @@ import java.util.Arrays;
  * every entry (kvm_vcpu_flush_tlb_all).
  */
 public final class Tlb {
-    private final long[] tags;
-    private final long[] gfns;
-    /** pfn << 1 | writable. */
-    private final long[] pfns;
+    /** Words per entry in {@link #entries}: the tag, the gfn, pfn << 1 | writable, and the flush epoch it was filled in. */
+    private static final int STRIDE = 4;
+    private static final int TAG = 0, GFN = 1, PFN = 2, EPOCH = 3;
+    /**
+     * The entries, each one's words side by side so that a lookup or a fill touches one cache line: with
+     * hundreds of vCPUs the TLBs do not stay in the CPU's caches between a vCPU's turns. A tag is gva page + 1
+     * (0: never filled); an entry is valid only if filled in the current {@link #epoch}.
+     */
+    private final long[] entries;
+    /** Bumped by every flush, which so drops all entries at once instead of clearing the array. */
+    private long epoch = 1;
+    private final int capacity;
     private final int mask;
     private int used;
 
     public Tlb(int entries) {
-        tags = new long[entries];
-        gfns = new long[entries];
-        pfns = new long[entries];
+        this.entries = new long[entries * STRIDE];
+        capacity = entries;
         mask = entries - 1;
     }
 
@@ -32,43 +37,45 @@ public final class Tlb {
     /** The slot holding {@code gvaPage}, or -1 on a miss. */
     public int lookup(long gvaPage) {
         int s = slot(gvaPage);
-        return tags[s] == gvaPage + 1 ? s : -1;
+        int e = s * STRIDE;
+        return entries[e + TAG] == gvaPage + 1 && entries[e + EPOCH] == epoch ? s : -1;
     }
 
     public long pfn(int slot) {
-        return pfns[slot] >>> 1;
+        return entries[slot * STRIDE + PFN] >>> 1;
     }
 
     public boolean writable(int slot) {
-        return (pfns[slot] & 1) != 0;
+        return (entries[slot * STRIDE + PFN] & 1) != 0;
     }
 
     public long gfn(int slot) {
-        return gfns[slot];
+        return entries[slot * STRIDE + GFN];
     }
 
     public long gvaPage(int slot) {
-        return tags[slot] - 1;
+        return entries[slot * STRIDE + TAG] - 1;
     }
 
     public boolean isValid(int slot) {
-        return tags[slot] != 0;
+        return entries[slot * STRIDE + EPOCH] == epoch;
     }
 
     public void fill(long gvaPage, long gfn, long pfn, boolean writable) {
-        int s = slot(gvaPage);
-        if (tags[s] == 0) {
+        int e = slot(gvaPage) * STRIDE;
+        if (entries[e + EPOCH] != epoch) {
             used++;
+            entries[e + EPOCH] = epoch;
         }
-        tags[s] = gvaPage + 1;
-        gfns[s] = gfn;
-        pfns[s] = pfn << 1 | (writable ? 1 : 0);
+        entries[e + TAG] = gvaPage + 1;
+        entries[e + GFN] = gfn;
+        entries[e + PFN] = pfn << 1 | (writable ? 1 : 0);
     }
 
     /** kvm_vcpu_flush_tlb_all(): drops every translation. */
     public void flushAll() {
         if (used != 0) {
-            Arrays.fill(tags, 0);
+            epoch++;
             used = 0;
         }
     }
@@ -79,6 +86,6 @@ public final class Tlb {
     }
 
     public int capacity() {
-        return tags.length;
+        return capacity;
     }
 }
