@@ -13,8 +13,12 @@
 #
 # Environment:
 #   ROUNDS       rounds per option set (default 5)
-#   OPTION_SETS  ';'-separated option sets (default:
-#                "-b 256M;-u MISSING -b 64M;-v 2 -b 64M;-s shmem -u MINOR -b 64M")
+#   OPTION_SETS  ';'-separated option sets (default: one vCPU with and without
+#                userfaultfd, then two vCPUs: without it, MISSING, MINOR, one uffd
+#                for all memory (-a), two readers per uffd (-r 2), a reader delay (-d))
+#   JAVA_OPTS    JVM options for the Java side (default: "-XX:TieredStopAtLevel=1
+#                -XX:+UseSerialGC"; see the README: on 2 cores C2 compiles and G1's
+#                barriers and threads compete with the vCPU and reader threads)
 #   C_BIN        C demand_paging_test binary (default: built/located via
 #                ci/build-c-selftests.sh)
 #   JAVA_JAR     jar (default: <repo>/selftests/target/selftests.jar)
@@ -35,8 +39,12 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd -P)
 
 ROUNDS=${ROUNDS:-5}
-OPTION_SETS=${OPTION_SETS:-"-b 256M;-u MISSING -b 64M;-v 2 -b 64M;-s shmem -u MINOR -b 64M"}
+DEFAULT_SETS="-b 256M;-u MISSING -b 64M;-s shmem -u MINOR -b 64M;-v 2 -b 64M;-v 2 -u MISSING -b 64M"
+DEFAULT_SETS+=";-v 2 -s shmem -u MINOR -b 64M;-v 2 -u MISSING -a -b 64M;-v 2 -u MISSING -r 2 -b 64M"
+DEFAULT_SETS+=";-v 2 -u MISSING -d 100 -b 16M"
+OPTION_SETS=${OPTION_SETS:-$DEFAULT_SETS}
 JAVA=${JAVA:-java}
+JAVA_OPTS=${JAVA_OPTS-"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
 JAVA_JAR=${JAVA_JAR:-$REPO_ROOT/selftests/target/selftests.jar}
 RUN_TIMEOUT=${RUN_TIMEOUT:-900}
 
@@ -55,7 +63,8 @@ else
         log "Build it first (e.g. 'mvn -q package' in $REPO_ROOT), or set JAVA_JAR / JAVA_CMD."
         exit 2
     fi
-    java_cmd=("$JAVA" -jar "$JAVA_JAR" demand_paging_test --backend kvm)
+    read -r -a java_opts <<<"$JAVA_OPTS"
+    java_cmd=("$JAVA" "${java_opts[@]}" -jar "$JAVA_JAR" demand_paging_test --backend kvm)
 fi
 
 # --- C side -------------------------------------------------------------------

@@ -48,7 +48,7 @@ public final class EptWalk {
                 break;
             }
             KvmMmuPage child = tables.get((int) Spte.pfn(s));
-            if (child == null || child.freed) {
+            if (child == null) { // tdp_mmu_free_sp() drops a freed table from the id table
                 freed = true;
                 break;
             }

@@ -31,7 +31,7 @@ public final class TdpAge {
                 // tdp_mmu_clear_spte_bits(): no handle_changed_spte, the page stays mapped.
                 it.table().spt[it.index()] = old & ~Spte.ACCESSED;
                 it.setOldSpte(old & ~Spte.ACCESSED);
-                mmu.kvm.sched().charge(Cost.SPTE_CMPXCHG);
+                mmu.sched.charge(Cost.SPTE_CMPXCHG);
             }
             mmu.kvm.rcu().readUnlock();
         }

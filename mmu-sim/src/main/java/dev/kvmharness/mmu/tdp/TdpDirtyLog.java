@@ -80,7 +80,7 @@ public final class TdpDirtyLog {
                 // tdp_mmu_clear_spte_bits(): a bit flip, no handle_changed_spte(); then kvm_set_pfn_dirty().
                 it.table().spt[it.index()] = old & ~Spte.WRITABLE;
                 it.setOldSpte(old & ~Spte.WRITABLE);
-                mmu.kvm.sched().charge(Cost.SPTE_WRITE);
+                mmu.sched.charge(Cost.SPTE_WRITE);
                 mmu.kvm.phys().markDirty(Spte.pfn(old));
             }
             mmu.kvm.rcu().readUnlock();
@@ -187,7 +187,7 @@ public final class TdpDirtyLog {
                     if (it.level() <= targetLevel || !Spte.isLeaf(old, it.level()) || it.level() == Spte.PG_LEVEL_4K) {
                         continue;
                     }
-                    mmu.kvm.sched().charge(Cost.SP_ALLOC);
+                    mmu.sched.charge(Cost.SP_ALLOC);
                     KvmMmuPage sp = mmu.tables.alloc(it.level() - 1, root.asId, Spte.alignDown(it.gfn(), it.level()), Spte.NONPRESENT);
                     if (splitter.splitHugePage(it, sp)) {
                         split++;

@@ -35,7 +35,7 @@ public final class TdpFault {
             }
             TdpIter it = iter;
             for (; it.hasCurrent(); it.next()) {
-                mmu.kvm.sched().charge(Cost.SPTE_READ);
+                mmu.sched.charge(Cost.SPTE_READ);
                 if (f.nxHugePageWorkaroundEnabled) {
                     disallowedHugepageAdjust(f, it.oldSpte, it.level());
                 }
@@ -48,11 +48,11 @@ public final class TdpFault {
                 if (Spte.isPresent(it.oldSpte) && (it.oldSpte & Spte.LARGE) == 0) {
                     continue;
                 }
-                mmu.kvm.sched().charge(Cost.SP_ALLOC);
+                mmu.sched.charge(Cost.SP_ALLOC);
                 KvmMmuPage sp = mmu.tables.alloc(it.level() - 1, root.asId, Spte.alignDown(it.gfn(), it.level()), Spte.NONPRESENT);
                 sp.nxHugePageDisallowed = f.hugePageDisallowed;
                 // A scheduling point: another vCPU may get to this SPTE first, and the cmpxchg below then fails.
-                mmu.kvm.sched().yieldPoint();
+                mmu.sched.yieldPoint();
                 boolean ok = Spte.isPresent(it.oldSpte) ? splitHugePage(it, sp) : linkSp(it, sp);
                 if (!ok) {
                     mmu.tables.free(sp);
@@ -119,7 +119,7 @@ public final class TdpFault {
         for (int i = 0; i < Spte.PT_ENTRIES; i++) {
             sp.spt[i] = Spte.makeSplitChild(huge, level, i, nxStripped);
         }
-        mmu.kvm.sched().charge(Cost.SPTE_WRITE, Spte.PT_ENTRIES);
+        mmu.sched.charge(Cost.SPTE_WRITE, Spte.PT_ENTRIES);
         if (!linkSp(it, sp)) {
             return false;
         }

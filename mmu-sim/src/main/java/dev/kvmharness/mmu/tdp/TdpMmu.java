@@ -4,6 +4,7 @@ package dev.kvmharness.mmu.tdp;
 import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.spte.Spte;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,8 @@ import dev.kvmharness.mmu.memslot.Memslot;
  */
 public final class TdpMmu {
     final TdpKvm kvm;
+    /** kvm.sched(), read once: every SPTE visited charges its cost to it. */
+    final SimScheduler sched;
     final SpTable tables = new SpTable();
     /** kvm->arch.tdp_mmu_roots; new roots at the head. */
     private final List<KvmMmuPage> roots = new ArrayList<>();
@@ -33,6 +36,7 @@ public final class TdpMmu {
 
     public TdpMmu(TdpKvm kvm) {
         this.kvm = kvm;
+        this.sched = kvm.sched();
     }
 
     public SpTable tables() {
@@ -62,7 +66,7 @@ public final class TdpMmu {
                 return r;
             }
         }
-        kvm.sched().charge(Cost.SP_ALLOC);
+        sched.charge(Cost.SP_ALLOC);
         KvmMmuPage root = tables.alloc(level, asId, 0, Spte.NONPRESENT);
         root.rootRefcount = kvm.policy().has(Behaviour.PRESERVE_ROOTS_UNTIL_INVALIDATED) ? 2 : 1;
         roots.add(0, root);
@@ -221,7 +225,7 @@ public final class TdpMmu {
                 }
                 sp.spt[i] = Spte.FROZEN;
             }
-            kvm.sched().charge(Cost.SPTE_WRITE);
+            sched.charge(Cost.SPTE_WRITE);
             handleChangedSpte(sp.asId, sp.gfn + i * step, old, Spte.FROZEN, level, shared);
         }
         if (!kvm.policy().has(Behaviour.DEFER_REMOVED_PT_FLUSH)) {
@@ -241,7 +245,7 @@ public final class TdpMmu {
 
     private void freeSpAfterGracePeriod(KvmMmuPage sp) {
         kvm.rcu().callRcu(() -> {
-            kvm.sched().charge(Cost.SP_FREE);
+            sched.charge(Cost.SP_FREE);
             tables.free(sp);
         });
     }
@@ -253,7 +257,7 @@ public final class TdpMmu {
             throw new IllegalStateException("KVM bug: frozen SPTE under the write lock at gfn 0x" + Long.toHexString(gfn));
         }
         table.spt[index] = nw;
-        kvm.sched().charge(Cost.SPTE_WRITE);
+        sched.charge(Cost.SPTE_WRITE);
         handleChangedSpte(asId, gfn, old, nw, level, false);
     }
 
@@ -278,7 +282,7 @@ public final class TdpMmu {
         if (it.yielded()) {
             throw new IllegalStateException("KVM bug: atomic SPTE update on a yielded iterator");
         }
-        kvm.sched().charge(Cost.SPTE_CMPXCHG);
+        sched.charge(Cost.SPTE_CMPXCHG);
         long cur = it.readSpte();
         if (cur != it.oldSpte || Spte.isFrozen(cur)) {
             it.setOldSpte(cur);
@@ -295,7 +299,7 @@ public final class TdpMmu {
      * it mapped), then make it non-present and tear down what it pointed to.
      */
     boolean zapSpteAtomic(TdpIter it) {
-        kvm.sched().charge(Cost.SPTE_CMPXCHG);
+        sched.charge(Cost.SPTE_CMPXCHG);
         long cur = it.readSpte();
         if (cur != it.oldSpte || Spte.isFrozen(cur)) {
             it.setOldSpte(cur);
@@ -335,11 +339,11 @@ public final class TdpMmu {
         }
         if (shared) {
             kvm.mmuLock().readUnlock();
-            kvm.sched().yieldPoint();
+            sched.yieldPoint();
             kvm.mmuLock().readLock();
         } else {
             kvm.mmuLock().writeUnlock();
-            kvm.sched().yieldPoint();
+            sched.yieldPoint();
             kvm.mmuLock().writeLock();
         }
         kvm.rcu().readLock();
@@ -352,7 +356,7 @@ public final class TdpMmu {
      * sets D on the write it retries. No handle_changed_spte(): nothing it tracks changed.
      */
     public boolean fastFixWritable(KvmMmuPage table, int index, long old) {
-        kvm.sched().charge(Cost.SPTE_CMPXCHG);
+        sched.charge(Cost.SPTE_CMPXCHG);
         if (table.spt[index] != old) {
             return false;
         }
