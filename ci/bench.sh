@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The simulator's benchmarks, whose figures go into the README:
 #   ci/bench.sh FaultBenchmark          JMH: simulated 4K faults per second, one vCPU on one core
-#   ci/bench.sh footprint [GiB]         MMU heap bytes per mapped 4K page (default 128 GiB mapped)
+#   ci/bench.sh footprint [GiB]         heap bytes per guest 4K page: host, MMU (SPTEs), contents (default 128 GiB)
 #   ci/bench.sh demand-paging [ARGS]    demand_paging_test on the simulator, e.g. -v 416 -b 64M
 #   ci/bench.sh max-guest-memory [ARGS] max_guest_memory_test on the simulator, with /usr/bin/time -v (wall, peak RSS)
 #   ci/bench.sh max-guest-memory-64t    64 TiB: 32 763 memslots of 2 GiB, 2M hugetlb folios, MAXPHYADDR 46
