@@ -165,18 +165,17 @@ public final class X86PageTables {
             throw new IllegalArgumentException("mapRange needs 4 KiB aligned addresses and length: gva 0x" + hex(gva)
                     + " gpa 0x" + hex(gpa) + " bytes 0x" + hex(bytes));
         }
-        PageSize[] sizes = PageSize.values();
-        long remaining = bytes;
         cachedTable = -1;
         try {
-            mapSteps(gva, gpa, remaining, largest, sizes);
+            mapSteps(gva, gpa, bytes, largest);
         } finally {
             cachedTable = -1;
         }
     }
 
-    private void mapSteps(long gva, long gpa, long remaining, PageSize largest, PageSize[] sizes) {
+    private void mapSteps(long gva, long gpa, long remaining, PageSize largest) {
         PageSize small = PageSize.SIZE_4K;
+        PageSize[] sizes = PageSize.values();
         while (remaining != 0) {
             PageSize chosen = small;
             for (int i = largest.ordinal(); i > 0; i--) {

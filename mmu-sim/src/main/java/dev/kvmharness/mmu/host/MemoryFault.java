@@ -45,8 +45,6 @@ final class MemoryFault {
      */
     private long leafPfn;
     private int leafLevel;
-    /** The PTE table holding a 4K leaf; null for a huge one. */
-    private PteTable leafPte;
 
     MemoryFault(HostMm mm, SimScheduler sched, PhysMem phys, HostPageTable pt, VmaTree vmas,
             MmUserfaultfd userfaults) {
@@ -146,11 +144,7 @@ final class MemoryFault {
             long pfn = populate(vma, hva, w);
             faultsHandled++;
             if (user) {
-                if (leafLevel == HostPageTable.PG_LEVEL_4K) {
-                    leafPte.markYoung(HostPageTable.pteIndex(hva));
-                } else {
-                    pt.walk(hva).markYoung();
-                }
+                pt.walk(hva).markYoung();
                 if (write) {
                     phys.markDirty(pfn);
                 }
@@ -230,7 +224,7 @@ final class MemoryFault {
 
     /**
      * Populates a not-present hva that needs no userfault, as populateBytes() sized it; returns the 4K pfn at
-     * hva and leaves the new leaf in leafPfn / leafLevel (and leafPte for a 4K one). {@code w} is the walk that
+     * hva and leaves the new leaf in leafPfn / leafLevel. {@code w} is the walk that
      * found hva not present, with nothing changed since.
      */
     private long populate(Vma vma, long hva, PageWalk w) {
@@ -249,13 +243,11 @@ final class MemoryFault {
             int i = HostPageTable.pteIndex(hva);
             long pfn = allocAnonPage(t, i);
             t.set(i, pfn);
-            leafPte = t;
             leafPfn = pfn;
             leafLevel = HostPageTable.PG_LEVEL_4K;
             return pfn; // without walking again
         }
         PageWalk after = pt.walk(hva);
-        leafPte = after.pte;
         leafPfn = after.pfn();
         leafLevel = after.level;
         return leafPfn;

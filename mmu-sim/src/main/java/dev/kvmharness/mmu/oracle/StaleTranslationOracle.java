@@ -37,11 +37,12 @@ import dev.kvmharness.mmu.memslot.Memslots;
  */
 public final class StaleTranslationOracle implements MmuObserver {
     private static final int HISTORY = 48;
-    private Memslot lastSlot;
-    private long lastSlotGeneration = -1;
     private final SimKvm kvm;
     private final ArrayDeque<String> history = new ArrayDeque<>();
     private final List<Violation> violations = new ArrayList<>();
+    /** slotOf()'s last hit, and the memslot generation it was found in. */
+    private Memslot lastSlot;
+    private long lastSlotGeneration = -1;
     /** Per thread, the gfn ranges whose translations it narrowed since the last remote flush. */
     private final Map<SimThread, List<OwedRange>> owed = new HashMap<>();
 
@@ -141,13 +142,6 @@ public final class StaleTranslationOracle implements MmuObserver {
     }
 
     /**
-     * The hardware walk found a present SPTE allowing the access: the page it maps must still exist (a zap
-     * nobody did), a memslot must back the gfn (else KVM would have made the access an MMIO exit), no SPTE
-     * of a read-only slot may be writable, and where the host maps the slot's hva the SPTE must map the same page
-     * (a huge SPTE over a slot whose gpa and hva are not equally aligned, or one reaching past the slot's end,
-     * maps the wrong page or none).
-     */
-    /**
      * The memslot backing gfn now, for the checks. The oracle keeps its own last hit (valid while the memslot
      * generation stays the same) instead of the model's search_memslots() cache: it looks up a slot on every
      * guest access, alternating between the page tables' slot and the data's, which would only make the
@@ -165,6 +159,13 @@ public final class StaleTranslationOracle implements MmuObserver {
         return s;
     }
 
+    /**
+     * The hardware walk found a present SPTE allowing the access: the page it maps must still exist (a zap
+     * nobody did), a memslot must back the gfn (else KVM would have made the access an MMIO exit), no SPTE
+     * of a read-only slot may be writable, and where the host maps the slot's hva the SPTE must map the same page
+     * (a huge SPTE over a slot whose gpa and hva are not equally aligned, or one reaching past the slot's end,
+     * maps the wrong page or none).
+     */
     @Override
     public void spteUsed(int vcpu, long gfn, long pfn, boolean writable) {
         if (!kvm.phys().isLive(pfn)) {

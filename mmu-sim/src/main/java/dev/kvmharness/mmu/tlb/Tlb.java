@@ -19,13 +19,11 @@ public final class Tlb {
     private final long[] entries;
     /** Bumped by every flush, which so drops all entries at once instead of clearing the array. */
     private long epoch = 1;
-    private final int capacity;
     private final int mask;
     private int used;
 
     public Tlb(int entries) {
         this.entries = new long[entries * STRIDE];
-        capacity = entries;
         mask = entries - 1;
     }
 
@@ -86,6 +84,6 @@ public final class Tlb {
     }
 
     public int capacity() {
-        return capacity;
+        return mask + 1;
     }
 }
