@@ -45,6 +45,16 @@ public record Slot0(PhysPageAllocator allocator, PhysPageAllocator tableAllocato
             }
 
             @Override
+            public void readWords(long gpa, long[] dst, int n) {
+                vm.readWords(gpa, dst, n);
+            }
+
+            @Override
+            public void writeWords(long gpa, long[] src, int n) {
+                vm.writeWords(gpa, src, n);
+            }
+
+            @Override
             public void zero(long gpa, long bytes) {
                 vm.fill(gpa, bytes, (byte) 0);
             }

@@ -83,6 +83,23 @@ public interface Vm extends AutoCloseable {
 
     void write64(long gpa, long value);
 
+    /**
+     * Reads {@code n} consecutive 64-bit words at {@code gpa}, inside one 4 KiB page, into {@code dst[0..n)}: one
+     * copy from the host mapping where the backend has one, else word by word.
+     */
+    default void readWords(long gpa, long[] dst, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[i] = read64(gpa + i * 8L);
+        }
+    }
+
+    /** Writes {@code src[0..n)} as consecutive 64-bit words at {@code gpa}, inside one 4 KiB page. */
+    default void writeWords(long gpa, long[] src, int n) {
+        for (int i = 0; i < n; i++) {
+            write64(gpa + i * 8L, src[i]);
+        }
+    }
+
     void fill(long gpa, long len, byte value);
 
     /** Fills through the alias mapping (shared sources): populates the page cache without mapping it here. */

@@ -74,4 +74,29 @@ class ModelLayeringTest {
         assertThat(from("tdp")).filteredOn(r -> !allowed.contains(r.substring(r.indexOf(" -> ") + 4)))
                 .as("tdp files reaching past TdpKvm into the VM, faults, notifier or oracle").isEmpty();
     }
+
+    /** A store to a table's SPTE array: {@code spt[...] =} (or |=, &=, ^=), or a bulk fill or copy into it. */
+    private static final Pattern SPTE_STORE = Pattern.compile(
+            "\\bspt\\s*\\[[^\\]]*\\]\\s*[|&^]?=(?!=)|Arrays\\.fill\\([^,]*\\bspt\\b|arraycopy\\([^;]*\\bspt\\b");
+
+    @Test
+    void everySpteStoreGoesThroughSpTable() {
+        // SpTable.store() counts stores over present SPTEs; the vCPUs' GuestTableMemo is exact only if none
+        // bypasses it. KvmMmuPage.hardwareSetBits() is the CPU's A/D update, which changes no translation.
+        List<String> stores = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(MAIN)) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java")).sorted()::iterator) {
+                String code = COMMENTS.matcher(Files.readString(f)).replaceAll("");
+                Matcher m = SPTE_STORE.matcher(code);
+                while (m.find()) {
+                    stores.add(MAIN.relativize(f) + ": " + m.group());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        assertThat(stores).as("stores to SPTEs found in the sources").isNotEmpty();
+        assertThat(stores).filteredOn(s -> !s.startsWith("tdp/SpTable.java: ") && !s.startsWith("tdp/KvmMmuPage.java: spt[index] |="))
+                .as("SPTE stores that bypass SpTable.store()").isEmpty();
+    }
 }

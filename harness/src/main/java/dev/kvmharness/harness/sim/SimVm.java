@@ -29,6 +29,8 @@ import dev.kvmharness.mmu.memslot.DirtyLog;
 import dev.kvmharness.mmu.memslot.MemslotUpdate;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -216,6 +218,22 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
     @Override
     public void write64(long gpa, long value) {
         mm.write(gpa2hva(gpa), 8, value);
+    }
+
+    /** One copy_from_user() of the words, as the VMM's memcpy from its mapping would be. */
+    @Override
+    public void readWords(long gpa, long[] dst, int n) {
+        byte[] bytes = new byte[n * Long.BYTES];
+        mm.readBytes(gpa2hva(gpa), bytes, 0, bytes.length);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(dst, 0, n);
+    }
+
+    /** One copy_to_user() of the words. */
+    @Override
+    public void writeWords(long gpa, long[] src, int n) {
+        byte[] bytes = new byte[n * Long.BYTES];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().put(src, 0, n);
+        mm.writeBytes(gpa2hva(gpa), bytes, 0, bytes.length);
     }
 
     @Override

@@ -19,4 +19,21 @@ public interface GuestPhysicalMemory {
             write64(gpa + off, 0);
         }
     }
+
+    /**
+     * Reads {@code n} consecutive words at {@code gpa}, inside one 4 KiB page, into {@code dst[0..n)}. The
+     * default reads them one by one; a backend with a bulk copy does it in one call.
+     */
+    default void readWords(long gpa, long[] dst, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[i] = read64(gpa + i * 8L);
+        }
+    }
+
+    /** Writes {@code src[0..n)} as consecutive words at {@code gpa}, inside one 4 KiB page. */
+    default void writeWords(long gpa, long[] src, int n) {
+        for (int i = 0; i < n; i++) {
+            write64(gpa + i * 8L, src[i]);
+        }
+    }
 }

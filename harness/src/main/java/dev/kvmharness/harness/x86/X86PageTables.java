@@ -33,16 +33,6 @@ public final class X86PageTables {
     private final long root;
     private int tablePages;
     /**
-     * The table the last {@link #mapRange} step put its leaf in, and which part of the address space that table
-     * covers: consecutive 4K pages share a page table 512 at a time, so the next step writes its PTE there
-     * without walking from the root again. Only mapRange uses it, and it forgets it when it returns, so writes
-     * to the tables between calls can never make it stale.
-     */
-    private long cachedTable = -1;
-    private int cachedLevel;
-    private long cachedSpan;
-
-    /**
      * @param memory where the tables live
      * @param allocPage returns the gpa of a fresh, 4 KiB aligned guest page for each new table
      * @param levels 4 or 5
@@ -91,10 +81,21 @@ public final class X86PageTables {
      */
     public void map(long gva, long gpa, PageSize size) {
         Objects.requireNonNull(size, "size");
-        mapPage(gva, gpa, size, false);
+        mapPage(gva, gpa, size);
     }
 
-    private void mapPage(long gva, long gpa, PageSize size, boolean useCache) {
+    private void mapPage(long gva, long gpa, PageSize size) {
+        checkMappable(gva, gpa, size);
+        long table = leafTable(gva, size);
+        long entryGpa = table + index(gva, size.level()) * 8L;
+        long entry = memory.read64(entryGpa);
+        if ((entry & PTE_PRESENT) != 0) {
+            throw alreadyMapped(gva, size, entry, entryGpa);
+        }
+        memory.write64(entryGpa, leafEntry(gpa, size));
+    }
+
+    private void checkMappable(long gva, long gpa, PageSize size) {
         if (!isCanonical(gva)) {
             throw new IllegalArgumentException("gva 0x" + hex(gva) + " is not canonical for " + levels + "-level paging");
         }
@@ -106,28 +107,18 @@ public final class X86PageTables {
             throw new IllegalArgumentException("gpa 0x" + hex(gpa) + " + " + size + " beyond the " + MAX_PHYS_BITS
                     + "-bit physical address space");
         }
-        long span = gva >>> (12 + 9 * size.level());
-        long table;
-        if (useCache && cachedTable >= 0 && cachedLevel == size.level() && cachedSpan == span) {
-            table = cachedTable;
-        } else {
-            table = leafTable(gva, size);
-        }
-        if (useCache) {
-            cachedTable = table;
-            cachedLevel = size.level();
-            cachedSpan = span;
-        }
-        long entryGpa = table + index(gva, size.level()) * 8L;
-        long entry = memory.read64(entryGpa);
-        if ((entry & PTE_PRESENT) != 0) {
-            boolean leaf = size == PageSize.SIZE_4K || (entry & PTE_LARGE) != 0;
-            throw new IllegalStateException("cannot map " + size + " at gva 0x" + hex(gva) + ": "
-                    + (leaf ? "already mapped to gpa 0x" + hex(entry & PTE_ADDR_MASK & ~(size.bytes() - 1))
-                            : "smaller pages are already mapped inside it")
-                    + " (level-" + size.level() + " entry at gpa 0x" + hex(entryGpa) + ")");
-        }
-        memory.write64(entryGpa, gpa | PTE_PRESENT | PTE_WRITABLE | (size == PageSize.SIZE_4K ? 0 : PTE_LARGE));
+    }
+
+    private static long leafEntry(long gpa, PageSize size) {
+        return gpa | PTE_PRESENT | PTE_WRITABLE | (size == PageSize.SIZE_4K ? 0 : PTE_LARGE);
+    }
+
+    private static IllegalStateException alreadyMapped(long gva, PageSize size, long entry, long entryGpa) {
+        boolean leaf = size == PageSize.SIZE_4K || (entry & PTE_LARGE) != 0;
+        return new IllegalStateException("cannot map " + size + " at gva 0x" + hex(gva) + ": "
+                + (leaf ? "already mapped to gpa 0x" + hex(entry & PTE_ADDR_MASK & ~(size.bytes() - 1))
+                        : "smaller pages are already mapped inside it")
+                + " (level-" + size.level() + " entry at gpa 0x" + hex(entryGpa) + ")");
     }
 
     /** The table holding gva's entry at size's level: a walk from the root that creates missing tables. */
@@ -165,19 +156,19 @@ public final class X86PageTables {
             throw new IllegalArgumentException("mapRange needs 4 KiB aligned addresses and length: gva 0x" + hex(gva)
                     + " gpa 0x" + hex(gpa) + " bytes 0x" + hex(bytes));
         }
-        cachedTable = -1;
-        try {
-            mapSteps(gva, gpa, bytes, largest);
-        } finally {
-            cachedTable = -1;
-        }
+        mapSteps(gva, gpa, bytes, largest);
     }
 
+    /**
+     * The steps of {@link #mapRange}, one leaf table at a time: after the first step in a table every further
+     * one there has the same size (a larger page would need the index to be 0 again), so the table is walked
+     * to once and its entries are read and written as one block, as a memcpy into the mapping would.
+     */
     private void mapSteps(long gva, long gpa, long remaining, PageSize largest) {
-        PageSize small = PageSize.SIZE_4K;
         PageSize[] sizes = PageSize.values();
+        long[] entries = new long[ENTRIES];
         while (remaining != 0) {
-            PageSize chosen = small;
+            PageSize chosen = PageSize.SIZE_4K;
             for (int i = largest.ordinal(); i > 0; i--) {
                 PageSize s = sizes[i];
                 if (s.aligns(gva) && s.aligns(gpa) && Long.compareUnsigned(remaining, s.bytes()) >= 0) {
@@ -185,10 +176,37 @@ public final class X86PageTables {
                     break;
                 }
             }
-            mapPage(gva, gpa, chosen, true);
-            gva += chosen.bytes();
-            gpa += chosen.bytes();
-            remaining -= chosen.bytes();
+            checkMappable(gva, gpa, chosen);
+            long table = leafTable(gva, chosen);
+            int first = index(gva, chosen.level());
+            int n = (int) Math.min(ENTRIES - first, Long.divideUnsigned(remaining, chosen.bytes()));
+            long firstGpa = table + first * 8L;
+            memory.readWords(firstGpa, entries, n);
+            int mapped = 0;
+            RuntimeException stop = null;
+            for (; mapped < n; mapped++) {
+                long stepGva = gva + mapped * chosen.bytes();
+                long stepGpa = gpa + mapped * chosen.bytes();
+                try {
+                    checkMappable(stepGva, stepGpa, chosen);
+                } catch (IllegalArgumentException e) {
+                    stop = e;
+                    break;
+                }
+                if ((entries[mapped] & PTE_PRESENT) != 0) {
+                    stop = alreadyMapped(stepGva, chosen, entries[mapped], firstGpa + mapped * 8L);
+                    break;
+                }
+                entries[mapped] = leafEntry(stepGpa, chosen);
+            }
+            // Not atomic, as one map() per page would be: the pages before a failing one stay mapped.
+            memory.writeWords(firstGpa, entries, mapped);
+            if (stop != null) {
+                throw stop;
+            }
+            gva += n * chosen.bytes();
+            gpa += n * chosen.bytes();
+            remaining -= n * chosen.bytes();
         }
     }
 

@@ -30,6 +30,8 @@ public final class SimVcpu {
     private final PageFault pageFault;
     /** The hardware EPT walker, reused by every access so the access path allocates nothing. */
     private final EptWalk eptWalk;
+    /** The translations of the guest page-table pages the last guest walks read (see the class). */
+    private final GuestTableMemo tableMemo = new GuestTableMemo();
     private VcpuMode mode = VcpuMode.OUTSIDE_GUEST_MODE;
     private int requests;
     private KvmMmuPage root;
@@ -239,6 +241,7 @@ public final class SimVcpu {
         if (root != null) {
             KvmMmuPage r = root;
             root = null;
+            tableMemo.clear();
             kvm.tdpMmu().putRoot(r);
         }
     }
@@ -328,7 +331,7 @@ public final class SimVcpu {
             long ptePa = table + idx * 8L;
             long pfn;
             try {
-                pfn = eptTranslate(ptePa >>> 12, false, false).pfn();
+                pfn = tablePfn(level, ptePa >>> 12);
             } catch (GuestExit e) {
                 if (e.reason() != GuestExit.Reason.MMIO) {
                     throw e;
@@ -349,6 +352,42 @@ public final class SimVcpu {
             table = pte & PTE_ADDR;
         }
         return table | (gva & PAGE_MASK);
+    }
+
+    /**
+     * The EPT translation of the guest page-table page {@code gfn} that the walk reads its level-{@code level}
+     * PTE from: eptTranslate() for a read, or what the last walk found there if nothing it depends on changed
+     * ({@link GuestTableMemo}), with the same cost and the same oracle check.
+     */
+    private long tablePfn(int level, long gfn) {
+        long stores = kvm.tdpMmu().tables().presentStores();
+        if (root != null && requests == 0 && tableMemo.holds(level, gfn, root, stores)) {
+            long pfn = tableMemo.pfn(level);
+            if (GuestTableMemo.CHECK) {
+                checkMemo(level, gfn);
+            }
+            kvm.sched().charge(Cost.EPT_WALK_LEVEL, tableMemo.levelsWalked(level));
+            if (kvm.config().oracle()) {
+                kvm.observer().spteUsed(id, gfn, pfn, tableMemo.writable(level));
+            }
+            return pfn;
+        }
+        EptWalk leaf = eptTranslate(gfn, false, false);
+        tableMemo.remember(level, gfn, root, kvm.tdpMmu().tables().presentStores(), leaf.pfn(), leaf.writable(),
+                leaf.levelsWalked());
+        return leaf.pfn();
+    }
+
+    /** The memo's hit against a real walk: any difference is an SPTE store that bypassed SpTable.store(). */
+    private void checkMemo(int level, long gfn) {
+        EptWalk w = new EptWalk(kvm.tdpMmu().tables()).walk(root, gfn);
+        if (!w.isPresentLeaf() || !Spte.isAccessed(w.spte()) || w.pfn() != tableMemo.pfn(level)
+                || w.writable() != tableMemo.writable(level) || w.levelsWalked() != tableMemo.levelsWalked(level)) {
+            throw new IllegalStateException(String.format("vCPU %d's memo of guest page-table gfn 0x%x (level %d: pfn 0x%x,"
+                    + " %s, %d EPT levels) is stale: the walk finds %s; an SPTE changed without SpTable.store()",
+                    id, gfn, level, tableMemo.pfn(level), tableMemo.writable(level) ? "writable" : "read-only",
+                    tableMemo.levelsWalked(level), w));
+        }
     }
 
     /**

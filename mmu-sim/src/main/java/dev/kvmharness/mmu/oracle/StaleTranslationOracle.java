@@ -40,8 +40,9 @@ public final class StaleTranslationOracle implements MmuObserver {
     private final SimKvm kvm;
     private final ArrayDeque<String> history = new ArrayDeque<>();
     private final List<Violation> violations = new ArrayList<>();
-    /** slotOf()'s last hit, and the memslot generation it was found in. */
+    /** slotOf()'s two last hits, newest first, and the memslot generation they were found in. */
     private Memslot lastSlot;
+    private Memslot previousSlot;
     private long lastSlotGeneration = -1;
     /** Per thread, the gfn ranges whose translations it narrowed since the last remote flush. */
     private final Map<SimThread, List<OwedRange>> owed = new HashMap<>();
@@ -142,20 +143,34 @@ public final class StaleTranslationOracle implements MmuObserver {
     }
 
     /**
-     * The memslot backing gfn now, for the checks. The oracle keeps its own last hit (valid while the memslot
-     * generation stays the same) instead of the model's search_memslots() cache: it looks up a slot on every
-     * guest access, alternating between the page tables' slot and the data's, which would only make the
-     * model's cache miss.
+     * The memslot backing gfn now, for the checks. The oracle keeps its own two last hits (valid while the
+     * memslot generation stays the same) instead of the model's search_memslots() cache: it looks up a slot on
+     * every guest access, alternating between the page tables' slot and the data's, which would only make the
+     * model's cache miss, and would make a one-entry cache of its own miss as often.
      */
     private Memslot slotOf(long gfn) {
         long generation = kvm.memslots().generation(0);
-        Memslot s = lastSlot;
-        if (s != null && generation == lastSlotGeneration && s.contains(gfn)) {
-            return s;
+        if (generation == lastSlotGeneration) {
+            Memslot s = lastSlot;
+            if (s != null && s.contains(gfn)) {
+                return s;
+            }
+            s = previousSlot;
+            if (s != null && s.contains(gfn)) {
+                previousSlot = lastSlot;
+                lastSlot = s;
+                return s;
+            }
+        } else {
+            lastSlot = null;
+            previousSlot = null;
+            lastSlotGeneration = generation;
         }
-        s = kvm.memslots().find(0, gfn);
-        lastSlot = s;
-        lastSlotGeneration = generation;
+        Memslot s = kvm.memslots().find(0, gfn);
+        if (s != null) {
+            previousSlot = lastSlot;
+            lastSlot = s;
+        }
         return s;
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.tdp;
 
+import dev.kvmharness.mmu.spte.Spte;
 import java.util.Arrays;
 
 /**
@@ -14,6 +15,14 @@ public final class SpTable {
     private int nrFree;
     private int next = 1;
     private long live;
+    /**
+     * Stores over a present SPTE so far. A walk over present entries only (a root down to a present leaf) finds
+     * the same thing again while this count stands still: installing entries where there were none cannot
+     * change it, and the CPU's own Accessed/Dirty updates ({@link KvmMmuPage#hardwareSetBits}) change no
+     * translation. The vCPUs' memo of their guest page-table pages' translations ({@code GuestTableMemo})
+     * relies on it.
+     */
+    private long presentStores;
 
     /** alloc_tdp_mmu_page(): a zeroed table (every entry non-present). */
     KvmMmuPage alloc(int level, int asId, long gfn, long nonPresent) {
@@ -28,6 +37,22 @@ public final class SpTable {
         pages[id] = sp;
         live++;
         return sp;
+    }
+
+    /**
+     * Writes {@code nw} at {@code index} of {@code sp}: every store to an SPTE by KVM goes through here (the
+     * cmpxchg of the atomic paths included: under the baton it cannot fail between the compare and the store).
+     */
+    void store(KvmMmuPage sp, int index, long nw) {
+        if (Spte.isPresent(sp.spt[index])) {
+            presentStores++;
+        }
+        sp.spt[index] = nw;
+    }
+
+    /** How many stores so far overwrote a present SPTE (see {@link #store}). */
+    public long presentStores() {
+        return presentStores;
     }
 
     /** The table a non-leaf SPTE points at. */

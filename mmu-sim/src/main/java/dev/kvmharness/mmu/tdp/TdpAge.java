@@ -29,7 +29,7 @@ public final class TdpAge {
                 }
                 young = true;
                 // tdp_mmu_clear_spte_bits(): no handle_changed_spte, the page stays mapped.
-                it.table().spt[it.index()] = old & ~Spte.ACCESSED;
+                mmu.tables.store(it.table(), it.index(), old & ~Spte.ACCESSED);
                 it.setOldSpte(old & ~Spte.ACCESSED);
                 mmu.sched.charge(Cost.SPTE_CMPXCHG);
             }

@@ -78,7 +78,7 @@ public final class TdpDirtyLog {
                     continue;
                 }
                 // tdp_mmu_clear_spte_bits(): a bit flip, no handle_changed_spte(); then kvm_set_pfn_dirty().
-                it.table().spt[it.index()] = old & ~Spte.WRITABLE;
+                mmu.tables.store(it.table(), it.index(), old & ~Spte.WRITABLE);
                 it.setOldSpte(old & ~Spte.WRITABLE);
                 mmu.sched.charge(Cost.SPTE_WRITE);
                 mmu.kvm.phys().markDirty(Spte.pfn(old));

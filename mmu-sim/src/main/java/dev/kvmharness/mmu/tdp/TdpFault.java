@@ -117,7 +117,7 @@ public final class TdpFault {
         int level = it.level();
         boolean nxStripped = !Spte.isExecutable(huge);
         for (int i = 0; i < Spte.PT_ENTRIES; i++) {
-            sp.spt[i] = Spte.makeSplitChild(huge, level, i, nxStripped);
+            mmu.tables.store(sp, i, Spte.makeSplitChild(huge, level, i, nxStripped));
         }
         mmu.sched.charge(Cost.SPTE_WRITE, Spte.PT_ENTRIES);
         if (!linkSp(it, sp)) {

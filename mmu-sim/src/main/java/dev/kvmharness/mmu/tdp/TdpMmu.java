@@ -99,7 +99,7 @@ public final class TdpMmu {
             for (int i = 0; i < Spte.PT_ENTRIES; i++) {
                 long old = root.spt[i];
                 if (Spte.isPresent(old)) {
-                    root.spt[i] = Spte.NONPRESENT;
+                    tables.store(root, i, Spte.NONPRESENT);
                     handleChangedSpte(root.asId, root.gfn + i * Spte.pagesPerEntry(root.level), old, Spte.NONPRESENT, root.level, false);
                 }
             }
@@ -218,12 +218,12 @@ public final class TdpMmu {
             long old = sp.spt[i];
             if (shared) {
                 // The kernel spins while another thread has the entry frozen; under the baton nobody can.
-                sp.spt[i] = Spte.FROZEN;
+                tables.store(sp, i, Spte.FROZEN);
             } else {
                 if (!Spte.isPresent(old)) {
                     continue;
                 }
-                sp.spt[i] = Spte.FROZEN;
+                tables.store(sp, i, Spte.FROZEN);
             }
             sched.charge(Cost.SPTE_WRITE);
             handleChangedSpte(sp.asId, sp.gfn + i * step, old, Spte.FROZEN, level, shared);
@@ -256,7 +256,7 @@ public final class TdpMmu {
         if (Spte.isFrozen(old) || Spte.isFrozen(nw)) {
             throw new IllegalStateException("KVM bug: frozen SPTE under the write lock at gfn 0x" + Long.toHexString(gfn));
         }
-        table.spt[index] = nw;
+        tables.store(table, index, nw);
         sched.charge(Cost.SPTE_WRITE);
         handleChangedSpte(asId, gfn, old, nw, level, false);
     }
@@ -288,7 +288,7 @@ public final class TdpMmu {
             it.setOldSpte(cur);
             return false;
         }
-        it.table().spt[it.index()] = nw;
+        tables.store(it.table(), it.index(), nw);
         handleChangedSpte(it.root().asId, it.gfn(), cur, nw, it.level(), true);
         it.setOldSpte(nw);
         return true;
@@ -305,9 +305,9 @@ public final class TdpMmu {
             it.setOldSpte(cur);
             return false;
         }
-        it.table().spt[it.index()] = Spte.FROZEN;
+        tables.store(it.table(), it.index(), Spte.FROZEN);
         kvm.flushRemoteTlbsRange(FlushSite.ZAP_SPTE_ATOMIC);
-        it.table().spt[it.index()] = Spte.NONPRESENT;
+        tables.store(it.table(), it.index(), Spte.NONPRESENT);
         handleChangedSpte(it.root().asId, it.gfn(), cur, Spte.NONPRESENT, it.level(), true);
         it.setOldSpte(Spte.NONPRESENT);
         return true;
@@ -360,7 +360,7 @@ public final class TdpMmu {
         if (table.spt[index] != old) {
             return false;
         }
-        table.spt[index] = old | Spte.WRITABLE | Spte.DIRTY;
+        tables.store(table, index, old | Spte.WRITABLE | Spte.DIRTY);
         return true;
     }
 
