@@ -3,7 +3,7 @@
 # The simulator's benchmarks, whose figures go into the README:
 #   ci/bench.sh FaultBenchmark          JMH: simulated 4K faults per second, one vCPU on one core
 #   ci/bench.sh footprint [GiB]         heap bytes per guest 4K page: host, MMU (SPTEs), contents (default 128 GiB)
-#   ci/bench.sh demand-paging [ARGS]    demand_paging_test on the simulator, e.g. -v 416 -b 64M
+#   ci/bench.sh demand-paging [ARGS]    demand_paging_test on the simulator, e.g. -v 416 -b 64M (AOT cache on JDK 25+)
 #   ci/bench.sh max-guest-memory [ARGS] max_guest_memory_test on the simulator, with /usr/bin/time -v (wall, peak RSS)
 #   ci/bench.sh max-guest-memory-64t    64 TiB: 32 763 memslots of 2 GiB, 2M hugetlb folios, MAXPHYADDR 46
 #   ci/bench.sh max-guest-memory-4p     4 PiB: 4 095 memslots of 1 TiB, 1G hugetlb folios, MAXPHYADDR 52 (5-level EPT)
@@ -26,12 +26,35 @@ if [ -z "${JAVA:-}" ]; then
     JAVA=java
     [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] && JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
 fi
+# On JDK 25 and later the demand-paging runs use an AOT cache of the jar (JEP 483: classes loaded and linked
+# ahead of time; JEP 515: method profiles, so C2 compiles the hot path without first profiling it in the
+# interpreter and C1), trained by one run of the workload below the first time or whenever the jar is newer.
+# Same results either way; AOT=0 runs without it.
+java_feature() {
+    "$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'
+}
+aot_option() {
+    [ "${AOT:-1}" = 1 ] || return 0
+    [ "$(java_feature)" -ge 25 ] 2>/dev/null || return 0
+    cache=selftests/target/selftests.aot
+    if [ ! -f "$cache" ] || [ selftests/target/selftests.jar -nt "$cache" ]; then
+        echo "bench.sh: training the AOT cache $cache (demand_paging_test -v 8 -b 256M)" >&2
+        if ! "$JAVA" -Xmx4g -XX:AOTCacheOutput="$cache" -jar selftests/target/selftests.jar demand_paging_test \
+                --backend sim -v 8 -b 256M >/dev/null 2>&1; then
+            echo "bench.sh: could not create the AOT cache; running without it" >&2
+            rm -f "$cache"
+            return 0
+        fi
+    fi
+    echo "-XX:AOTCache=$cache"
+}
 what=${1:-FaultBenchmark}
 [ $# -gt 0 ] && shift
 case "$what" in
 demand-paging)
     [ -f selftests/target/selftests.jar ] || mvn -B -q -DskipTests package
-    exec "$JAVA" -Xmx16g -jar selftests/target/selftests.jar demand_paging_test --backend sim "$@"
+    # shellcheck disable=SC2046
+    exec "$JAVA" -Xmx16g $(aot_option) -jar selftests/target/selftests.jar demand_paging_test --backend sim "$@"
     ;;
 max-guest-memory|max-guest-memory-64t|max-guest-memory-4p)
     [ -f selftests/target/selftests.jar ] || mvn -B -q -DskipTests package
