@@ -153,6 +153,37 @@ class X86PageTablesTest {
     }
 
     @Test
+    void mapRangeStopsAtAMappedPageInsideATableWithThePagesBeforeItMapped() {
+        X86PageTables pt = tables(4);
+        pt.map(0x7000, 0x9_9000, PageSize.SIZE_4K);
+        assertThatThrownBy(() -> pt.mapRange(0x1000, 0x10_1000, 0x10000, PageSize.SIZE_4K))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot map SIZE_4K at gva 0x7000: already mapped to gpa 0x99000");
+        for (long gva = 0x1000; gva < 0x7000; gva += 0x1000) {
+            assertThat(pt.translate(gva)).as("gva 0x%x, before the mapped page", gva).hasValue(0x10_0000 + gva);
+        }
+        assertThat(pt.translate(0x7000)).as("the page that was mapped already").hasValue(0x9_9000);
+        assertThat(pt.translate(0x8000)).as("after it: not atomic, but nothing past the failure").isEmpty();
+    }
+
+    @Test
+    void mapRangeWritesTheSameEntriesAsOneMapPerPage() {
+        // 3 MiB + 12 KiB from 1 MiB - 4 KiB: 4K pages up to 2 MiB, a 2M page, then 4K pages again
+        long gva = M2 / 2 - 0x1000;
+        long bytes = M2 + M2 / 2 + 0x3000;
+        MapMemory ranged = new MapMemory(1L << 40);
+        new X86PageTables(ranged, ranged::allocPage, 4).mapRange(gva, gva, bytes, PageSize.SIZE_2M);
+        MapMemory paged = new MapMemory(1L << 40);
+        X86PageTables pt = new X86PageTables(paged, paged::allocPage, 4);
+        for (long off = 0; off < bytes;) {
+            PageSize size = PageSize.SIZE_2M.aligns(gva + off) && bytes - off >= M2 ? PageSize.SIZE_2M : PageSize.SIZE_4K;
+            pt.map(gva + off, gva + off, size);
+            off += size.bytes();
+        }
+        assertThat(ranged.words).isEqualTo(paged.words);
+    }
+
+    @Test
     void mapRangeUsesTheLargestPageAlignmentAndLengthAllow() {
         X86PageTables pt = tables(4);
         pt.mapRange(0x1f_f000, 0x1f_f000, 0x40_2000, PageSize.SIZE_1G);
