@@ -51,6 +51,12 @@ public abstract class AbstractVm<R extends MemRegion, V extends Vcpu> implements
         return regions;
     }
 
+    /** A new page table's clearing: one memset of the host mapping. */
+    @Override
+    public void zero(long gpa, long bytes) {
+        fill(gpa, bytes, (byte) 0);
+    }
+
     /** Slot 0 once {@link #addSlot0} has built it. */
     protected final Slot0 slot0() {
         return slot0;

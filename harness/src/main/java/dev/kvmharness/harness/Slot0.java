@@ -28,41 +28,10 @@ import dev.kvmharness.harness.x86.X86PageTables;
 public record Slot0(PhysPageAllocator allocator, PhysPageAllocator tableAllocator, X86PageTables pageTables,
                     long pageSize) {
     /**
-     * Builds them over {@code vm}'s already-added slot 0 of {@code slot0Pages} pages, mapping the first
-     * {@code dataPages} of it with pages up to {@code mapWith} (the largest the guest CPU offers) and using
-     * {@code levels}-level paging (4, or 5 for LA57).
+     * Builds them over {@code mem}'s slot 0 of {@code slot0Pages} pages (a {@link Vm} whose slot 0 is added, or
+     * any guest physical memory in unit tests), mapping the first {@code dataPages} of it with pages up to
+     * {@code mapWith} (the largest the guest CPU offers) and using {@code levels}-level paging (4, or 5 for LA57).
      */
-    public static Slot0 build(Vm vm, long slot0Pages, long dataPages, long pageSize, PageSize mapWith, int levels) {
-        GuestPhysicalMemory mem = new GuestPhysicalMemory() {
-            @Override
-            public long read64(long gpa) {
-                return vm.read64(gpa);
-            }
-
-            @Override
-            public void write64(long gpa, long value) {
-                vm.write64(gpa, value);
-            }
-
-            @Override
-            public void readWords(long gpa, long[] dst, int n) {
-                vm.readWords(gpa, dst, n);
-            }
-
-            @Override
-            public void writeWords(long gpa, long[] src, int n) {
-                vm.writeWords(gpa, src, n);
-            }
-
-            @Override
-            public void zero(long gpa, long bytes) {
-                vm.fill(gpa, bytes, (byte) 0);
-            }
-        };
-        return build(mem, slot0Pages, dataPages, pageSize, mapWith, levels);
-    }
-
-    /** {@link #build(Vm, long, long, long, PageSize, int)} over any guest physical memory (unit tests). */
     public static Slot0 build(GuestPhysicalMemory mem, long slot0Pages, long dataPages, long pageSize,
                               PageSize mapWith, int levels) {
         if (dataPages < 2 || dataPages >= slot0Pages) {

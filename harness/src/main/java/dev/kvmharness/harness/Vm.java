@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.harness;
 
+import dev.kvmharness.harness.x86.GuestPhysicalMemory;
 import dev.kvmharness.harness.x86.PageSize;
 import java.util.List;
 import java.util.Map;
@@ -9,7 +10,7 @@ import java.util.Map;
  * A VM as the selftests' struct kvm_vm presents it: memslots backed by host memory, guest page tables the
  * harness builds, vCPUs, and stats. Closing it destroys the VM and releases every fd, mapping and thread.
  */
-public interface Vm extends AutoCloseable {
+public interface Vm extends GuestPhysicalMemory, AutoCloseable {
     Backend backend();
 
     GuestMode mode();
@@ -78,27 +79,16 @@ public interface Vm extends AutoCloseable {
     /** addr_gpa2alias(): the second host mapping of {@code gpa} (shared sources only), or 0. */
     long gpa2alias(long gpa);
 
-    /** Host reads and writes of guest memory by gpa, through the region's host mapping. */
+    /**
+     * Host reads and writes of guest memory by gpa, through the region's host mapping (as guest physical
+     * memory, the page tables' view: {@link GuestPhysicalMemory}, whose block reads and writes a backend may
+     * do as one copy).
+     */
+    @Override
     long read64(long gpa);
 
+    @Override
     void write64(long gpa, long value);
-
-    /**
-     * Reads {@code n} consecutive 64-bit words at {@code gpa}, inside one 4 KiB page, into {@code dst[0..n)}: one
-     * copy from the host mapping where the backend has one, else word by word.
-     */
-    default void readWords(long gpa, long[] dst, int n) {
-        for (int i = 0; i < n; i++) {
-            dst[i] = read64(gpa + i * 8L);
-        }
-    }
-
-    /** Writes {@code src[0..n)} as consecutive 64-bit words at {@code gpa}, inside one 4 KiB page. */
-    default void writeWords(long gpa, long[] src, int n) {
-        for (int i = 0; i < n; i++) {
-            write64(gpa + i * 8L, src[i]);
-        }
-    }
 
     void fill(long gpa, long len, byte value);
 
