@@ -99,4 +99,28 @@ class ModelLayeringTest {
         assertThat(stores).filteredOn(s -> !s.startsWith("tdp/SpTable.java: ") && !s.startsWith("tdp/KvmMmuPage.java: spt[index] |="))
                 .as("SPTE stores that bypass SpTable.store()").isEmpty();
     }
+
+    /** A removal or replacement of a host page-table entry: PteTable.clear(i), the huge-leaf clears and the split. */
+    private static final Pattern HOST_UNMAP = Pattern.compile("\\.clear\\(\\s*\\w+\\s*\\)|\\b(clearPmdLeaf|clearPudLeaf|replacePmdLeaf)\\(");
+
+    @Test
+    void everyHostUnmapIsInMemoryUnmap() {
+        // MemoryUnmap announces each removal to the MMU notifiers, which HostMm.mappingChanges() counts; the
+        // oracle's CheckedTranslations is exact only if no host mapping goes away elsewhere.
+        List<String> sites = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(MAIN.resolve("host"))) {
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java")).sorted()::iterator) {
+                String code = COMMENTS.matcher(Files.readString(f)).replaceAll("");
+                Matcher m = HOST_UNMAP.matcher(code);
+                while (m.find()) {
+                    sites.add(MAIN.relativize(f) + ": " + m.group());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        assertThat(sites).as("host unmap sites found in the sources").anyMatch(s -> s.startsWith("host/MemoryUnmap.java: "));
+        assertThat(sites).filteredOn(s -> !s.startsWith("host/MemoryUnmap.java: ") && !s.matches("host/HostPageTable.java: (clearPmdLeaf|clearPudLeaf|replacePmdLeaf)\\("))
+                .as("host mappings removed outside MemoryUnmap").isEmpty();
+    }
 }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class SelftestsJar {
     static final Path JAR = Path.of("target", "selftests.jar");
+    private static final String CHECK_MEMOS = "kvmharness.sim.checkMemos";
 
     record Result(int exit, String out, String err) {
         String all() {
@@ -36,6 +37,10 @@ final class SelftestsJar {
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        if (Boolean.getBoolean(CHECK_MEMOS)) {
+            // the simulator's memos are checked in the packaged CLI's runs too (mmu-sim's MemoCheck)
+            cmd.add("-D" + CHECK_MEMOS + "=true");
+        }
         cmd.addAll(List.of(jvmOptions));
         cmd.add("-jar");
         cmd.add(JAR.toString());

@@ -194,6 +194,16 @@ public final class HostMm implements AutoCloseable {
 
     // ---- MMU notifiers and aging ----
 
+    /**
+     * A count that moves whenever a host mapping may have been removed or replaced (an invalidate_range_start()
+     * or release() announcement) or a page freed. While it stands still, every hva mapped to a page stays
+     * mapped to that page and every live page stays live: what a check of a translation against the host
+     * read may be remembered.
+     */
+    public long mappingChanges() {
+        return notifiers.invalidations() + phys.frees();
+    }
+
     /** {@code mmu_notifier_register()}. */
     public void register(MmuNotifierOps ops) {
         checkOpen();

@@ -20,6 +20,7 @@ final class MmuNotifierChain {
     private final SimScheduler sched;
     private final HostPageTable pt;
     private final List<MmuNotifierOps> subscriptions = new ArrayList<>();
+    private long invalidations;
 
     MmuNotifierChain(SimScheduler sched, HostPageTable pt) {
         this.sched = sched;
@@ -39,8 +40,18 @@ final class MmuNotifierChain {
         }
     }
 
+    /**
+     * invalidate_range_start() and release() announcements so far. Every removal or replacement of a host
+     * mapping is announced (MemoryUnmap; mm teardown), so while this stands still an hva mapped to a page
+     * stays mapped to it.
+     */
+    long invalidations() {
+        return invalidations;
+    }
+
     /** {@code mmu_notifier_invalidate_range_start()} of a blockable range. */
     void invalidateRangeStart(long start, long end) {
+        invalidations++;
         for (MmuNotifierOps ops : List.copyOf(subscriptions)) {
             sched.charge(Cost.HOST_NOTIFIER);
             ops.invalidateRangeStart(start, end, true);
@@ -57,6 +68,7 @@ final class MmuNotifierChain {
 
     /** {@code __mmu_notifier_release()} from exit_mmap: every subscriber's release(), then none is left. */
     void releaseAll() {
+        invalidations++;
         for (MmuNotifierOps ops : List.copyOf(subscriptions)) {
             sched.charge(Cost.HOST_NOTIFIER);
             ops.release();

@@ -58,6 +58,8 @@ public final class PhysMem {
     private Section[] sections = new Section[16];
     private long next = FIRST_PFN;
     private long livePages;
+    /** free() calls so far: while this stands still, a live page stays live. */
+    private long frees;
     private long dataPages;
 
     /** {@code alloc_pages(order)}: a zeroed, naturally aligned page or folio of 2^order pages; returns its head pfn. */
@@ -134,6 +136,7 @@ public final class PhysMem {
         }
         setNibble(pfn, order == 0 ? FREED : order == PMD_ORDER ? FREED_HEAD_PMD : FREED_HEAD_PUD);
         livePages -= pages;
+        frees++;
     }
 
     /**
@@ -153,6 +156,11 @@ public final class PhysMem {
 
     public boolean isLive(long pfn) {
         return isLiveCode(state(pfn));
+    }
+
+    /** How many times a page or folio was freed so far. */
+    public long frees() {
+        return frees;
     }
 
     /** Live 4 KiB pages, folios counted by their size. */

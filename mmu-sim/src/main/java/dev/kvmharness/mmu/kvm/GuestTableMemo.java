@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.kvm;
 
+import dev.kvmharness.mmu.MemoCheck;
 import dev.kvmharness.mmu.tdp.KvmMmuPage;
 
 /**
@@ -9,12 +10,11 @@ import dev.kvmharness.mmu.tdp.KvmMmuPage;
  * cost, the oracle's check of the translation it used); the memo only saves finding the same leaf again. An entry
  * holds while the vCPU walks the same root and no store has overwritten a present SPTE since it was made
  * ({@code SpTable.presentStores()}): the walk then, over present entries only, would find the same present,
- * accessed leaf. With {@code -Dkvmharness.sim.checkGuestTableMemo=true} (the tests) every hit is checked against
- * a real walk.
+ * accessed leaf. With {@link MemoCheck} on (the tests) every hit is checked against a real walk.
  */
 final class GuestTableMemo {
     /** Whether every hit is checked against a fresh walk. */
-    static final boolean CHECK = Boolean.getBoolean("kvmharness.sim.checkGuestTableMemo");
+    static final boolean CHECK = MemoCheck.ENABLED;
     /** Guest paging levels 1..5. */
     private static final int LEVELS = 6;
 

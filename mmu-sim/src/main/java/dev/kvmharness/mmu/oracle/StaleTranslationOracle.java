@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.oracle;
 
+import dev.kvmharness.mmu.MemoCheck;
 import dev.kvmharness.mmu.kvm.KvmRequest;
 import dev.kvmharness.mmu.kvm.SimKvm;
 import dev.kvmharness.mmu.kvm.SimVcpu;
@@ -40,6 +41,7 @@ public final class StaleTranslationOracle implements MmuObserver {
     private final SimKvm kvm;
     private final ArrayDeque<String> history = new ArrayDeque<>();
     private final List<Violation> violations = new ArrayList<>();
+    private final CheckedTranslations checked = new CheckedTranslations();
     /** slotOf()'s two last hits, newest first, and the memslot generation they were found in. */
     private Memslot lastSlot;
     private Memslot previousSlot;
@@ -183,29 +185,51 @@ public final class StaleTranslationOracle implements MmuObserver {
      */
     @Override
     public void spteUsed(int vcpu, long gfn, long pfn, boolean writable) {
+        long generation = kvm.memslots().generation(0);
+        long hostChanges = kvm.mm().mappingChanges();
+        boolean known = checked.holds(gfn, pfn, writable, generation, hostChanges);
+        if (known && !MemoCheck.ENABLED) {
+            return;
+        }
+        int reported = violations.size();
+        boolean stable = checkSpteUsed(vcpu, gfn, pfn, writable);
+        if (known && violations.size() != reported) {
+            throw new IllegalStateException("the oracle remembered gfn 0x" + Long.toHexString(gfn) + " -> pfn 0x"
+                    + Long.toHexString(pfn) + " as checked, but the check now finds: "
+                    + violations.get(violations.size() - 1).what()
+                    + "; a host mapping changed without an MMU notifier announcement or a page free");
+        }
+        if (stable && violations.size() == reported) {
+            checked.remember(gfn, pfn, writable, generation, hostChanges);
+        }
+    }
+
+    /** spteUsed()'s checks; true if the translation passed them with its host page mapped (or in a private slot). */
+    private boolean checkSpteUsed(int vcpu, long gfn, long pfn, boolean writable) {
         if (!kvm.phys().isLive(pfn)) {
             report(String.format("an SPTE still maps gfn 0x%x to pfn 0x%x, a freed host page", gfn, pfn), vcpu, gfn);
-            return;
+            return false;
         }
         Memslot slot = slotOf(gfn);
         if (slot == null) {
             report(String.format("a RAM access through an SPTE mapping gfn 0x%x (pfn 0x%x), which no memslot backs:"
                     + " KVM would have exited to userspace with KVM_EXIT_MMIO", gfn, pfn), vcpu, gfn);
-            return;
+            return false;
         }
         if (writable && slot.readOnly()) {
             report(String.format("a writable SPTE for gfn 0x%x in read-only %s", gfn, slot),
                     vcpu, gfn);
-            return;
+            return false;
         }
         if (slot.isPrivate()) {
-            return;
+            return true;
         }
         long hostPfn = kvm.mm().pfnIfMapped(slot.gfnToHva(gfn));
         if (hostPfn >= 0 && hostPfn != pfn) {
             report(String.format("an SPTE maps gfn 0x%x to pfn 0x%x but the host maps its hva 0x%x to pfn 0x%x",
                     gfn, pfn, slot.gfnToHva(gfn), hostPfn), vcpu, gfn);
         }
+        return hostPfn == pfn;
     }
 
     /**
