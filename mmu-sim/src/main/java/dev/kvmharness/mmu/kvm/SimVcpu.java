@@ -30,7 +30,7 @@ public final class SimVcpu {
     private final PageFault pageFault;
     /** The hardware EPT walker, reused by every access so the access path allocates nothing. */
     private final EptWalk eptWalk;
-    /** The translations of the guest page-table pages the last guest walks read (see the class). */
+    /** What the last guest walks found for the guest page-table pages ({@link GuestTableMemo}). */
     private final GuestTableMemo tableMemo = new GuestTableMemo();
     private VcpuMode mode = VcpuMode.OUTSIDE_GUEST_MODE;
     private int requests;
