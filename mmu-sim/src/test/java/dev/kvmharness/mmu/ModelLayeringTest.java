@@ -75,6 +75,22 @@ class ModelLayeringTest {
                 .as("tdp files reaching past TdpKvm into the VM, faults, notifier or oracle").isEmpty();
     }
 
+    /** Every match of {@code p} in the sources under {@code dir} (comments stripped), as "file: match" lines. */
+    private static List<String> matches(Path dir, Pattern p) {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : (Iterable<Path>) files.filter(x -> x.toString().endsWith(".java")).sorted()::iterator) {
+                Matcher m = p.matcher(COMMENTS.matcher(Files.readString(f)).replaceAll(""));
+                while (m.find()) {
+                    out.add(MAIN.relativize(f) + ": " + m.group());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
     /** A store to a table's SPTE array: {@code spt[...] =} (or |=, &=, ^=), or a bulk fill or copy into it. */
     private static final Pattern SPTE_STORE = Pattern.compile(
             "\\bspt\\s*\\[[^\\]]*\\]\\s*[|&^]?=(?!=)|Arrays\\.fill\\([^,]*\\bspt\\b|arraycopy\\([^;]*\\bspt\\b");
@@ -83,18 +99,7 @@ class ModelLayeringTest {
     void everySpteStoreGoesThroughSpTable() {
         // SpTable.store() counts stores over present SPTEs; the vCPUs' GuestTableMemo is exact only if none
         // bypasses it. KvmMmuPage.hardwareSetBits() is the CPU's A/D update, which changes no translation.
-        List<String> stores = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(MAIN)) {
-            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java")).sorted()::iterator) {
-                String code = COMMENTS.matcher(Files.readString(f)).replaceAll("");
-                Matcher m = SPTE_STORE.matcher(code);
-                while (m.find()) {
-                    stores.add(MAIN.relativize(f) + ": " + m.group());
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        List<String> stores = matches(MAIN, SPTE_STORE);
         assertThat(stores).as("stores to SPTEs found in the sources").isNotEmpty();
         assertThat(stores).filteredOn(s -> !s.startsWith("tdp/SpTable.java: ") && !s.startsWith("tdp/KvmMmuPage.java: spt[index] |="))
                 .as("SPTE stores that bypass SpTable.store()").isEmpty();
@@ -107,18 +112,7 @@ class ModelLayeringTest {
     void everyHostUnmapIsInMemoryUnmap() {
         // MemoryUnmap announces each removal to the MMU notifiers, which HostMm.mappingChanges() counts; the
         // oracle's CheckedTranslations is exact only if no host mapping goes away elsewhere.
-        List<String> sites = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(MAIN.resolve("host"))) {
-            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java")).sorted()::iterator) {
-                String code = COMMENTS.matcher(Files.readString(f)).replaceAll("");
-                Matcher m = HOST_UNMAP.matcher(code);
-                while (m.find()) {
-                    sites.add(MAIN.relativize(f) + ": " + m.group());
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        List<String> sites = matches(MAIN.resolve("host"), HOST_UNMAP);
         assertThat(sites).as("host unmap sites found in the sources").anyMatch(s -> s.startsWith("host/MemoryUnmap.java: "));
         assertThat(sites).filteredOn(s -> !s.startsWith("host/MemoryUnmap.java: ") && !s.matches("host/HostPageTable.java: (clearPmdLeaf|clearPudLeaf|replacePmdLeaf)\\("))
                 .as("host mappings removed outside MemoryUnmap").isEmpty();
