@@ -33,8 +33,17 @@ public final class GuestInterpreter {
     private final GuestProgram program;
     private final InterpreterMemory memory;
     private final Insn[] code;
-    /** For each instruction, its {@link #OPCODE}: the run loop switches on it. */
+    /**
+     * Each instruction decoded once into flat operand arrays, so the run loop reads ints and longs instead of
+     * chasing an instruction record and its registers: its opcode (the loop switches on it), up to two register
+     * indexes ({@link #ra} the destination, or the one a branch or store reads first; {@link #rb} the source or
+     * base), the ordinal of its {@link AluOp}, {@link Cond} or {@link Width}, and its immediate or displacement.
+     */
     private final int[] ops;
+    private final int[] ra;
+    private final int[] rb;
+    private final int[] sub;
+    private final long[] imm;
     /** For each control transfer, the index to continue at when it is taken (just past the label's Bind). */
     private final int[] targets;
     /** For each ucall site, the indexes of its value registers. */
@@ -121,86 +130,105 @@ public final class GuestInterpreter {
     private static final int OP_PAUSE = 13;
     private static final int OP_HALT = 14;
 
+    private static final AluOp[] ALU_OPS = AluOp.values();
+    private static final Cond[] CONDS = Cond.values();
+    private static final Width[] WIDTHS = Width.values();
+
     /**
-     * Each instruction kind's opcode, decoded once per program. A {@link Insn.Visitor}, so an instruction kind
-     * the interpreter has no opcode (and so no semantics) for does not compile.
+     * Decodes one instruction into the operand arrays at {@code at} and returns its opcode. A {@link Insn.Visitor},
+     * so an instruction kind the interpreter has no opcode (and so no semantics) for does not compile.
      */
-    private static final Insn.Visitor<Integer> OPCODE = new Insn.Visitor<>() {
+    private final class Decoder implements Insn.Visitor<Integer> {
+        private int at;
+
+        int decode(int index, Insn insn) {
+            at = index;
+            return insn.accept(this);
+        }
+
+        private int set(int op, Reg a, Reg b, Enum<?> kind, long value) {
+            ra[at] = a == null ? -1 : a.index();
+            rb[at] = b == null ? -1 : b.index();
+            sub[at] = kind == null ? -1 : kind.ordinal();
+            imm[at] = value;
+            return op;
+        }
+
         @Override
         public Integer movImm(Insn.MovImm i) {
-            return OP_MOV_IMM;
+            return set(OP_MOV_IMM, i.dst(), null, null, i.imm());
         }
 
         @Override
         public Integer mov(Insn.Mov i) {
-            return OP_MOV;
+            return set(OP_MOV, i.dst(), i.src(), null, 0);
         }
 
         @Override
         public Integer alu(Insn.Alu i) {
-            return OP_ALU;
+            return set(OP_ALU, i.dst(), i.src(), i.op(), 0);
         }
 
         @Override
         public Integer aluImm(Insn.AluImm i) {
-            return OP_ALU_IMM;
+            return set(OP_ALU_IMM, i.dst(), null, i.op(), i.imm());
         }
 
         @Override
         public Integer load(Insn.Load i) {
-            return OP_LOAD;
+            return set(OP_LOAD, i.dst(), i.base(), i.w(), i.disp());
         }
 
         @Override
         public Integer store(Insn.Store i) {
-            return OP_STORE;
+            return set(OP_STORE, i.src(), i.base(), i.w(), i.disp());
         }
 
         @Override
         public Integer jump(Insn.Jump i) {
-            return OP_JUMP;
+            return set(OP_JUMP, null, null, null, 0);
         }
 
         @Override
         public Integer branch(Insn.Branch i) {
-            return OP_BRANCH;
+            return set(OP_BRANCH, i.a(), i.b(), i.cond(), 0);
         }
 
         @Override
         public Integer branchImm(Insn.BranchImm i) {
-            return OP_BRANCH_IMM;
+            return set(OP_BRANCH_IMM, i.a(), null, i.cond(), i.imm());
         }
 
         @Override
         public Integer bind(Insn.Bind i) {
-            return OP_BIND;
+            return set(OP_BIND, null, null, null, 0);
         }
 
         @Override
         public Integer ucall(Insn.Ucall i) {
-            return OP_UCALL;
+            return set(OP_UCALL, null, null, null, i.site());
         }
 
         @Override
         public Integer setIdt(Insn.SetIdt i) {
-            return OP_SET_IDT;
+            return set(OP_SET_IDT, i.base(), i.limit(), null, 0);
         }
 
         @Override
         public Integer readTsc(Insn.ReadTsc i) {
-            return OP_READ_TSC;
+            return set(OP_READ_TSC, i.dst(), null, null, 0);
         }
 
         @Override
         public Integer pause(Insn.Pause i) {
-            return OP_PAUSE;
+            return set(OP_PAUSE, null, null, null, 0);
         }
 
         @Override
         public Integer halt(Insn.Halt i) {
-            return OP_HALT;
+            return set(OP_HALT, null, null, null, 0);
         }
-    };
+    }
 
     public GuestInterpreter(GuestProgram program, InterpreterMemory memory) {
         this(program, memory, null);
@@ -214,9 +242,14 @@ public final class GuestInterpreter {
         List<Insn> insns = program.instructions();
         code = insns.toArray(new Insn[0]);
         ops = new int[code.length];
+        ra = new int[code.length];
+        rb = new int[code.length];
+        sub = new int[code.length];
+        imm = new long[code.length];
         targets = new int[code.length];
+        Decoder decoder = new Decoder();
         for (int i = 0; i < code.length; i++) {
-            ops[i] = code[i].accept(OPCODE);
+            ops[i] = decoder.decode(i, code[i]);
             Label target = GuestProgram.targetOf(code[i]);
             targets[i] = target == null ? -1 : program.bindIndex(target) + 1;
         }
@@ -284,7 +317,11 @@ public final class GuestInterpreter {
             throw new IllegalArgumentException("maxSteps must be positive, got " + maxSteps);
         }
         final long[] r = regs;
-        final Insn[] code = this.code;
+        final int[] ops = this.ops;
+        final int[] ra = this.ra;
+        final int[] rb = this.rb;
+        final int[] sub = this.sub;
+        final long[] imm = this.imm;
         int pc = this.pc;
         long left = maxSteps;
         try {
@@ -298,77 +335,64 @@ public final class GuestInterpreter {
                     return Step.OUT_OF_STEPS;
                 }
                 left--;
-                Insn insn = code[pc];
                 switch (op) {
                     case OP_ALU -> {
-                        Insn.Alu a = (Insn.Alu) insn;
-                        int dst = a.dst().index();
-                        r[dst] = alu(pc, a.op(), r[dst], r[a.src().index()]);
+                        int dst = ra[pc];
+                        r[dst] = alu(pc, sub[pc], r[dst], r[rb[pc]]);
                         pc++;
                     }
                     case OP_ALU_IMM -> {
-                        Insn.AluImm a = (Insn.AluImm) insn;
-                        int dst = a.dst().index();
-                        r[dst] = alu(pc, a.op(), r[dst], a.imm());
+                        int dst = ra[pc];
+                        r[dst] = alu(pc, sub[pc], r[dst], imm[pc]);
                         pc++;
                     }
                     case OP_MOV_IMM -> {
-                        Insn.MovImm m = (Insn.MovImm) insn;
-                        r[m.dst().index()] = m.imm();
+                        r[ra[pc]] = imm[pc];
                         pc++;
                     }
                     case OP_MOV -> {
-                        Insn.Mov m = (Insn.Mov) insn;
-                        r[m.dst().index()] = r[m.src().index()];
+                        r[ra[pc]] = r[rb[pc]];
                         pc++;
                     }
                     case OP_LOAD -> {
-                        Insn.Load l = (Insn.Load) insn;
-                        long gva = r[l.base().index()] + l.disp();
-                        r[l.dst().index()] = l.w().truncate(memory.read(l.w(), gva));
+                        Width w = WIDTHS[sub[pc]];
+                        long gva = r[rb[pc]] + imm[pc];
+                        r[ra[pc]] = w.truncate(memory.read(w, gva));
                         pc++;
                     }
                     case OP_STORE -> {
-                        Insn.Store st = (Insn.Store) insn;
-                        long gva = r[st.base().index()] + st.disp();
-                        memory.write(st.w(), gva, st.w().truncate(r[st.src().index()]));
+                        Width w = WIDTHS[sub[pc]];
+                        long gva = r[rb[pc]] + imm[pc];
+                        memory.write(w, gva, w.truncate(r[ra[pc]]));
                         pc++;
                     }
-                    case OP_BRANCH -> {
-                        Insn.Branch b = (Insn.Branch) insn;
-                        pc = b.cond().test(r[b.a().index()], r[b.b().index()]) ? targets[pc] : pc + 1;
-                    }
-                    case OP_BRANCH_IMM -> {
-                        Insn.BranchImm b = (Insn.BranchImm) insn;
-                        pc = b.cond().test(r[b.a().index()], b.imm()) ? targets[pc] : pc + 1;
-                    }
+                    case OP_BRANCH -> pc = CONDS[sub[pc]].test(r[ra[pc]], r[rb[pc]]) ? targets[pc] : pc + 1;
+                    case OP_BRANCH_IMM -> pc = CONDS[sub[pc]].test(r[ra[pc]], imm[pc]) ? targets[pc] : pc + 1;
                     case OP_JUMP -> pc = targets[pc];
                     case OP_UCALL -> {
-                        Insn.Ucall u = (Insn.Ucall) insn;
-                        int[] regIdx = siteRegs[u.site()];
+                        int site = (int) imm[pc];
+                        int[] regIdx = siteRegs[site];
                         long[] values = new long[regIdx.length];
                         for (int i = 0; i < values.length; i++) {
                             values[i] = r[regIdx[i]];
                         }
                         pc++;
-                        return new Step(Step.Kind.UCALL, u.site(), program.ucallSites().get(u.site()), values);
+                        return new Step(Step.Kind.UCALL, site, program.ucallSites().get(site), values);
                     }
                     case OP_PAUSE -> pc++;
                     case OP_SET_IDT -> {
-                        Insn.SetIdt t = (Insn.SetIdt) insn;
-                        memory.setIdt(r[t.base().index()], (int) (r[t.limit().index()] & 0xffff));
+                        memory.setIdt(r[ra[pc]], (int) (r[rb[pc]] & 0xffff));
                         pc++;
                     }
                     case OP_READ_TSC -> {
-                        Insn.ReadTsc t = (Insn.ReadTsc) insn;
                         long before = maxSteps - left - 1;
-                        r[t.dst().index()] = clock == null ? steps + before : clock.readTsc(before);
+                        r[ra[pc]] = clock == null ? steps + before : clock.readTsc(before);
                         pc++;
                     }
                     case OP_HALT -> {
                         return Step.HALT;
                     }
-                    default -> throw new IllegalStateException("no semantics for opcode " + op + " of " + insn);
+                    default -> throw new IllegalStateException("no semantics for opcode " + op + " of " + code[pc]);
                 }
             }
         } finally {
@@ -377,7 +401,8 @@ public final class GuestInterpreter {
         }
     }
 
-    private long alu(int at, AluOp op, long a, long b) {
+    private long alu(int at, int aluOp, long a, long b) {
+        AluOp op = ALU_OPS[aluOp];
         if (b == 0 && op.divides()) {
             throw new DivideByZeroException(program.name(), at, code[at]);
         }
