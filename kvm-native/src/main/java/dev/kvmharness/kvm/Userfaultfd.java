@@ -13,6 +13,8 @@ import dev.kvmharness.sys.LibC;
 import dev.kvmharness.sys.OwnedFd;
 import dev.kvmharness.sys.Sys;
 import dev.kvmharness.sys.SyscallException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * A userfaultfd: the UFFDIO_API handshake at creation, REGISTER for MISSING or MINOR faults, and the
@@ -94,23 +96,32 @@ public final class Userfaultfd extends OwnedFd {
         final Memory copy = new Memory(Uffd.COPY_SIZE);
         final Memory cont = new Memory(Uffd.CONTINUE_SIZE);
         final Memory msg = new Memory(Uffd.MSG_SIZE);
+        // The same memory seen from Java: filling an argument or decoding a message is plain loads and stores,
+        // where Memory's accessors make a JNI call per field (eleven a page on the MISSING path).
+        final ByteBuffer copyFields = view(copy);
+        final ByteBuffer contFields = view(cont);
+        final ByteBuffer msgFields = view(msg);
+
+        private static ByteBuffer view(Memory m) {
+            return m.getByteBuffer(0, m.size()).order(ByteOrder.nativeOrder());
+        }
     }
 
     /** UFFDIO_COPY of {@code len} bytes from {@code src} to the faulting range at {@code dst}. */
     public void copy(Scratch s, long dst, long src, long len, long mode) {
-        s.copy.clear();
-        s.copy.setLong(Uffd.COPY_OFF_DST, dst);
-        s.copy.setLong(Uffd.COPY_OFF_SRC, src);
-        s.copy.setLong(Uffd.COPY_OFF_LEN, len);
-        s.copy.setLong(Uffd.COPY_OFF_MODE, mode);
+        // Every input field is written; the kernel writes the one output field (copy), so nothing is cleared.
+        s.copyFields.putLong(Uffd.COPY_OFF_DST, dst)
+                .putLong(Uffd.COPY_OFF_SRC, src)
+                .putLong(Uffd.COPY_OFF_LEN, len)
+                .putLong(Uffd.COPY_OFF_MODE, mode);
         Sys.ioctl(fd(), Ioctl.UFFDIO_COPY.name(), Ioctl.UFFDIO_COPY.number(), s.copy);
     }
 
     /** UFFDIO_CONTINUE: map the page already in the page cache at [start, start+len). */
     public void cont(Scratch s, long start, long len) {
-        s.cont.clear();
-        s.cont.setLong(Uffd.CONTINUE_OFF_RANGE + Uffd.RANGE_OFF_START, start);
-        s.cont.setLong(Uffd.CONTINUE_OFF_RANGE + Uffd.RANGE_OFF_LEN, len);
+        s.contFields.putLong(Uffd.CONTINUE_OFF_RANGE + Uffd.RANGE_OFF_START, start)
+                .putLong(Uffd.CONTINUE_OFF_RANGE + Uffd.RANGE_OFF_LEN, len)
+                .putLong(Uffd.CONTINUE_OFF_MODE, 0);
         Sys.ioctl(fd(), Ioctl.UFFDIO_CONTINUE.name(), Ioctl.UFFDIO_CONTINUE.number(), s.cont);
     }
 
@@ -137,8 +148,9 @@ public final class Userfaultfd extends OwnedFd {
         if (n != Uffd.MSG_SIZE) {
             throw new IllegalStateException("read on userfaultfd returned " + n + " bytes, expected " + Uffd.MSG_SIZE);
         }
-        return new UffdMsg(s.msg.getByte(Uffd.MSG_OFF_EVENT) & 0xff, s.msg.getLong(Uffd.MSG_OFF_PAGEFAULT_FLAGS),
-                s.msg.getLong(Uffd.MSG_OFF_PAGEFAULT_ADDRESS), s.msg.getInt(Uffd.MSG_OFF_PAGEFAULT_PTID));
+        ByteBuffer m = s.msgFields;
+        return new UffdMsg(m.get(Uffd.MSG_OFF_EVENT) & 0xff, m.getLong(Uffd.MSG_OFF_PAGEFAULT_FLAGS),
+                m.getLong(Uffd.MSG_OFF_PAGEFAULT_ADDRESS), m.getInt(Uffd.MSG_OFF_PAGEFAULT_PTID));
     }
 
     /** Handles one page fault; {@code Scratch} is the calling reader's own. */
@@ -161,23 +173,33 @@ public final class Userfaultfd extends OwnedFd {
             epoll.add(stop.fd(), LibC.EPOLLIN, EVENT_STOP);
             Scratch scratch = new Scratch();
             long handled = 0;
-            while (true) {
-                long which = epoll.await(-1);
-                boolean broken = (epoll.lastEvents() & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0;
-                if (which == EVENT_STOP) {
-                    return handled;
-                }
-                if (broken) {
-                    throw new IllegalStateException("reader received EPOLLERR or EPOLLHUP on the userfaultfd");
-                }
-                UffdMsg msg = read(scratch);
-                if (msg == null || !msg.isPagefault()) {
-                    continue;
-                }
-                handler.handle(this, scratch, msg);
-                handled++;
+            int r;
+            // The loop runs once per thread, so the JIT would compile it only by on-stack replacement, which a
+            // C1-only JVM does late: the body is a method of its own, compiled after its first few hundred calls.
+            while ((r = serveOne(epoll, scratch, handler)) != SERVED_STOP) {
+                handled += r;
             }
+            return handled;
         }
+    }
+
+    private static final int SERVED_STOP = -1;
+
+    /** One wake-up of the reader loop: 1 if it handled a page fault, 0 if not, {@link #SERVED_STOP} on stop. */
+    private int serveOne(Epoll epoll, Scratch scratch, Handler handler) {
+        long which = epoll.await(-1);
+        if (which == EVENT_STOP) {
+            return SERVED_STOP;
+        }
+        if ((epoll.lastEvents() & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0) {
+            throw new IllegalStateException("reader received EPOLLERR or EPOLLHUP on the userfaultfd");
+        }
+        UffdMsg msg = read(scratch);
+        if (msg == null || !msg.isPagefault()) {
+            return 0;
+        }
+        handler.handle(this, scratch, msg);
+        return 1;
     }
 
     /** True if a resolving ioctl failed because another reader resolved the same page first. */
