@@ -74,7 +74,8 @@ seed-416)
     trap 'rm -rf "$out"' EXIT
     # The model's tables fill a 15 GB heap that 416 vCPUs touch in turn, so the heap goes on transparent huge
     # pages: 0.76 of the wall time at 416 x 128M and 0.77 at 416 x 4G (fewer host TLB misses, presumably: this
-    # host has no hardware counters to show it), no gain on small heaps. Needs THP "madvise" or "always"; elsewhere the JVM warns.
+    # host has no hardware counters to show it), no gain on small heaps. Needs THP "madvise" or "always";
+    # elsewhere the JVM warns.
     jar=${JAR:-selftests/target/selftests.jar}
     for policy in "$@"; do
         # One vCPU's pass over its 4 GiB takes minutes of wall time among 416: raise the KVM_RUN watchdog.
