@@ -7,6 +7,8 @@
 #   ci/bench.sh max-guest-memory [ARGS] max_guest_memory_test on the simulator, with /usr/bin/time -v (wall, peak RSS)
 #   ci/bench.sh max-guest-memory-64t    64 TiB: 32 763 memslots of 2 GiB, 2M hugetlb folios, MAXPHYADDR 46
 #   ci/bench.sh max-guest-memory-4p     4 PiB: 4 095 memslots of 1 TiB, 1G hugetlb folios, MAXPHYADDR 52 (5-level EPT)
+#   ci/bench.sh syscalls                JMH: one system call of the kvm backend's hot path through the JNI shim
+#                                       and through JNA (kvm-native's SyscallBenchmark)
 # The seed series' results (README "Seed series (a)-(e)"), on the model driven directly (mmu-sim's test tree):
 #   ci/bench.sh seed-boot [ARGS]        (a) 8-vCPU boot-like workload: remote_tlb_flush (requests) per policy
 #                                       (--policy SPEC, repeatable; --seed N; --vcpus N; --ram-mib N)
@@ -93,6 +95,12 @@ print(f"{sys.argv[2]}: total guest execution time {t / 1e6:.1f} ms (virtual), mm
 PY
     done
     exit 0
+    ;;
+syscalls)
+    # The kvm backend's JNI shim against JNA; the JVM flags are the benchmark's own (@Fork).
+    mvn -B -q -pl kvm-native test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
+    exec java -cp "kvm-native/target/test-classes:kvm-native/target/classes:$(cat kvm-native/target/bench.classpath)" \
+        org.openjdk.jmh.Main SyscallBenchmark "$@"
     ;;
 seed-boot|seed-notifier|seed-eager-split|seed-ablation)
     # The seed benchmarks use nothing but mmu-sim's own classes.

@@ -7,7 +7,9 @@
 # For each option set, runs ROUNDS alternating rounds (C then Java on odd
 # rounds, Java then C on even rounds, to spread warm-up / drift effects),
 # extracts the "Overall demand paging rate:" figure (pgs/sec) from each run,
-# and prints a table of medians and the Java/C ratio.
+# and prints a table of medians, their Java/C ratio, and the median of the
+# per-round Java/C ratios (the two runs of a round are back to back, so on a
+# host whose speed drifts during a set this is the steadier figure).
 #
 # Run from anywhere; the Java command is run from the repository root.
 #
@@ -86,17 +88,17 @@ extract_rate() {
         head -n 1
 }
 
-# Median of the numbers given as arguments ("-" if none).
+# Median of the numbers given as arguments ("-" if none), with MEDIAN_DIGITS decimals (default 2).
 median() {
     if [ $# -eq 0 ]; then
         echo "-"
         return
     fi
-    printf '%s\n' "$@" | sort -g | awk '
+    printf '%s\n' "$@" | sort -g | awk -v digits="${MEDIAN_DIGITS:-2}" '
         { v[NR] = $1 }
         END {
             if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
-            printf "%.2f\n", m
+            printf "%.*f\n", digits, m
         }'
 }
 
@@ -132,18 +134,25 @@ for set in "${sets[@]}"; do
     log "[$idx] options: ${opts[*]}"
     c_rates=()
     j_rates=()
+    round_ratios=()
     for round in $(seq 1 "$ROUNDS"); do
         if [ $((round % 2)) -eq 1 ]; then order=(c java); else order=(java c); fi
+        c_rate="" j_rate=""
         for side in "${order[@]}"; do
             run_one "$side" "$idx" "$round" "${opts[@]}"
             if [ -z "$rate" ]; then
                 failures=$((failures + 1))
             elif [ "$side" = c ]; then
                 c_rates+=("$rate")
+                c_rate=$rate
             else
                 j_rates+=("$rate")
+                j_rate=$rate
             fi
         done
+        if [ -n "$c_rate" ] && [ -n "$j_rate" ]; then
+            round_ratios+=("$(awk -v j="$j_rate" -v c="$c_rate" 'BEGIN { printf "%.4f", j / c }')")
+        fi
     done
     c_med=$(median ${c_rates[@]+"${c_rates[@]}"})
     j_med=$(median ${j_rates[@]+"${j_rates[@]}"})
@@ -154,17 +163,20 @@ for set in "${sets[@]}"; do
     fi
     log "    C:    ${c_rates[*]:-none}"
     log "    Java: ${j_rates[*]:-none}"
-    rows+=("${opts[*]}|$c_med|$j_med|$ratio|${#c_rates[@]}/$ROUNDS|${#j_rates[@]}/$ROUNDS")
+    log "    Java/C per round: ${round_ratios[*]:-none}"
+    round_med=$(MEDIAN_DIGITS=3 median ${round_ratios[@]+"${round_ratios[@]}"})
+    rows+=("${opts[*]}|$c_med|$j_med|$ratio|$round_med|${#c_rates[@]}/$ROUNDS|${#j_rates[@]}/$ROUNDS")
 done
 
 echo
-printf '%-26s %14s %14s %10s %6s %6s\n' "options" "C median" "Java median" "Java/C" "C ok" "J ok"
-printf '%-26s %14s %14s %10s %6s %6s\n' "-------" "--------" "-----------" "------" "----" "----"
+printf '%-32s %12s %12s %8s %12s %6s %6s\n' "options" "C median" "Java median" "Java/C" "round ratio" "C ok" "J ok"
+printf '%-32s %12s %12s %8s %12s %6s %6s\n' "-------" "--------" "-----------" "------" "-----------" "----" "----"
 for row in "${rows[@]}"; do
-    IFS='|' read -r o c j r cok jok <<<"$row"
-    printf '%-26s %14s %14s %10s %6s %6s\n' "$o" "$c" "$j" "$r" "$cok" "$jok"
+    IFS='|' read -r o c j r rr cok jok <<<"$row"
+    printf '%-32s %12s %12s %8s %12s %6s %6s\n' "$o" "$c" "$j" "$r" "$rr" "$cok" "$jok"
 done
-echo "(rates: overall demand paging rate, pgs/sec; median of successful runs)"
+echo "(rates: overall demand paging rate, pgs/sec; median of successful runs; round ratio: median of the"
+echo " per-round Java/C ratios)"
 
 if [ "$failures" -gt 0 ]; then
     log "$failures run(s) failed; logs in $LOG_DIR"

@@ -28,5 +28,10 @@ cp "$jar" "$out/rootfs/app/selftests.jar"
 # JNA's native stub, unpacked now rather than into /tmp at run time: the root is read-only and /tmp noexec.
 mkdir -p "$out/rootfs/opt/jna"
 unzip -p "$jar" com/sun/jna/linux-x86-64/libjnidispatch.so > "$out/rootfs/opt/jna/libjnidispatch.so"
+# The same for the JNI shim of the per-page system calls, where the jar has it (kvm-native built with gcc).
+mkdir -p "$out/rootfs/opt/kvmharness"
+if unzip -l "$jar" dev/kvmharness/sys/libkvmharness-jni.so >/dev/null 2>&1; then
+  unzip -p "$jar" dev/kvmharness/sys/libkvmharness-jni.so > "$out/rootfs/opt/kvmharness/libkvmharness-jni.so"
+fi
 cp "$(dirname "$0")/Dockerfile" "$out/Dockerfile"
 echo "$out"

@@ -106,7 +106,8 @@ public interface Vm extends GuestPhysicalMemory, AutoCloseable {
 
     /**
      * What the backend itself can say about the run beyond KVM's stats, by name: on the simulator the virtual
-     * clock, scheduler handoffs and mmu_lock contention in virtual time; nothing on real KVM.
+     * clock, scheduler handoffs and mmu_lock contention in virtual time; on real KVM how the system calls are made
+     * (native_calls: the JNI shim or JNA).
      */
     default Map<String, Object> backendReport() {
         return Map.of();

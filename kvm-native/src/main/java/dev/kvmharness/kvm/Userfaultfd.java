@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.kvm;
 
-import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import dev.kvmharness.kvm.bindings.Ioctl;
 import dev.kvmharness.kvm.bindings.Uffd;
 import dev.kvmharness.sys.Errno;
@@ -13,6 +13,7 @@ import dev.kvmharness.sys.LibC;
 import dev.kvmharness.sys.OwnedFd;
 import dev.kvmharness.sys.Sys;
 import dev.kvmharness.sys.SyscallException;
+import dev.kvmharness.sys.Syscalls;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -101,6 +102,7 @@ public final class Userfaultfd extends OwnedFd {
         final ByteBuffer copyFields = view(copy);
         final ByteBuffer contFields = view(cont);
         final ByteBuffer msgFields = view(msg);
+        final long msgAddress = Pointer.nativeValue(msg);
 
         private static ByteBuffer view(Memory m) {
             return m.getByteBuffer(0, m.size()).order(ByteOrder.nativeOrder());
@@ -136,14 +138,12 @@ public final class Userfaultfd extends OwnedFd {
 
     /** Reads one struct uffd_msg; null when none is pending (EAGAIN: another reader took it). */
     public UffdMsg read(Scratch s) {
-        long n;
-        try {
-            n = LibC.read(fd(), s.msg, Uffd.MSG_SIZE);
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == Errno.EAGAIN.value()) {
+        long n = Syscalls.get().read(fd(), s.msgAddress, Uffd.MSG_SIZE);
+        if (n < 0) {
+            if (n == -Errno.EAGAIN.value()) {
                 return null;
             }
-            throw new SyscallException("read(userfaultfd)", e.getErrorCode());
+            throw new SyscallException("read(userfaultfd)", (int) -n);
         }
         if (n != Uffd.MSG_SIZE) {
             throw new IllegalStateException("read on userfaultfd returned " + n + " bytes, expected " + Uffd.MSG_SIZE);

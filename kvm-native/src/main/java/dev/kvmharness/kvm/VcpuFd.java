@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.kvm;
 
-import com.sun.jna.LastErrorException;
 import dev.kvmharness.kvm.bindings.Ioctl;
 import dev.kvmharness.kvm.bindings.KvmCpuid2;
 import dev.kvmharness.kvm.bindings.KvmRegs;
@@ -13,6 +12,7 @@ import dev.kvmharness.sys.LibC;
 import dev.kvmharness.sys.Mapping;
 import dev.kvmharness.sys.OwnedFd;
 import dev.kvmharness.sys.Sys;
+import dev.kvmharness.sys.Syscalls;
 import com.sun.jna.Memory;
 
 /** A vCPU fd with its mmap()ed struct kvm_run (the "vCPU ioctls" of api.rst). */
@@ -54,13 +54,14 @@ public final class VcpuFd extends OwnedFd {
     public boolean run() {
         inFlight.readLock().lock();
         try {
-            LibC.ioctl(fd(), Ioctl.KVM_RUN.number(), 0L);
-            return true;
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == Errno.EINTR.value()) {
+            long r = Syscalls.get().ioctl(fd(), Ioctl.KVM_RUN.number(), 0L);
+            if (r >= 0) {
+                return true;
+            }
+            if (r == -Errno.EINTR.value()) {
                 return false;
             }
-            throw new IoctlException(Ioctl.KVM_RUN.name(), e.getErrorCode());
+            throw new IoctlException(Ioctl.KVM_RUN.name(), (int) -r);
         } finally {
             inFlight.readLock().unlock();
         }

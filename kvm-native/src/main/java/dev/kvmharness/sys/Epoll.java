@@ -3,6 +3,7 @@ package dev.kvmharness.sys;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -16,6 +17,7 @@ public final class Epoll extends OwnedFd {
     private final Memory event = new Memory(EVENT_SIZE);
     /** {@link #event} seen from Java: decoding the event is two loads, not two JNI calls. */
     private final ByteBuffer eventFields = event.getByteBuffer(0, EVENT_SIZE).order(ByteOrder.nativeOrder());
+    private final long eventAddress = Pointer.nativeValue(event);
 
     public Epoll() {
         super(create(), "epoll");
@@ -44,13 +46,12 @@ public final class Epoll extends OwnedFd {
     /** Waits for one event (retrying EINTR); returns its data, or -1 on timeout. Not for concurrent callers. */
     public long await(int timeoutMs) {
         while (true) {
-            try {
-                int n = LibC.epoll_wait(fd(), event, 1, timeoutMs);
+            long n = Syscalls.get().epollWait(fd(), eventAddress, 1, timeoutMs);
+            if (n >= 0) {
                 return n == 0 ? -1 : eventFields.getLong(4);
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() != Errno.EINTR.value()) {
-                    throw new SyscallException("epoll_wait", e.getErrorCode());
-                }
+            }
+            if (n != -Errno.EINTR.value()) {
+                throw new SyscallException("epoll_wait", (int) -n);
             }
         }
     }

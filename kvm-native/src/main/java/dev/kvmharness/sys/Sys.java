@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.sys;
 
+import java.lang.ref.Reference;
 import java.util.BitSet;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
@@ -8,7 +9,7 @@ import com.sun.jna.Pointer;
 
 /**
  * Checked forms of the {@link LibC} calls: each returns the result or throws a {@link SyscallException}
- * naming the call and errno. The ioctl forms catch directly rather than through {@link #checked}, since
+ * naming the call and errno. The ioctl forms go through {@link Syscalls} rather than {@link #checked}, since
  * the fault-handling path calls them once per page.
  */
 public final class Sys {
@@ -41,19 +42,20 @@ public final class Sys {
     /** An ioctl with a pointer argument; {@code name} is the ioctl's kernel name, used in the error. */
     public static int ioctl(int fd, String name, long request, Pointer arg) {
         try {
-            return LibC.ioctl(fd, request, arg);
-        } catch (LastErrorException e) {
-            throw new IoctlException(name, e.getErrorCode());
+            return ioctl(fd, name, request, Pointer.nativeValue(arg));
+        } finally {
+            // Only the address reaches the kernel: a Memory nobody else holds must not be freed mid-call.
+            Reference.reachabilityFence(arg);
         }
     }
 
-    /** An ioctl with an integer argument. */
+    /** An ioctl with an integer argument (or a pointer's address). */
     public static int ioctl(int fd, String name, long request, long arg) {
-        try {
-            return LibC.ioctl(fd, request, arg);
-        } catch (LastErrorException e) {
-            throw new IoctlException(name, e.getErrorCode());
+        long r = Syscalls.get().ioctl(fd, request, arg);
+        if (r < 0) {
+            throw new IoctlException(name, (int) -r);
         }
+        return (int) r;
     }
 
     public static Pointer mmap(long length, int prot, int flags, int fd, long offset) {

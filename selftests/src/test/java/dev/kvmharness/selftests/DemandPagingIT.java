@@ -144,6 +144,11 @@ class DemandPagingIT {
         assertThat(root.at("/stats/vcpu/exits").asLong()).isPositive();
         assertThat(root.at("/stats/vcpu").has("pf_taken")).isTrue();
         assertThat(root.at("/stats/vm").has("remote_tlb_flush")).isTrue();
+        if (backend.equals("kvm")) {
+            // the jar's own JNI shim where the build had gcc (kvmharness.jni.built), JNA otherwise
+            assertThat(root.at("/backend_report/native_calls").asText())
+                    .startsWith(Boolean.getBoolean("kvmharness.jni.built") ? "JNI" : "JNA (");
+        }
     }
 
     @ParameterizedTest(name = "[{0}]")

@@ -23,6 +23,7 @@ import dev.kvmharness.kvm.StatDescriptor;
 import dev.kvmharness.kvm.StatsFd;
 import dev.kvmharness.kvm.VmFd;
 import dev.kvmharness.kvm.bindings.KvmCpuid2;
+import dev.kvmharness.sys.Syscalls;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -226,6 +227,12 @@ final class KvmVm extends AbstractVm<KvmMemRegion, KvmVcpu> {
     @Override
     public Host host() {
         return RealHost.INSTANCE;
+    }
+
+    /** How the per-exit and per-page system calls reach the kernel: the JNI shim, or JNA and why. */
+    @Override
+    public Map<String, Object> backendReport() {
+        return Map.of("native_calls", Syscalls.get().describe());
     }
 
     /** KVM_GET_TSC_KHZ. */
