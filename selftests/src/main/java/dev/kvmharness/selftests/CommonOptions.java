@@ -39,6 +39,7 @@ public final class CommonOptions {
     boolean stats;
 
     @Option(names = "--run-timeout", paramLabel = "SECONDS",
-            description = "Kick a vCPU out of KVM_RUN and fail if the guest has not exited after this long. Default: ${DEFAULT-VALUE}.")
+            description = "Kick a vCPU out of KVM_RUN and fail if the guest has not exited after this long: wall time on kvm,"
+                    + " virtual time on sim (where a very large run, e.g. -b 1T, needs more). Default: ${DEFAULT-VALUE}.")
     long runTimeoutSeconds = 120;
 }

@@ -24,8 +24,10 @@ import java.util.Arrays;
  * every load and store going through the simulated vCPU's TLB, page walks and EPT faults, until a ucall (an
  * I/O exit), a halt, or an exit KVM hands to userspace (MMIO, shutdown, internal error). Guest exceptions
  * (#DE, #GP, #PF) go through the simulated vCPU's IDT. Guest time is virtual: each instruction costs
- * {@link Cost#GUEST_INSN}. A run still going after the run timeout, in virtual or in real time, fails the
- * test instead of hanging it.
+ * {@link Cost#GUEST_INSN}. A run still going after the run timeout of virtual time fails the test instead of
+ * hanging it; so does one that makes no progress at all (no instruction retired, the virtual clock still) for
+ * the run timeout of wall time. A guest that is working is never judged by wall time, so the same seed gives
+ * the same result on an idle or a loaded machine, and on a slow or a fast JVM.
  *
  * <p>A guest spinning on memory nobody writes repeats itself exactly: when a whole slice of instructions
  * stored nothing, cost nothing beyond its instructions (every access hit the TLB, no exit) and ended in the
@@ -195,7 +197,8 @@ final class SimGuestVcpu implements Vcpu {
 
     private Exit run0() {
         long virtualDeadline = sched.now() + runTimeout.toNanos();
-        long realDeadline = System.nanoTime() + runTimeout.toNanos();
+        // Wall time only measures how long nothing has happened: a hung model, never a slow one.
+        long lastProgressWall = System.nanoTime();
         lastUcall = Ucall.NONE;
         // The ioctl is a scheduling point: a vCPU that exits to userspace after a few instructions every time
         // (MMIO on a deleted memslot) must not keep the other threads from running.
@@ -243,9 +246,16 @@ final class SimGuestVcpu implements Vcpu {
                         sliceStart[0] = interp.pc();
                         System.arraycopy(now, 0, sliceStart, 1, now.length);
                         sched.yieldPoint();
-                        if (sched.now() > virtualDeadline || System.nanoTime() > realDeadline) {
+                        if (sched.now() > virtualDeadline) {
                             vcpu.endRun(GuestExit.Reason.INTR);
-                            throw new GuestTimeoutException(vcpu.id(), runTimeout);
+                            throw new GuestTimeoutException(vcpu.id(), runTimeout, GuestTimeoutException.Limit.VIRTUAL);
+                        }
+                        long wall = System.nanoTime();
+                        if (executed > 0 || sched.now() != clockBefore) {
+                            lastProgressWall = wall;
+                        } else if (wall - lastProgressWall > runTimeout.toNanos()) {
+                            vcpu.endRun(GuestExit.Reason.INTR);
+                            throw new GuestTimeoutException(vcpu.id(), runTimeout, GuestTimeoutException.Limit.NO_PROGRESS);
                         }
                     }
                 }
