@@ -18,5 +18,7 @@ done
 if [ "$backend" = kvm ]; then
   ci/setup-kvm-host.sh
 fi
-mvn -B -q -DskipTests package
+# The build's own messages (and the colour resets Maven's quiet mode still writes) go to stderr: stdout is
+# the TAP stream alone, starting with its "TAP version 13" header.
+mvn -B -q -Dstyle.color=never -DskipTests package >&2
 exec java -jar selftests/target/selftests.jar "$@"

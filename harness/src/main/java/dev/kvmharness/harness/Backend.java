@@ -11,6 +11,14 @@ public interface Backend {
     /** "kvm" or "sim". */
     String name();
 
+    /**
+     * One line for a run's output saying what produced it and what its times mean: wall-clock on /dev/kvm,
+     * virtual (simulated) nanoseconds on the simulator.
+     */
+    default String describe() {
+        return name();
+    }
+
     /** Why this backend cannot run here (no /dev/kvm, ...), or empty. */
     Optional<String> unavailableReason();
 

@@ -120,6 +120,9 @@ public final class LibC {
 
     public static native int getpid();
 
+    /** isatty(3): 1 for a terminal; 0 otherwise (errno says why, not wanted here). */
+    public static native int isatty(int fd);
+
     /** sigaction(2) over a raw struct sigaction (x86-64 glibc layout, 152 bytes). */
     public static native int sigaction(int signum, Pointer act, Pointer oldact) throws LastErrorException;
 

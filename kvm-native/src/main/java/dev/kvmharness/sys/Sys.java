@@ -96,6 +96,15 @@ public final class Sys {
         return checked(name, null, () -> LibC.syscall(number, a0));
     }
 
+    /** Whether {@code fd} (2: stderr) is a terminal; false where libc cannot be reached. */
+    public static boolean isatty(int fd) {
+        try {
+            return LibC.isatty(fd) == 1;
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            return false;
+        }
+    }
+
     /** The kernel thread id of the calling thread (what tgkill and sched_setaffinity take). */
     public static int gettid() {
         return (int) syscall("gettid", LibC.SYS_gettid, 0);

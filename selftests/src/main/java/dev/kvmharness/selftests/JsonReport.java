@@ -25,6 +25,8 @@ final class JsonReport {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("test", port.name());
         root.put("backend", backend);
+        // what the *_ns timings count: the simulator's virtual clock, or the host's
+        root.put("clock", "sim".equals(backend) ? "virtual" : "wall");
         root.put("result", r.status());
         root.put("exit_code", r.exitCode());
         if (r.reason() != null) {

@@ -4,6 +4,7 @@ package dev.kvmharness.selftests;
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.GuestLog;
 import dev.kvmharness.harness.Ksft;
+import dev.kvmharness.sys.Sys;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
@@ -39,10 +40,18 @@ final class TestMain {
             return Usage.error(cmd, e.getMessage());
         }
         long seed = common.seed != null ? common.seed : CommonOptions.C_DEFAULT_SEED;
-        GuestLog.configure(out, false, System.getenv("DEBUG") != null);
-        GuestLog.info("Random seed: 0x%x\n", seed);
         AtomicReference<Port.Result> result = new AtomicReference<>(Port.Result.NONE);
-        Ksft.Result r = Ksft.run(() -> result.set(port.execute(backend, seed)), out, err);
+        Ksft.Result r;
+        // A long run shows its progress on stderr when that is a terminal; the line is erased before stdout writes.
+        try (ProgressLine progress = ProgressLine.start(port.name(), err, Sys.isatty(2))) {
+            PrintStream shown = progress.guard(out);
+            GuestLog.configure(shown, false, System.getenv("DEBUG") != null);
+            GuestLog.info("Random seed: 0x%x\n", seed);
+            // Not a line of the C test: which backend produced the output, and whether its times are virtual.
+            shown.println("Backend: " + backend.describe());
+            r = Ksft.run(() -> result.set(port.execute(backend, seed)), shown, progress.guard(err));
+        }
+        GuestLog.configure(out, false, System.getenv("DEBUG") != null);
         if (common.stats && result.get().stats() != null) {
             StatsReport.print(result.get().stats(), out);
             // The encoded histogram is for --json readers (compare), not for people.

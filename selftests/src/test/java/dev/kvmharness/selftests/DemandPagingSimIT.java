@@ -43,6 +43,7 @@ class DemandPagingSimIT {
         assertThat(Files.readString(a)).isEqualTo(Files.readString(b));
         JsonNode root = new ObjectMapper().readTree(a.toFile());
         assertThat(root.get("backend").asText()).isEqualTo("sim");
+        assertThat(root.get("clock").asText()).as("sim timings are virtual").isEqualTo("virtual");
         // Every page of 8 x 512 MiB faulted in once by its vCPU.
         assertThat(root.at("/stats/vcpu/pf_fixed").asLong()).isGreaterThanOrEqualTo(8L * 512 * 256);
         assertThat(root.at("/stats/vm/pages_4k").asLong()).isGreaterThanOrEqualTo(8L * 512 * 256);

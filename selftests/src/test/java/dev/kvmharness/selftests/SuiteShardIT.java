@@ -39,6 +39,28 @@ class SuiteShardIT {
         assertThat(r.out()).startsWith("TAP version 13\n1.." + Main.TESTS.size() + "\n")
                 .contains("ok 1 selftests: kvm: " + Main.TESTS.get(0) + " --seed 4\n")
                 .contains("# Random seed: 0x4\n");
+        assertOutputIsReadable(r.out());
+    }
+
+    /**
+     * What a person reads: a test's {@code \r} progress lines are one comment (the last text written), every
+     * test says which backend ran it and that its times are virtual, and no test floods the log.
+     */
+    private static void assertOutputIsReadable(String tap) {
+        assertThat(tap.lines().filter(l -> l.contains("haven't rendezvoused")))
+                .as("\\r progress lines of rendezvous_with_vcpus() must collapse to their last text").isEmpty();
+        int blocks = 0;
+        int lines = 0;
+        for (String l : tap.lines().toList()) {
+            if (l.startsWith("# timeout set to")) {
+                blocks++;
+                lines = 0;
+            }
+            lines++;
+            assertThat(lines).as("lines of one test's TAP block, at: " + l).isLessThanOrEqualTo(24);
+        }
+        assertThat(tap.lines().filter(l -> l.startsWith("# Backend: sim (") && l.endsWith("times are virtual (simulated), not wall-clock")))
+                .as("each test names its backend and says its times are virtual").hasSize(blocks);
     }
 
     @Test

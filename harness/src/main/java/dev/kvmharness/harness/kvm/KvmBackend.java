@@ -25,6 +25,19 @@ public final class KvmBackend implements Backend {
     }
 
     @Override
+    public String describe() {
+        return "kvm (" + Kvm.DEV_KVM + ", Linux " + kernelRelease() + "): times are wall-clock";
+    }
+
+    private static String kernelRelease() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/osrelease")).trim();
+        } catch (java.io.IOException | RuntimeException e) {
+            return System.getProperty("os.version");
+        }
+    }
+
+    @Override
     public Optional<String> unavailableReason() {
         return Kvm.unavailableReason();
     }

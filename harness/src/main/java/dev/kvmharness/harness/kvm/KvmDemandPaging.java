@@ -4,6 +4,7 @@ package dev.kvmharness.harness.kvm;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import dev.kvmharness.harness.DemandPaging;
+import dev.kvmharness.harness.RunProgress;
 import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.UffdResolveException;
 import dev.kvmharness.kvm.Userfaultfd;
@@ -35,6 +36,8 @@ final class KvmDemandPaging implements DemandPaging {
     private final List<Histogram> readerLatencies = new ArrayList<>();
     private final Histogram latency = newHistogram();
     private boolean closed;
+    /** The pages served, for a person watching a long run. */
+    private final RunProgress.Registration progress = RunProgress.addPageSource(pages::get);
 
     /**
      * @param prototype the page UFFDIO_COPY copies from (MISSING mode), shared by every uffd of the VM
@@ -53,6 +56,7 @@ final class KvmDemandPaging implements DemandPaging {
                     "missing userfaultfd ioctls");
             stopFd = new EventFd();
         } catch (RuntimeException e) {
+            progress.close();
             uffd.close();
             throw e;
         }
@@ -135,6 +139,7 @@ final class KvmDemandPaging implements DemandPaging {
             return;
         }
         closed = true;
+        progress.close();
         stop.signal();
         // The fds may only close once no reader can poll them any more: join even if interrupted.
         boolean interrupted = false;

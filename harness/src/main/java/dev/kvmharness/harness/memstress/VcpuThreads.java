@@ -2,6 +2,7 @@
 package dev.kvmharness.harness.memstress;
 
 import dev.kvmharness.harness.Host;
+import dev.kvmharness.harness.RunProgress;
 import dev.kvmharness.sys.Sys;
 import java.util.List;
 import java.util.function.Consumer;
@@ -27,6 +28,7 @@ public final class VcpuThreads {
      */
     public static VcpuThreads start(Host host, List<VcpuArgs> args, int[] pcpus, Consumer<VcpuArgs> fn) {
         long[] durations = new long[args.size()];
+        RunProgress.vcpusStarted(args.size());
         List<Host.HostThread> threads = host.startGroup("vcpu-", args.size(), i -> {
             VcpuArgs a = args.get(i);
             if (pcpus != null && host.pinsThreads()) {
@@ -35,6 +37,7 @@ public final class VcpuThreads {
             long start = host.nanoTime();
             fn.accept(a);
             durations[a.vcpuIdx()] = host.nanoTime() - start;
+            RunProgress.vcpuDone();
         });
         return new VcpuThreads(threads, durations);
     }

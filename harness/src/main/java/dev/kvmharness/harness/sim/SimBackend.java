@@ -36,6 +36,13 @@ public final class SimBackend implements Backend {
     }
 
     @Override
+    public String describe() {
+        return "sim (mmu-sim TDP MMU model, policy " + options.config().policy().name()
+                + (options.config().oracle() ? "" : ", oracle off")
+                + "): times are virtual (simulated), not wall-clock";
+    }
+
+    @Override
     public Optional<String> unavailableReason() {
         return Optional.empty();
     }
