@@ -3,7 +3,7 @@
  * arch/x86/kvm/mmu/tdp_mmu.c and tdp_iter.c: the roots, the SPTE setters, and the fault, zap, dirty-log and
  * aging flows over them.
  *
- * <p>Layering, chosen for issue 10: the package sees its VM through the narrow {@link
+ * <p>Layering: the package sees its VM through the narrow {@link
  * dev.kvmharness.mmu.tdp.TdpKvm} (scheduler, RCU, mmu_lock, policy, stats, remote flush, lpage_info check,
  * dirty marking, observer), which {@code kvm.SimKvm} implements in a private adapter; it never imports
  * {@code kvm}, {@code fault}, {@code notifier} or {@code oracle}. The alternative, one package for all of
