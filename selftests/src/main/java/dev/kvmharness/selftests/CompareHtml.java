@@ -14,10 +14,12 @@ import java.util.Properties;
 
 /**
  * The comparison as one self-contained HTML page: Chart.js (from its webjar) and the data are inlined, so the
- * page needs no network when viewed. It draws, per latency, the histograms and CDFs of sim and real, the stats
- * as bars, and the sim/real ratio of every timing; the tables are plain HTML. After drawing, the page checks
- * itself: {@code <body data-charts-expected data-charts-drawn data-console-errors>} say how many canvases have
- * pixels and how many errors reached the console, which the headless-Chromium test reads back.
+ * page needs no network when viewed. It opens with the headline ({@link CompareHeadline}), then draws, per
+ * latency, the histograms and CDFs of sim and real, the stats as bars, and the timing medians as two charts,
+ * times and rates ({@link TimingCharts}); the tables are plain HTML. After drawing, the page checks itself and
+ * writes the result as JSON into {@code <script type="application/json" id="self-check">}: how many canvases
+ * have pixels and which errors reached the console. It is for the headless-Chromium test, so it stays out of
+ * what a reader sees.
  */
 final class CompareHtml {
     private static final String WEBJAR = "META-INF/resources/webjars/chart.js/";
@@ -37,19 +39,29 @@ final class CompareHtml {
         h.append("<style>").append(resource("compare-report.css")).append("</style>\n");
         h.append("<script>").append(chartJs()).append("</script>\n");
         h.append("<script type=\"application/json\" id=\"compare-data\">").append(json(result)).append("</script>\n");
-        h.append("</head><body data-charts-expected=\"0\" data-charts-drawn=\"0\" data-console-errors=\"0\">\n");
+        List<Map<String, Object>> timingCharts = TimingCharts.of(result);
+        h.append("<script type=\"application/json\" id=\"timing-charts\">").append(json(timingCharts)).append("</script>\n");
+        h.append("<script type=\"application/json\" id=\"self-check\">{\"state\":\"pending\"}</script>\n");
+        h.append("</head><body>\n");
         h.append("<h1>").append(esc("compare " + result.get("test") + " " + String.join(" ", strings(result.get("test_args")))))
                 .append("</h1>\n");
+        h.append("<div id=\"headline\">\n");
+        for (String line : strings(result.get("headline"))) {
+            h.append("<p>").append(esc(line)).append("</p>\n");
+        }
+        h.append("</div>\n");
         @SuppressWarnings("unchecked")
         Map<String, Object> host = (Map<String, Object>) result.get("host");
         h.append("<p>Host KVM: <b>").append(esc(String.valueOf(host.get("description")))).append("</b>. ")
                 .append(result.get("rounds")).append(" rounds per backend, alternating. Simulator policy <code>")
                 .append(esc(String.valueOf(result.get("policy")))).append("</code>, cost model <code>")
                 .append(esc(String.valueOf(result.get("cost_model")))).append("</code>.</p>\n");
-        h.append("<p id=\"self-check\">self-check pending</p>\n");
         h.append("<div id=\"latency-charts\"></div>\n");
         h.append("<h2>Stats (median per backend)</h2>\n<div class=\"chart\"><canvas id=\"stats-chart\"></canvas></div>\n");
-        h.append("<h2>Timings: sim / real (medians)</h2>\n<div class=\"chart\"><canvas id=\"timing-chart\"></canvas></div>\n");
+        for (Map<String, Object> chart : timingCharts) {
+            h.append("<h2>").append(esc((String) chart.get("title"))).append("</h2>\n<div class=\"chart\"><canvas id=\"")
+                    .append(chart.get("id")).append("\"></canvas></div>\n");
+        }
         h.append(tables(result));
         h.append("<script>").append(resource("compare-report.js")).append("</script>\n");
         h.append("</body></html>\n");
@@ -111,9 +123,9 @@ final class CompareHtml {
     }
 
     /** JSON safe inside a script element: no "</" can close it. */
-    private static String json(Map<String, Object> result) {
+    private static String json(Object data) {
         try {
-            return new ObjectMapper().writeValueAsString(result).replace("</", "<\\/");
+            return new ObjectMapper().writeValueAsString(data).replace("</", "<\\/");
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("serialising the comparison", e);
         }

@@ -6,7 +6,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The comparison as text on stdout: one line per round while running, then the stat and timing tables. */
+/**
+ * The comparison as text on stdout: one line per round while running, then the headline (what a reader wants
+ * first: {@link CompareHeadline}) and the stat and timing tables.
+ */
 final class CompareText {
     private CompareText() {
     }
@@ -41,6 +44,10 @@ final class CompareText {
 
     @SuppressWarnings("unchecked")
     static void print(Map<String, Object> result, PrintStream out) {
+        out.println();
+        for (Object line : (List<Object>) result.getOrDefault("headline", List.of())) {
+            out.println(line);
+        }
         out.println();
         out.println("Host: " + ((Map<String, Object>) result.get("host")).get("description"));
         out.println();

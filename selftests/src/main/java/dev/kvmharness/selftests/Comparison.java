@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.HdrHistogram.Histogram;
@@ -13,14 +14,17 @@ import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
 /**
  * Sim and real rounds of one port side by side, built from each round's --json report: every stat both backends
  * report (median per backend, ratio, tolerance, comparability on this host, verdict), every timing (medians with
- * spread, ratio, permutation-test p-value, verdict), and the latency distributions merged over rounds. The result
- * is a plain map: it is the --json output as is, and the data the HTML page draws.
+ * spread, ratio, permutation-test p-value, verdict), the latency distributions merged over rounds, what the rounds
+ * can show at all (the smallest reachable p) and the headline. The result is a plain map: it is the --json output
+ * as is, and the data the HTML page draws.
  */
 final class Comparison {
     /** A timing row "differs" only if significant at this level ... */
     static final double ALPHA = 0.05;
     /** ... and its medians are further apart than this fraction. */
     static final double TIMING_TOLERANCE = 0.25;
+    /** The verdict of a timing row whose sample sizes cannot reach p < ALPHA, before its details. */
+    static final String TOO_FEW_ROUNDS = "too few rounds for a verdict";
     /** The latency percentiles reported per round, by JSON key. */
     static final List<String> PERCENTILES = List.of("p50", "p90", "p99", "p99_9", "max");
 
@@ -35,10 +39,43 @@ final class Comparison {
         root.put("rounds", rounds);
         root.put("host", host.toJson());
         root.put("sim_backend_report", sim.isEmpty() ? Map.of() : sim.get(0).get("backend_report"));
+        root.put("significance", significance(sim.size(), real.size()));
         root.put("stats", statRows(host, sim, real));
         root.put("timings", timingRows(sim, real));
         root.put("latencies", distributions(sim, real));
+        root.put("headline", CompareHeadline.lines(root));
         return root;
+    }
+
+    /**
+     * What the permutation test can show with these rounds: the level, the smallest p the sample sizes can reach,
+     * and the rounds per backend needed to get below the level.
+     */
+    private static Map<String, Object> significance(int simRounds, int realRounds) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("alpha", ALPHA);
+        m.put("smallest_reachable_p", PermutationTest.smallestP(simRounds, realRounds));
+        m.put("rounds_needed", PermutationTest.roundsFor(ALPHA));
+        return m;
+    }
+
+    /**
+     * A timing row's verdict. Without the too-few-rounds case, 2 + 2 rounds (p ≥ 1/3 whatever the data) would call
+     * a 46x difference "no significant difference", as if the rounds had shown the backends alike.
+     */
+    static String timingVerdict(double ratio, double p, int simRounds, int realRounds) {
+        if (!Double.isNaN(ratio) && Math.abs(ratio - 1) <= TIMING_TOLERANCE) {
+            return "within ±25%";
+        }
+        if (p < ALPHA) {
+            return "differs";
+        }
+        double floor = PermutationTest.smallestP(simRounds, realRounds);
+        if (!(floor < ALPHA)) {
+            return String.format(Locale.ROOT, "%s (smallest reachable p = %.3f; need %d rounds per backend)",
+                    TOO_FEW_ROUNDS, floor, PermutationTest.roundsFor(ALPHA));
+        }
+        return "no significant difference";
     }
 
     @SuppressWarnings("unchecked")
@@ -136,7 +173,6 @@ final class Comparison {
             double rm = median(rv);
             double p = PermutationTest.pValue(sv, rv);
             double ratio = ratio(sm, rm);
-            boolean close = !Double.isNaN(ratio) && Math.abs(ratio - 1) <= TIMING_TOLERANCE;
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("name", t.name());
             row.put("unit", t.unit());
@@ -148,7 +184,8 @@ final class Comparison {
             row.put("real_spread", spread(rv));
             row.put("ratio", ratio);
             row.put("p_value", p);
-            row.put("verdict", close ? "within ±25%" : p < ALPHA ? "differs" : "no significant difference");
+            row.put("smallest_reachable_p", PermutationTest.smallestP(sv.length, rv.length));
+            row.put("verdict", timingVerdict(ratio, p, sv.length, rv.length));
             rows.add(row);
         }
         return rows;

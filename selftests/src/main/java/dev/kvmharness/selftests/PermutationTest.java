@@ -13,7 +13,8 @@ import org.apache.commons.math3.util.MathArrays;
  * Firecracker's A/B tests use between rounds: every relabelling of the pooled rounds when there are at most
  * {@link #EXACT_LIMIT} of them (C(10,5) = 252 for 5 + 5 rounds), otherwise {@link #RESAMPLES} random ones from a
  * seeded generator (reproducible). The p-value counts the observed labelling, so it is never 0: with 5 + 5 rounds
- * the smallest possible is 2/252 ≈ 0.008.
+ * the smallest possible is 2/252 ≈ 0.008, with 2 + 2 it is 2/6 ≈ 0.33 ({@link #smallestP}), so few rounds can
+ * never show a difference however large.
  */
 final class PermutationTest {
     static final int EXACT_LIMIT = 20_000;
@@ -34,10 +35,9 @@ final class PermutationTest {
         int n = pooled.length;
         int k = a.length;
         double total = StatUtils.sum(pooled);
-        long combos = CombinatoricsUtils.binomialCoefficient(n, k);
         long extreme = 0;
         long count = 0;
-        if (combos <= EXACT_LIMIT) {
+        if (exact(n, k)) {
             Iterator<int[]> it = CombinatoricsUtils.combinationsIterator(n, k);
             while (it.hasNext()) {
                 double sumA = 0;
@@ -68,6 +68,43 @@ final class PermutationTest {
         }
         // The observed labelling is one of the permutations.
         return (extreme + 1.0) / (RESAMPLES + 1.0);
+    }
+
+    /**
+     * The smallest p-value {@link #pValue} can return for samples of these sizes, reached when they do not overlap.
+     * Exact: the observed labelling is always counted, and with equal sizes so is its mirror (the samples swapped,
+     * same |difference|), out of C(na + nb, na). Resampled: an observed labelling no shuffle matches gives
+     * 1 / (RESAMPLES + 1).
+     */
+    static double smallestP(int na, int nb) {
+        if (na < 1 || nb < 1) {
+            return 1.0;
+        }
+        if (!exact(na + nb, na)) {
+            return 1.0 / (RESAMPLES + 1.0);
+        }
+        return (na == nb ? 2.0 : 1.0) / CombinatoricsUtils.binomialCoefficient(na + nb, na);
+    }
+
+    /** The fewest rounds per sample (equal sizes, as compare runs them) whose {@link #smallestP} is below alpha. */
+    static int roundsFor(double alpha) {
+        if (!(alpha > 1.0 / (RESAMPLES + 1.0))) {
+            throw new IllegalArgumentException("no sample size reaches p < " + alpha);
+        }
+        int n = 1;
+        while (!(smallestP(n, n) < alpha)) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Whether all C(n, k) labellings are enumerated. Checked in double first: C(n, k) overflows a long from
+     * about 34 + 34 rounds, where binomialCoefficient throws.
+     */
+    private static boolean exact(int n, int k) {
+        return CombinatoricsUtils.binomialCoefficientDouble(n, k) <= EXACT_LIMIT
+                && CombinatoricsUtils.binomialCoefficient(n, k) <= EXACT_LIMIT;
     }
 
     private static double statistic(double sumA, double total, int k, int n) {

@@ -1,52 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.selftests;
 
+import static dev.kvmharness.selftests.CompareFixtures.PVM;
+import static dev.kvmharness.selftests.CompareFixtures.TDP;
+import static dev.kvmharness.selftests.CompareFixtures.compare;
+import static dev.kvmharness.selftests.CompareFixtures.row;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
 import java.util.Map;
-import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 
-/** Comparison rows and the HTML page built from synthetic rounds whose verdicts are known. */
+/** Comparison rows built from synthetic rounds whose verdicts are known. */
 class ComparisonTest {
-    private static final HostKvm TDP = new HostKvm("kvm_intel", "Y", "Y", "6.12.0");
-    private static final HostKvm PVM = new HostKvm("kvm_pvm", "N", null, "6.18.44");
-
-    /** A round report as a port's --json has it. */
-    private static Map<String, Object> round(long pfFixed, long ioExits, long totalNs, long latBase) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("stats", Map.of("vm", Map.of("pages_4k", pfFixed, "halt_poll_fail_hist", List.of(1, 2)),
-                "vcpu", Map.of("pf_fixed", pfFixed, "io_exits", ioExits, "insn_emulation", 0)));
-        r.put("timings", Map.of("total_guest_execution_ns", totalNs));
-        r.put("rates", Map.of("overall_pgs_per_sec", 1e9 * pfFixed / totalNs));
-        Histogram h = new Histogram(3);
-        for (int i = 0; i < 1000; i++) {
-            h.recordValue(latBase + i);
-        }
-        Map<String, Object> lat = LatencySummary.of(h);
-        r.put("latencies", Map.of("first_touch_ns", lat));
-        return r;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> row(Map<String, Object> result, String section, String name) {
-        return ((List<Map<String, Object>>) result.get(section)).stream().filter(r -> r.get("name").equals(name))
-                .findFirst().orElseThrow(() -> new AssertionError("no row " + name + " in " + section));
-    }
-
-    private static Map<String, Object> compare(HostKvm host, long simTotal, long realTotalBase) {
-        List<Map<String, Object>> sim = new ArrayList<>();
-        List<Map<String, Object>> real = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
-            sim.add(round(16384, 1, simTotal, 2000));
-            real.add(round(16384 + i, i == 0 ? 0 : 1, realTotalBase + 1000L * i, 9000 + 100L * i));
-        }
-        return Comparison.build("demand_paging_test", List.of("-b", "64M"), 5, host, sim, real);
-    }
-
     @Test
     void statRowsJoinOnNamesAndJudgeByRuleAndTolerance() {
         Map<String, Object> res = compare(TDP, 1_000_000, 1_000_000);
@@ -95,8 +63,8 @@ class ComparisonTest {
         assertThat(ft.get("real_count")).isEqualTo(5000L);
         List<Double> simShare = (List<Double>) ft.get("sim_share");
         List<Double> realShare = (List<Double>) ft.get("real_share");
-        assertThat(simShare.stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-9));
-        assertThat(realShare.stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(simShare.stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, within(1e-9));
+        assertThat(realShare.stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(1.0, within(1e-9));
         List<Long> edges = (List<Long>) ft.get("bucket_edges_ns");
         assertThat(edges).hasSize(simShare.size() + 1).isSorted();
         assertThat(edges.get(0)).isLessThanOrEqualTo(2000L);
@@ -104,11 +72,44 @@ class ComparisonTest {
     }
 
     @Test
-    void theHtmlPageIsSelfContained() {
-        String html = CompareHtml.render(compare(PVM, 1_000_000, 1_000_000));
-        assertThat(html).contains("Chart.js v4", "id=\"compare-data\"", "not comparable", "self-check");
-        assertThat(html).doesNotContainPattern("(src|href)=\"(https?:)?//");
-        // Only our own script elements close: the inlined data and library cannot end one early.
-        assertThat(html.split("</script>", -1)).hasSize(5); // error capture, Chart.js, data, drawing
+    @SuppressWarnings("unchecked")
+    void twoRoundsPerBackendCannotReachSignificanceAndSaySo() {
+        // A 10x difference on 2 + 2 rounds: p is 2/C(4,2) = 1/3 at best, so "no significant difference" would be wrong.
+        Map<String, Object> res = compare(TDP, 2, 100_000, 1_000_000);
+        Map<String, Object> total = row(res, "timings", "total_guest_execution_ns");
+        assertThat((double) total.get("p_value")).isCloseTo(1.0 / 3, within(1e-12));
+        assertThat(total.get("verdict")).as("verdict of a 10x difference on 2 + 2 rounds")
+                .isEqualTo("too few rounds for a verdict (smallest reachable p = 0.333; need 4 rounds per backend)");
+        assertThat((double) total.get("smallest_reachable_p")).isCloseTo(1.0 / 3, within(1e-12));
+        Map<String, Object> sig = (Map<String, Object>) res.get("significance");
+        assertThat(sig).containsEntry("alpha", 0.05).containsEntry("rounds_needed", 4);
+        // Rows whose medians agree still say so: that needs no significance.
+        assertThat(row(compare(TDP, 2, 1_001_000, 1_000_000), "timings", "total_guest_execution_ns").get("verdict"))
+                .isEqualTo("within ±25%");
+    }
+
+    @Test
+    void threeRoundsAreStillTooFewAndFourGiveARealVerdict() {
+        // 2/C(6,3) = 0.1: still above 0.05.
+        assertThat(row(compare(TDP, 3, 100_000, 1_000_000), "timings", "total_guest_execution_ns").get("verdict"))
+                .isEqualTo("too few rounds for a verdict (smallest reachable p = 0.100; need 4 rounds per backend)");
+        Map<String, Object> four = row(compare(TDP, 4, 100_000, 1_000_000), "timings", "total_guest_execution_ns");
+        assertThat((double) four.get("p_value")).isCloseTo(2.0 / 70, within(1e-12));
+        assertThat(four.get("verdict")).isEqualTo("differs");
+    }
+
+    @Test
+    void enoughRoundsWithOverlappingSamplesAreNoSignificantDifference() {
+        // 0.7x of real in median, but with one sim round among the real ones: p far above 0.05, and reachable.
+        assertThat(Comparison.timingVerdict(0.7, 0.4, 5, 5)).isEqualTo("no significant difference");
+        assertThat(Comparison.timingVerdict(0.7, 0.4, 2, 2)).startsWith(Comparison.TOO_FEW_ROUNDS);
+        assertThat(Comparison.timingVerdict(0.7, 0.01, 5, 5)).isEqualTo("differs");
+    }
+
+    @Test
+    void theJsonReportCarriesTheTooFewRoundsVerdictAndTheHeadline() throws Exception {
+        String json = new ObjectMapper().writeValueAsString(compare(TDP, 2, 100_000, 1_000_000));
+        assertThat(json).contains("\"verdict\":\"too few rounds for a verdict (smallest reachable p = 0.333; need 4 rounds"
+                + " per backend)\"", "\"headline\":[\"demand_paging_test -b 64M, 2 rounds per backend");
     }
 }

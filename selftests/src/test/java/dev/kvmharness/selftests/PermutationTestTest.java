@@ -45,4 +45,41 @@ class PermutationTestTest {
         double p = PermutationTest.pValue(new double[] {10, 10, 10, 10, 10}, new double[] {6, 9, 10, 12, 14});
         assertThat(p).isGreaterThan(0.5);
     }
+
+    /** Two samples of these sizes that do not overlap, which reach the smallest p. */
+    private static double separatedP(int na, int nb) {
+        double[] a = new double[na];
+        double[] b = new double[nb];
+        for (int i = 0; i < na; i++) {
+            a[i] = i;
+        }
+        for (int i = 0; i < nb; i++) {
+            b[i] = 1000 + i;
+        }
+        return PermutationTest.pValue(a, b);
+    }
+
+    @Test
+    void smallestPIsWhatSeparatedSamplesGet() {
+        // Derived from the counting, checked against pValue itself at every size compare's small runs use.
+        for (int[] sizes : new int[][] {{1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}, {2, 3}, {3, 5}, {1, 4}, {12, 12}}) {
+            assertThat(PermutationTest.smallestP(sizes[0], sizes[1])).as("smallest p for %d + %d", sizes[0], sizes[1])
+                    .isCloseTo(separatedP(sizes[0], sizes[1]), within(1e-12));
+        }
+        assertThat(PermutationTest.smallestP(2, 2)).isCloseTo(1.0 / 3, within(1e-12));
+        assertThat(PermutationTest.smallestP(3, 3)).isCloseTo(0.1, within(1e-12));
+    }
+
+    @Test
+    void fourRoundsPerBackendAreTheFewestThatCanReachFivePercent() {
+        assertThat(PermutationTest.roundsFor(0.05)).isEqualTo(4);
+        assertThat(PermutationTest.roundsFor(0.01)).isEqualTo(5); // 2/252 ≈ 0.008
+    }
+
+    @Test
+    void manyRoundsDoNotOverflowTheLabellingCount() {
+        // C(80, 40) does not fit a long: resampled, not an arithmetic exception.
+        assertThat(separatedP(40, 40)).isCloseTo(1.0 / (PermutationTest.RESAMPLES + 1), within(1e-12));
+        assertThat(PermutationTest.smallestP(1000, 1000)).isCloseTo(1.0 / (PermutationTest.RESAMPLES + 1), within(1e-12));
+    }
 }
