@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# The simulator's benchmarks, whose figures go into the README:
+# The simulator's benchmarks, whose figures go into docs/measurements.md:
 #   ci/bench.sh FaultBenchmark          JMH: simulated 4K faults per second, one vCPU on one core
 #   ci/bench.sh footprint [GiB]         heap bytes per guest 4K page: host, MMU (SPTEs), contents (default 128 GiB)
 #   ci/bench.sh demand-paging [ARGS]    demand_paging_test on the simulator, e.g. -v 416 -b 64M (AOT cache on JDK 25+)
@@ -9,7 +9,7 @@
 #   ci/bench.sh max-guest-memory-4p     4 PiB: 4 095 memslots of 1 TiB, 1G hugetlb folios, MAXPHYADDR 52 (5-level EPT)
 #   ci/bench.sh syscalls                JMH: one system call of the kvm backend's hot path through the JNI shim
 #                                       and through JNA (kvm-native's SyscallBenchmark)
-# The seed series' results (README "Seed series (a)-(e)"), on the model driven directly (mmu-sim's test tree):
+# The seed series' results (docs/measurements.md, the seed series), on the model driven directly (mmu-sim's test tree):
 #   ci/bench.sh seed-boot [ARGS]        (a) 8-vCPU boot-like workload: remote_tlb_flush (requests) per policy
 #                                       (--policy SPEC, repeatable; --seed N; --vcpus N; --ram-mib N)
 #   ci/bench.sh seed-notifier [ARGS]    (c) notifier lock elision: callbacks that take mmu_lock per policy
