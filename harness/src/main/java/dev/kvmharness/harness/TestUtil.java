@@ -73,7 +73,7 @@ public final class TestUtil {
 
     /** atoi_positive(): a strictly positive int, with the C library's error wording. */
     public static int atoiPositive(String name, String num) {
-        int n = atoiParanoid(num);
+        int n = atoiNamed(name, num);
         if (n <= 0) {
             throw new IllegalArgumentException(name + " must be greater than 0, got '" + num + "'");
         }
@@ -82,11 +82,20 @@ public final class TestUtil {
 
     /** atoi_non_negative(). */
     public static int atoiNonNegative(String name, String num) {
-        int n = atoiParanoid(num);
+        int n = atoiNamed(name, num);
         if (n < 0) {
             throw new IllegalArgumentException(name + " must be non-negative, got '" + num + "'");
         }
         return n;
+    }
+
+    /** atoi_paranoid() of a named value: the C message alone does not say which option was not a number. */
+    private static int atoiNamed(String name, String num) {
+        try {
+            return atoiParanoid(num);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+        }
     }
 
     /** atoi_paranoid(): the whole string must be an int (decimal, 0x hex, 0 octal). */

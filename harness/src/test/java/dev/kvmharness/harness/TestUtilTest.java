@@ -43,6 +43,16 @@ class TestUtilTest {
         assertThatThrownBy(() -> TestUtil.atoiNonNegative("CPU number", "-1")).hasMessageContaining("non-negative");
     }
 
+    /** A value that is no int at all names the option it was given for, as a too-small one does. */
+    @Test
+    void atoiOfANamedValueNamesItWhenItIsNoNumber() {
+        assertThatThrownBy(() -> TestUtil.atoiPositive("Number of vCPUs", "abc"))
+                .hasMessage("Number of vCPUs: strtol(\"abc\") didn't find a valid integer.");
+        assertThatThrownBy(() -> TestUtil.atoiPositive("Number of iterations", "99999999999"))
+                .hasMessageStartingWith("Number of iterations: 99999999999 not in range");
+        assertThatThrownBy(() -> TestUtil.atoiNonNegative("CPU number", "x")).hasMessageStartingWith("CPU number: ");
+    }
+
     @Test
     void vcpuPinningOnePcpuPerVcpuPlusOptionalMain() {
         BitSet allowed = new BitSet();

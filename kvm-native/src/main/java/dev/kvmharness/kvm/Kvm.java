@@ -4,6 +4,8 @@ package dev.kvmharness.kvm;
 import dev.kvmharness.kvm.bindings.Ioctl;
 import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.kvm.bindings.KvmCpuid2;
+import dev.kvmharness.sys.Errno;
+import dev.kvmharness.sys.IoctlException;
 import dev.kvmharness.sys.LibC;
 import dev.kvmharness.sys.OwnedFd;
 import dev.kvmharness.sys.Sys;
@@ -22,13 +24,29 @@ public final class Kvm extends OwnedFd {
     /** Large enough for every CPUID leaf KVM reports (the selftests use 100). */
     private static final int MAX_CPUID_ENTRIES = 256;
 
-    private Kvm(int fd) {
-        super(fd, DEV_KVM);
+    private Kvm(int fd, String path) {
+        super(fd, path);
     }
 
     /** Opens /dev/kvm read-write; fails with {@code open failed: ENOENT} and friends. */
     public static Kvm open() {
-        return new Kvm(Sys.open(DEV_KVM, LibC.O_RDWR | LibC.O_CLOEXEC));
+        return open(DEV_KVM);
+    }
+
+    /**
+     * Opens the KVM device node at {@code path} and asks its API version, as the first ioctl on it: a node that is
+     * not KVM (a mistyped {@code kvmharness.dev.kvm}, a stand-in device) fails that with ENOTTY, which
+     * {@link NotKvmDeviceException} names instead of leaving a bare ENOTTY to the next ioctl.
+     */
+    public static Kvm open(String path) {
+        Kvm kvm = new Kvm(Sys.open(path, LibC.O_RDWR | LibC.O_CLOEXEC), path);
+        try {
+            kvm.apiVersion();
+        } catch (IoctlException e) {
+            kvm.close();
+            throw e.is(Errno.ENOTTY) ? new NotKvmDeviceException(path, e.ioctl(), e.errno()) : e;
+        }
+        return kvm;
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.kvm.KvmBackend;
 import dev.kvmharness.harness.sim.SimBackend;
 import dev.kvmharness.harness.sim.SimOptions;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 
@@ -34,7 +35,7 @@ final class Backends {
 
     /**
      * The backend for a --backend value. The simulator takes the seed (its scheduler's), the policy and the
-     * cost model; bad values are usage errors.
+     * cost model; bad values, and a cost model file that cannot be read, are usage errors.
      */
     static Backend byName(String name, long seed, String policy, Path costModel) {
         return byName(name, seed, policy, costModel, UnaryOperator.identity());
@@ -47,6 +48,12 @@ final class Backends {
         if (name.equals("kvm")) {
             return new KvmBackend();
         }
-        return new SimBackend(simOptions.apply(SimOptions.of(seed, policy, costModel)));
+        SimOptions options;
+        try {
+            options = SimOptions.of(seed, policy, costModel);
+        } catch (UncheckedIOException e) {
+            throw new IllegalArgumentException("cannot read --cost-model " + costModel + ": " + CliFiles.reason(e.getCause()), e);
+        }
+        return new SimBackend(simOptions.apply(options));
     }
 }

@@ -94,6 +94,13 @@ final class CalibrateCommand implements Callable<Integer> {
         if (train.isEmpty()) {
             return Usage.error(spec.commandLine(), "--train needs at least one option set");
         }
+        try {
+            // --out's missing directories are created (as for the default, under ci/cost-models).
+            CliFiles.checkCreatable("--out", out);
+            CliFiles.checkWritable("--json", json);
+        } catch (IllegalArgumentException e) {
+            return Usage.error(spec.commandLine(), e.getMessage());
+        }
         Optional<String> noKvm = new KvmBackend().unavailableReason();
         if (noKvm.isPresent()) {
             System.out.println("1..0 # SKIP calibrate needs /dev/kvm: " + noKvm.get());

@@ -83,6 +83,12 @@ final class CompareCommand implements Callable<Integer> {
         if (costModel != null && !Files.isReadable(costModel)) {
             return Usage.error(cmd, "cannot read --cost-model " + costModel);
         }
+        try {
+            CliFiles.checkWritable("--json", json);
+            CliFiles.checkWritable("--html", html);
+        } catch (IllegalArgumentException e) {
+            return Usage.error(cmd, e.getMessage());
+        }
         Optional<String> noKvm = new KvmBackend().unavailableReason();
         if (noKvm.isPresent()) {
             System.out.println("1..0 # SKIP compare needs /dev/kvm: " + noKvm.get());

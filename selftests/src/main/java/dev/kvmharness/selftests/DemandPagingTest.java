@@ -15,6 +15,7 @@ import dev.kvmharness.harness.UffdResolveException;
 import dev.kvmharness.harness.memstress.Memstress;
 import dev.kvmharness.harness.memstress.VcpuArgs;
 import dev.kvmharness.harness.memstress.VcpuThreads;
+import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.sys.Sys;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,6 +96,9 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
 
     private Params params;
 
+    /** getpagesize() on x86-64, which memstress also requires -b to be a multiple of. */
+    static final long HOST_PAGE_SIZE = 4096;
+
     /** What guest_data_prototype is filled with: every demand-paged page holds it. */
     static final byte GUEST_DATA_FILL = (byte) 0xAB;
 
@@ -149,15 +153,49 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
                 throw new IllegalArgumentException("Invalid number of readers per uffd " + readers + ": must be >=1");
             }
         }
-        long size = memory == null ? Memstress.DEFAULT_PER_VCPU_MEM_SIZE : TestUtil.parseSize(memory);
+        long size = memory == null ? Memstress.DEFAULT_PER_VCPU_MEM_SIZE : parseMemory(memory, m);
         BackingSource src = backing == null ? BackingSource.ANONYMOUS : BackingSource.parse(backing);
         int n = 1;
         if (vcpus != null) {
             n = TestUtil.atoiPositive("Number of vCPUs", vcpus);
         }
         boolean single = singleUffd || overlap;
+        if (size > Long.MAX_VALUE / n) {
+            throw new IllegalArgumentException("-v " + n + " x -b " + Usage.size(size) + " overflows 64 bits");
+        }
+        if (src.isHugetlb()) {
+            // The region is mmap()ed, and registered with each userfaultfd, in whole huge pages: the kernel rejects
+            // (and the simulator's mm with it) a length that is not a multiple of the huge page size.
+            long piece = mode != null && !single ? size : n * size;
+            if (piece % src.pageSize() != 0) {
+                throw new IllegalArgumentException((piece == size ? "" : "-v " + n + " x ") + "-b " + Usage.size(size)
+                        + " is not a multiple of the " + Usage.size(src.pageSize()) + " huge page size of -s " + src.cliName());
+            }
+        }
         TestUtil.VcpuPinning pin = cpuList == null ? null : TestUtil.parseVcpuPinning(cpuList, n);
         return new Params(m, mode, single, delay, readers, size, src, n, pin, !overlap, touchLatency);
+    }
+
+    /**
+     * -b: parse_size(), then what memstress_create_vm() asserts: each vCPU's memory is whole guest (and host)
+     * pages, at least one. The C test finds out after creating the VM; here it is a usage error.
+     */
+    private static long parseMemory(String arg, List<GuestMode> modes) {
+        long size;
+        try {
+            size = TestUtil.parseSize(arg);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-b '" + arg + "': " + e.getMessage() + " (expected a size such as 4K, 10M or 3G)", e);
+        }
+        long page = HOST_PAGE_SIZE;
+        for (GuestMode m : modes) {
+            page = Math.max(page, m.pageSize());
+        }
+        if (size <= 0 || size % page != 0) {
+            throw new IllegalArgumentException("-b " + arg + " is not a positive multiple of the " + Usage.size(page)
+                    + " guest page size: each vCPU's memory is whole pages, at least one");
+        }
+        return size;
     }
 
     private static long parseDelay(String s) {
@@ -169,6 +207,31 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
             return d;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("Invalid UFFD delay '" + s + "'");
+        }
+    }
+
+    /**
+     * What main() asserts against KVM_CAP_MAX_VCPUS while parsing -v, and memstress_create_vm() against the
+     * guest's address space, as usage errors: the limits are the backend's.
+     */
+    @Override
+    public void validate(Backend backend) {
+        int maxVcpus = backend.checkCap(KvmApi.KVM_CAP_MAX_VCPUS);
+        if (params.nrVcpus() > maxVcpus) {
+            throw new IllegalArgumentException("Invalid number of vcpus " + params.nrVcpus() + ", must be between 1 and "
+                    + maxVcpus + " (KVM_CAP_MAX_VCPUS of the " + backend.name() + " backend)");
+        }
+        long total = params.nrVcpus() * params.guestPercpuMemSize();
+        for (GuestMode mode : params.modes()) {
+            // guest_num_pages < region_end_gfn, and the guest maps the region from DEFAULT_GUEST_TEST_MEM up in
+            // the lower half of its virtual address space.
+            long physical = backend.caps().maxGfn(mode.pageSize()) * mode.pageSize();
+            long virtual = (1L << (mode.vaBits() - 1)) - Memstress.GUEST_TEST_VIRT_MEM;
+            if (total > Math.min(physical, virtual)) {
+                throw new IllegalArgumentException("-v " + params.nrVcpus() + " x -b " + Usage.size(params.guestPercpuMemSize())
+                        + " is more guest memory than the " + backend.name() + " backend's guest can address: at most "
+                        + Usage.size(Math.min(physical, virtual)) + " in all (guest mode " + mode.label() + ")");
+            }
         }
     }
 

@@ -71,8 +71,24 @@ public final class Main implements Callable<Integer> {
         CommandLine cmd = new CommandLine(new Main());
         // compare passes the test's own options through: any option it does not know is one of them.
         cmd.getSubcommands().get("compare").setUnmatchedOptionsArePositionalParams(true);
-        cmd.setParameterExceptionHandler((ex, args) -> Usage.error(ex.getCommandLine(), ex.getMessage()));
+        cmd.setParameterExceptionHandler((ex, args) -> Usage.error(ex.getCommandLine(), message(ex)));
         return cmd;
+    }
+
+    /**
+     * A word where a test name goes is a mistyped test, not picocli's "Unmatched argument at index 0": name it,
+     * list the tests, and suggest the closest where picocli finds one.
+     */
+    static String message(CommandLine.ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.isUnknownOption()
+                && u.getCommandLine().getCommandSpec().userObject() instanceof Main && !u.getUnmatched().isEmpty()) {
+            List<String> others = u.getCommandLine().getSubcommands().keySet().stream().filter(n -> !TESTS.contains(n)).toList();
+            List<String> closest = u.getSuggestions();
+            return "unknown test '" + u.getUnmatched().get(0) + "'"
+                    + (closest.isEmpty() ? "" : " (did you mean " + closest.get(0) + "?)")
+                    + "; the tests are: " + String.join(", ", TESTS) + "; the other commands: " + String.join(", ", others);
+        }
+        return ex.getMessage();
     }
 
     public static void main(String[] args) {

@@ -21,6 +21,7 @@ import dev.kvmharness.harness.guest.GuestProgram;
 import dev.kvmharness.harness.guest.Reg;
 import dev.kvmharness.harness.sim.SimOptions;
 import dev.kvmharness.harness.x86.PageSize;
+import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.sys.Sys;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,6 +56,8 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
     static final long START_GPA = 1L << 32;
     static final int FIRST_SLOT = 1;
     static final long SZ_1G = 1L << 30;
+    /** 4 PiB: the most guest physical memory there is on x86 (MAXPHYADDR 52). */
+    static final long MAX_GUEST_MEMORY = 1L << 52;
     /** The store stage 3 steps over on EFAULT: {@code mov %rax,(%rax)} in C, here a store of RBX to (RBX). */
     static final int STORE_INSN_LENGTH = 3;
 
@@ -139,6 +142,11 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
     public void validate() {
         int n = nrVcpusArg != null ? TestUtil.atoiPositive("Number of vCPUs", nrVcpusArg) : defaultNrVcpus();
         long maxMem = maxMemArg != null ? TestUtil.atoiPositive("Memory size", maxMemArg) * SZ_1G : 128 * SZ_1G;
+        if (maxMem > MAX_GUEST_MEMORY) {
+            // Slot 0 reserves a page-table page per GiB asked for: an -m far past any guest would outgrow it.
+            throw new IllegalArgumentException("-m " + maxMemArg + " is more than an x86 guest can address: at most "
+                    + MAX_GUEST_MEMORY / SZ_1G + " (4 PiB, MAXPHYADDR 52)");
+        }
         long slotSize = slotSizeArg != null ? TestUtil.atoiPositive("Slot size", slotSizeArg) * SZ_1G : 2 * SZ_1G;
         boolean sim = !"kvm".equals(common.backend);
         if (maxPhyAddr != null && (maxPhyAddr != 46 && maxPhyAddr != 52)) {
@@ -162,6 +170,25 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
             throw new IllegalArgumentException("--maxphyaddr, --stride and --hugepage-size are simulator-only options");
         }
         params = new Params(n, maxMem, slotSize, hugepages, maxPhyAddr, stride, hp);
+    }
+
+    /**
+     * The C test's checks against the host, as usage errors: vm_create_with_vcpus() asserts -c against
+     * KVM_CAP_MAX_VCPUS, and main() wants four slots of -s below the top of guest physical memory.
+     */
+    @Override
+    public void validate(Backend backend) {
+        int maxVcpus = backend.checkCap(KvmApi.KVM_CAP_MAX_VCPUS);
+        if (params.nrVcpus() > maxVcpus) {
+            throw new IllegalArgumentException("-c " + params.nrVcpus() + " is more vCPUs than the " + backend.name()
+                    + " backend allows: at most " + maxVcpus + " (KVM_CAP_MAX_VCPUS)");
+        }
+        long maxGpa = backend.caps().maxGfn(4096) << 12; // max_gpa = vm->max_gfn << vm->page_shift, 4K pages
+        if (maxGpa <= 4 * params.slotSize()) {
+            throw new IllegalArgumentException("-s " + params.slotSize() / SZ_1G + " is too large for the " + backend.name()
+                    + " backend: four slots must fit below the top of guest physical memory (0x" + Long.toHexString(maxGpa)
+                    + "), so -s is at most " + (maxGpa / 4 - 1) / SZ_1G);
+        }
     }
 
     /** calc_default_nr_vcpus(): 3/4 of the CPUs in the affinity mask, which must be at least one. */

@@ -14,6 +14,14 @@ interface Port {
     /** Checks the options before anything runs; an IllegalArgumentException is a usage error (exit 2). */
     void validate();
 
+    /**
+     * Checks the options whose limits are the backend's (KVM_CAP_MAX_VCPUS, the guest physical address space),
+     * after {@link #validate()} and still before anything runs; an IllegalArgumentException is a usage error.
+     * Only asked of a backend that can run here: one that cannot (no /dev/kvm) makes the run skip with the reason.
+     */
+    default void validate(Backend backend) {
+    }
+
     /** The options as they were understood, for the JSON report. */
     Map<String, Object> options();
 

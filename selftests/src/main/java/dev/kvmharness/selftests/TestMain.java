@@ -36,6 +36,10 @@ final class TestMain {
             if (common.runTimeoutSeconds < 1 || common.runTimeoutSeconds > 86_400) {
                 throw new IllegalArgumentException("--run-timeout must be between 1 and 86400 seconds");
             }
+            CliFiles.checkWritable("--json", common.json);
+            if (backend.unavailableReason().isEmpty()) {
+                port.validate(backend);
+            }
         } catch (IllegalArgumentException | UncheckedIOException e) {
             return Usage.error(cmd, e.getMessage());
         }

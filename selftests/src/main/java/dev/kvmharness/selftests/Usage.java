@@ -17,6 +17,18 @@ final class Usage {
         return EXIT_USAGE;
     }
 
+    /** A byte count the way parse_size() reads it back, in the largest unit that divides it: 3G, 512M, 4097. */
+    static String size(long bytes) {
+        String[] units = {"T", "G", "M", "K"};
+        for (int i = 0; i < units.length; i++) {
+            long unit = 1L << (40 - 10 * i);
+            if (bytes != 0 && bytes % unit == 0) {
+                return bytes / unit + units[i];
+            }
+        }
+        return Long.toString(bytes);
+    }
+
     /** "usage: selftests.jar demand_paging_test [options] (--help lists them)". */
     static String line(CommandLine cmd) {
         String[] synopsis = cmd.getCommandSpec().usageMessage().customSynopsis();

@@ -163,11 +163,22 @@ class DemandPagingIT {
 
     @ParameterizedTest(name = "[{0}]")
     @ValueSource(strings = {"sim", "kvm"})
-    void tooManyVcpusIsAnAssertionFailure(String backend) throws Exception {
+    void tooManyVcpusIsAUsageErrorBeforeTheRun(String backend) throws Exception {
         assumeBackendAvailable(backend);
         SelftestsJar.Result r = SelftestsJar.run(60, "demand_paging_test", "--backend", backend, "-v", "100000", "-b", "4M");
-        assertThat(r.exit()).isEqualTo(254);
-        assertThat(r.err()).contains("Invalid number of vcpus, must be between 1 and");
+        assertThat(r.exit()).as(r.all()).isEqualTo(2);
+        assertThat(r.err()).contains("Invalid number of vcpus 100000, must be between 1 and")
+                .contains("(KVM_CAP_MAX_VCPUS of the " + backend + " backend)").contains("usage: selftests.jar demand_paging_test");
+        assertThat(r.out()).doesNotContain("Random seed");
+    }
+
+    /** A device node that is not KVM fails its first ioctl with ENOTTY, and the failure says what that means. */
+    @Test
+    void aKvmDeviceThatIsNotKvmIsNamedAsSuch() throws Exception {
+        SelftestsJar.Result r = SelftestsJar.run(60, new String[] {"-Dkvmharness.dev.kvm=/dev/null"},
+                "demand_paging_test", "--backend", "kvm", "-b", "4M");
+        assertThat(r.exit()).as(r.all()).isEqualTo(254);
+        assertThat(r.err()).contains("/dev/null is not a KVM device: KVM_GET_API_VERSION failed: ENOTTY");
     }
 
     @Test

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.mmu.policy;
 
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * Which kernel the simulator behaves like: a set of {@link Behaviour}s plus, for tests only, flush sites to
@@ -43,18 +48,22 @@ public record Policy(String name, Set<Behaviour> behaviours, Set<FlushSite> drop
         return new Policy("pre-tdp", b, EnumSet.noneOf(FlushSite.class));
     }
 
+    /** The base policies a spec starts with, by name, in the order error messages list them. */
+    private static final Map<String, Supplier<Policy>> BASES = bases();
+
     /**
      * Parses {@code base[,+behaviour|,-behaviour|,!flush_site]...} where base is current, legacy or pre-tdp.
-     * {@code !site} drops a flush site (test use).
+     * {@code !site} drops a flush site (test use). A bad name is an IllegalArgumentException that lists the
+     * valid ones, so a typo needs no trip to the source.
      */
     public static Policy parse(String spec) {
         String[] parts = spec.trim().split(",", -1);
-        Policy base = switch (parts[0].trim()) {
-            case "current" -> current();
-            case "legacy" -> legacy();
-            case "pre-tdp" -> preTdp();
-            default -> throw new IllegalArgumentException("unknown policy '" + parts[0] + "' (expected current, legacy or pre-tdp)");
-        };
+        Supplier<Policy> baseOf = BASES.get(parts[0].trim());
+        if (baseOf == null) {
+            throw new IllegalArgumentException("unknown policy '" + parts[0] + "' (expected " + String.join(", ", BASES.keySet())
+                    + ", optionally followed by ,+behaviour or ,-behaviour)");
+        }
+        Policy base = baseOf.get();
         EnumSet<Behaviour> b = base.behaviours.isEmpty() ? EnumSet.noneOf(Behaviour.class) : EnumSet.copyOf(base.behaviours);
         EnumSet<FlushSite> d = EnumSet.noneOf(FlushSite.class);
         for (int i = 1; i < parts.length; i++) {
@@ -62,22 +71,48 @@ public record Policy(String name, Set<Behaviour> behaviours, Set<FlushSite> drop
             if (p.length() < 2) {
                 throw new IllegalArgumentException("bad policy modifier '" + p + "' in '" + spec + "'");
             }
-            String key = p.substring(1).toUpperCase(Locale.ROOT).replace('-', '_');
-            try {
-                switch (p.charAt(0)) {
-                    case '+' -> b.add(Behaviour.valueOf(key));
-                    case '-' -> b.remove(Behaviour.valueOf(key));
-                    case '!' -> d.add(FlushSite.valueOf(key));
-                    default -> throw new IllegalArgumentException("bad policy modifier '" + p + "': start it with +, - or !");
-                }
-            } catch (IllegalArgumentException e) {
-                if (e.getMessage() != null && e.getMessage().startsWith("bad policy")) {
-                    throw e;
-                }
-                throw new IllegalArgumentException("unknown behaviour or flush site '" + p.substring(1) + "' in policy '" + spec + "'");
+            String key = p.substring(1).toLowerCase(Locale.ROOT).replace('-', '_');
+            switch (p.charAt(0)) {
+                case '+' -> b.add(behaviour(key, spec));
+                case '-' -> b.remove(behaviour(key, spec));
+                case '!' -> d.add(flushSite(key, spec));
+                default -> throw new IllegalArgumentException("bad policy modifier '" + p + "': start it with +, - or !");
             }
         }
         return new Policy(spec.trim(), b, d);
+    }
+
+    private static Behaviour behaviour(String key, String spec) {
+        for (Behaviour x : Behaviour.values()) {
+            if (x.key().equals(key)) {
+                return x;
+            }
+        }
+        throw new IllegalArgumentException("unknown behaviour '" + key + "' in policy '" + spec + "'; the behaviours (after"
+                + " + or -) are: " + keys(Behaviour.values()) + "; the policies are: " + String.join(", ", BASES.keySet()));
+    }
+
+    private static FlushSite flushSite(String key, String spec) {
+        for (FlushSite x : FlushSite.values()) {
+            if (x.name().toLowerCase(Locale.ROOT).equals(key)) {
+                return x;
+            }
+        }
+        throw new IllegalArgumentException("unknown flush site '" + key + "' in policy '" + spec + "'; the flush sites (after"
+                + " !) are: " + keys(FlushSite.values()));
+    }
+
+    private static Map<String, Supplier<Policy>> bases() {
+        Map<String, Supplier<Policy>> m = new LinkedHashMap<>();
+        m.put("current", Policy::current);
+        m.put("legacy", Policy::legacy);
+        m.put("pre-tdp", Policy::preTdp);
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The command-line names of an enum's constants, from the enum itself, so a new constant is listed too. */
+    private static String keys(Enum<?>[] values) {
+        return Arrays.stream(values).map(v -> v.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
     }
 
     public boolean has(Behaviour b) {

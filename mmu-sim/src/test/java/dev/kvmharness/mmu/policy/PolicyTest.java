@@ -4,6 +4,9 @@ package dev.kvmharness.mmu.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 class PolicyTest {
@@ -31,5 +34,26 @@ class PolicyTest {
         assertThatThrownBy(() -> Policy.parse("ancient")).hasMessageContaining("unknown policy 'ancient'");
         assertThatThrownBy(() -> Policy.parse("current,+nope")).hasMessageContaining("'nope'");
         assertThatThrownBy(() -> Policy.parse("current,x")).hasMessageContaining("bad policy modifier");
+    }
+
+    /** A typo lists what would have been valid, from the enums themselves, so a new behaviour is listed too. */
+    @Test
+    void anUnknownNameListsTheValidOnes() {
+        assertThatThrownBy(() -> Policy.parse("legacy,+nonsense"))
+                .hasMessageContaining("unknown behaviour 'nonsense' in policy 'legacy,+nonsense'")
+                .hasMessageContaining(Arrays.stream(Behaviour.values()).map(Behaviour::key).collect(Collectors.joining(", ")))
+                .hasMessageContaining("the policies are: current, legacy, pre-tdp");
+        assertThatThrownBy(() -> Policy.parse("current,-Nonsense")).hasMessageContaining("unknown behaviour 'nonsense'");
+        assertThatThrownBy(() -> Policy.parse("current,!nonsense"))
+                .hasMessageContaining("unknown flush site 'nonsense'")
+                .hasMessageContaining(Arrays.stream(FlushSite.values()).map(f -> f.name().toLowerCase(Locale.ROOT))
+                        .collect(Collectors.joining(", ")));
+        assertThatThrownBy(() -> Policy.parse("ancient")).hasMessageContaining("(expected current, legacy, pre-tdp");
+    }
+
+    @Test
+    void namesAreCaseAndDashInsensitiveAsBefore() {
+        assertThat(Policy.parse("current,-Flush-Before-Yield").has(Behaviour.FLUSH_BEFORE_YIELD)).isFalse();
+        assertThat(Policy.parse("current,!Root-Load").flushes(FlushSite.ROOT_LOAD)).isFalse();
     }
 }

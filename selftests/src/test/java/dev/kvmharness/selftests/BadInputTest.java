@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kvmharness.harness.sim.SimBackend;
+import dev.kvmharness.harness.sim.SimOptions;
+import dev.kvmharness.mmu.policy.Behaviour;
+import dev.kvmharness.mmu.policy.FlushSite;
+import dev.kvmharness.mmu.sched.Cost;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+/**
+ * Bad input a new user ran into: each is a usage error (exit 2, the error and one usage line) that names the
+ * problem, given before any work is done: nothing on stdout, so no "Random seed" and no test output.
+ */
+class BadInputTest {
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    /**
+     * Runs the CLI in-process. Unlike CliTest's runner this also takes System.out and System.err, where the test
+     * itself prints ("Random seed: ...", GuestLog): an empty out means nothing ran.
+     */
+    private static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream savedOut = System.out;
+        PrintStream savedErr = System.err;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            System.setOut(o);
+            System.setErr(e);
+            CommandLine cmd = Main.commandLine();
+            List<CommandLine> all = new ArrayList<>(cmd.getSubcommands().values());
+            all.add(cmd);
+            for (CommandLine c : all) {
+                c.setOut(new PrintWriter(new OutputStreamWriter(o, StandardCharsets.UTF_8), true));
+                c.setErr(new PrintWriter(new OutputStreamWriter(e, StandardCharsets.UTF_8), true));
+            }
+            int exit = cmd.execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+    }
+
+    /** Exit 2, "error: ..." naming every {@code problem}, the usage line, and nothing run. */
+    private static void assertUsageError(Run r, String... problem) {
+        assertThat(r.exit()).as("a usage error (exit 2) naming %s, before any work; got stdout:%n%s%nstderr:%n%s",
+                Arrays.toString(problem), r.out(), r.err()).isEqualTo(Usage.EXIT_USAGE);
+        List<String> lines = r.err().lines().toList();
+        assertThat(lines).as(r.err()).hasSize(2);
+        assertThat(lines.get(0)).startsWith("error: ").contains(problem);
+        assertThat(lines.get(1)).startsWith("usage: ");
+        assertThat(r.out()).as("nothing ran before the error").isEmpty();
+    }
+
+    private static String[] args(String line) {
+        return line.split(" ");
+    }
+
+    // ------------------------------------------------------------------ sizes and counts
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            -b 0           | -b 0 is not a positive multiple of the 4K guest page size
+            -b 3K          | -b 3K is not a positive multiple of the 4K guest page size
+            -b 4097        | -b 4097 is not a positive multiple of the 4K guest page size
+            -b 12Q         | -b '12Q': Unknown size letter q
+            -b M           | -b 'M': Need at least one digit
+            -b 99999999999T | -b '99999999999T': Overflow scaling size!
+            -v 100000      | Invalid number of vcpus 100000, must be between 1 and 4096 (KVM_CAP_MAX_VCPUS of the sim backend)
+            -v 4097 -b 4K  | must be between 1 and 4096
+            -v abc         | Number of vCPUs: strtol("abc") didn't find a valid integer.
+            -b 200T        | -v 1 x -b 200T is more guest memory than the sim backend's guest can address: at most 131069G
+            -v 4096 -b 64G | -v 4096 x -b 64G is more guest memory than the sim backend's guest can address
+            -v 4096 -b 0x10000000000000 | -v 4096 x -b 4096T overflows 64 bits
+            -b 1M -s anonymous_hugetlb_2mb | -b 1M is not a multiple of the 2M huge page size of -s anonymous_hugetlb_2mb
+            -b 2M -s anonymous_hugetlb_1gb | -b 2M is not a multiple of the 1G huge page size of -s anonymous_hugetlb_1gb
+            -v 2 -b 1M -s anonymous_hugetlb_2mb -u MISSING | -b 1M is not a multiple of the 2M huge page size
+            -v 3 -b 2M -s anonymous_hugetlb_1gb -u MISSING -a | -v 3 x -b 2M is not a multiple of the 1G huge page size
+            """)
+    void demandPagingSizesAndCountsAreUsageErrors(String line, String problem) {
+        List<String> a = new ArrayList<>(List.of("demand_paging_test"));
+        a.addAll(List.of(args(line)));
+        assertUsageError(run(a.toArray(String[]::new)), problem);
+    }
+
+    /** The limits themselves are accepted: the checks reject what the C test cannot run, nothing more. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            -b 4K
+            -v 4096 -b 4K
+            -b 131069G
+            -v 2 -b 1M -s anonymous_hugetlb_2mb
+            -v 2 -b 1M -s anonymous_hugetlb_2mb -u MISSING -a
+            -b 1G -s anonymous_hugetlb_1gb -u MISSING
+            """)
+    void demandPagingAcceptsTheLimits(String line) {
+        DemandPagingTest port = new DemandPagingTest();
+        new CommandLine(port).parseArgs(args(line));
+        assertThatCode(() -> {
+            port.validate();
+            port.validate(new SimBackend(SimOptions.defaults(1)));
+        }).doesNotThrowAnyException();
+    }
+
+    @Test
+    void demandPagingAtTheAddressLimitPlusOnePageIsRejected() {
+        DemandPagingTest port = new DemandPagingTest();
+        new CommandLine(port).parseArgs("-b", Long.toString((131069L << 30) + 4096));
+        port.validate();
+        assertThatThrownBy(() -> port.validate(new SimBackend(SimOptions.defaults(1))))
+                .hasMessageContaining("more guest memory than the sim backend's guest can address");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            -c 5000        | -c 5000 is more vCPUs than the sim backend allows: at most 4096 (KVM_CAP_MAX_VCPUS)
+            -s 100000      | -s 100000 is too large for the sim backend: four slots must fit below the top of guest physical memory
+            -s 65536       | so -s is at most 65535
+            -m 2147483647  | -m 2147483647 is more than an x86 guest can address: at most 4194304
+            -c 99999999999 | Number of vCPUs: 99999999999 not in range
+            """)
+    void maxGuestMemorySizesAndCountsAreUsageErrors(String line, String problem) {
+        for (String test : new String[] {"max_guest_memory_test", "mmu_stress_test"}) {
+            List<String> a = new ArrayList<>(List.of(test));
+            a.addAll(List.of(args(line)));
+            Run r = run(a.toArray(String[]::new));
+            assertUsageError(r, problem);
+            assertThat(r.err()).contains("usage: " + test + " [-c nr_vcpus]");
+        }
+    }
+
+    @Test
+    void maxGuestMemoryAcceptsTheLimits() {
+        MaxGuestMemoryTest port = new MaxGuestMemoryTest();
+        new CommandLine(port).parseArgs("-c", "4096", "-s", "65535", "-m", "4194304");
+        assertThatCode(() -> {
+            port.validate();
+            port.validate(new SimBackend(SimOptions.defaults(1)));
+        }).doesNotThrowAnyException();
+    }
+
+    @Test
+    void setMemoryRegionIterationsOutOfRangeNamesTheArgument() {
+        assertUsageError(run("set_memory_region_test", "99999999999"), "Number of iterations: 99999999999 not in range");
+    }
+
+    // ------------------------------------------------------------------ output paths
+
+    @Test
+    void jsonIntoAMissingDirectoryIsRejectedBeforeTheRun() {
+        assertUsageError(run("demand_paging_test", "-b", "4M", "--json", "/nonexistent-dir/result.json"),
+                "cannot write --json /nonexistent-dir/result.json: directory /nonexistent-dir does not exist");
+    }
+
+    @Test
+    void jsonThatIsADirectoryOrUnderAFileIsRejected(@TempDir Path dir) throws IOException {
+        assertUsageError(run("set_memory_region_test", "--json", dir.toString()), "cannot write --json " + dir + ": it is a directory");
+        Path file = Files.writeString(dir.resolve("plain"), "x");
+        assertUsageError(run("max_guest_memory_test", "--json", file.resolve("r.json").toString()), file + " is not a directory");
+    }
+
+    @Test
+    void compareAndCalibrateCheckTheirOutputPathsFirst(@TempDir Path dir) throws IOException {
+        assertUsageError(run("compare", "demand_paging_test", "-b", "4M", "--json", "/nonexistent-dir/c.json"),
+                "cannot write --json /nonexistent-dir/c.json");
+        assertUsageError(run("compare", "demand_paging_test", "-b", "4M", "--html", "/nonexistent-dir/c.html"),
+                "cannot write --html /nonexistent-dir/c.html");
+        assertUsageError(run("calibrate", "--train", "-b 4M", "--json", "/nonexistent-dir/k.json"),
+                "cannot write --json /nonexistent-dir/k.json");
+        // --out's missing directories are created; a file in the way is not.
+        Path file = Files.writeString(dir.resolve("plain"), "x");
+        assertUsageError(run("calibrate", "--train", "-b 4M", "--out", file.resolve("a/b.cost").toString()),
+                "cannot write --out " + file.resolve("a/b.cost") + ": cannot create directories in " + file);
+    }
+
+    // ------------------------------------------------------------------ --cost-model and --policy
+
+    @Test
+    void aCostModelThatCannotBeReadSaysWhy(@TempDir Path dir) {
+        assertUsageError(run("demand_paging_test", "--cost-model", "/nonexistent/costs.properties"),
+                "cannot read --cost-model /nonexistent/costs.properties: No such file or directory");
+        assertUsageError(run("demand_paging_test", "--cost-model", dir.toString()),
+                "cannot read --cost-model " + dir + ": Is a directory");
+    }
+
+    @Test
+    void aMalformedCostModelLineNamesTheLineAndTheValidKeys(@TempDir Path dir) throws IOException {
+        Path unknown = Files.writeString(dir.resolve("unknown.cost"), "# costs\nipi = 900\nbogus = 3\n");
+        String keys = String.join(", ", Arrays.stream(Cost.values()).map(Cost::key).toList());
+        assertUsageError(run("demand_paging_test", "--cost-model", unknown.toString()),
+                unknown + ":3: unknown key 'bogus' (known keys: " + keys + ")");
+        Path notANumber = Files.writeString(dir.resolve("nan.cost"), "ipi = lots\n");
+        assertUsageError(run("demand_paging_test", "--cost-model", notANumber.toString()),
+                notANumber + ":1: value 'lots' for 'ipi' is not a non-negative integer (ns)");
+    }
+
+    @Test
+    void anUnknownPolicyBehaviourListsTheValidNames() {
+        String behaviours = String.join(", ", Arrays.stream(Behaviour.values()).map(Behaviour::key).toList());
+        assertUsageError(run("demand_paging_test", "--policy", "legacy,+nonsense"),
+                "unknown behaviour 'nonsense' in policy 'legacy,+nonsense'", behaviours, "current, legacy, pre-tdp");
+        String sites = String.join(", ", Arrays.stream(FlushSite.values()).map(f -> f.name().toLowerCase(Locale.ROOT)).toList());
+        assertUsageError(run("demand_paging_test", "--policy", "current,!nonsense"), "unknown flush site 'nonsense'", sites);
+    }
+
+    // ------------------------------------------------------------------ test names
+
+    @Test
+    void anUnknownTestNameListsTheTests() {
+        Run r = run("foo");
+        assertUsageError(r, "unknown test 'foo'; the tests are: " + String.join(", ", Main.TESTS),
+                "the other commands: compare, calibrate");
+        assertThat(r.err()).doesNotContain("Unmatched argument").doesNotContain("did you mean");
+    }
+
+    @Test
+    void aMistypedTestNameGetsTheClosestSuggested() {
+        assertUsageError(run("demand_paging_tst"), "unknown test 'demand_paging_tst' (did you mean demand_paging_test?)");
+        assertUsageError(run("--backend", "sim", "mmu_stres"), "unknown test 'mmu_stres' (did you mean mmu_stress_test?)");
+    }
+
+    @Test
+    void anUnknownOptionIsStillNamedAsAnOption() {
+        assertUsageError(run("--no-such-option"), "Unknown option: '--no-such-option'");
+        assertUsageError(run("demand_paging_test", "stray"), "Unmatched argument at index 1: 'stray'");
+    }
+}
