@@ -8,11 +8,10 @@ import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.guest.Cond;
-import dev.kvmharness.harness.guest.GuestProgram;
+import dev.kvmharness.harness.guest.GuestBuilder;
 import dev.kvmharness.harness.guest.Reg;
 import dev.kvmharness.harness.junit.OnBackends;
 import dev.kvmharness.harness.junit.WithVm;
-import java.util.function.Supplier;
 
 /**
  * Dirty logging end to end: the guest writes a chosen set of pages of a dirty-logged memslot, and
@@ -26,31 +25,29 @@ class DirtyLogTest {
     private static final int PAGES = 256;
     private static final int KVM_MEM_LOG_DIRTY_PAGES = 1;
 
-    /** Writes every {@code arg2}-th page of the {@code arg1} pages at {@code arg0}, then syncs; forever. */
-    public static final class WriteEveryNthPage implements Supplier<GuestProgram> {
-        @Override
-        public GuestProgram get() {
-            return GuestProgram.define("write_every_nth_page", g -> {
-                Reg base = g.arg(0);
-                Reg pages = g.arg(1);
-                Reg step = g.arg(2);
-                Reg i = g.temp();
-                Reg addr = g.temp();
-                Reg off = g.temp();
-                g.loop(() -> {
-                    g.mov(i, 0);
-                    g.whileTrue(Cond.ULT, i, pages, () -> {
-                        g.mov(off, i);
-                        g.shl(off, 12);
-                        g.mov(addr, base);
-                        g.add(addr, off);
-                        g.store64(addr, 0, i);
-                        g.add(i, step);
-                    });
-                    g.sync(step);
-                });
+    /**
+     * The guest program, named by {@code @WithVm(guest = ...)}: writes every {@code arg2}-th page of the
+     * {@code arg1} pages at {@code arg0}, then syncs; forever.
+     */
+    static void writeEveryNthPage(GuestBuilder g) {
+        Reg base = g.arg(0);
+        Reg pages = g.arg(1);
+        Reg step = g.arg(2);
+        Reg i = g.temp();
+        Reg addr = g.temp();
+        Reg off = g.temp();
+        g.loop(() -> {
+            g.mov(i, 0);
+            g.whileTrue(Cond.ULT, i, pages, () -> {
+                g.mov(off, i);
+                g.shl(off, 12);
+                g.mov(addr, base);
+                g.add(addr, off);
+                g.store64(addr, 0, i);
+                g.add(i, step);
             });
-        }
+            g.sync(step);
+        });
     }
 
     private static long[] expected(int step) {
@@ -62,7 +59,7 @@ class DirtyLogTest {
     }
 
     @OnBackends
-    @WithVm(program = WriteEveryNthPage.class, runTimeoutSeconds = 30)
+    @WithVm(guest = "writeEveryNthPage", runTimeoutSeconds = 30)
     void getDirtyLogReportsExactlyThePagesTheGuestWrote(Vm vm) {
         vm.addRegion(BackingSource.ANONYMOUS, GPA, SLOT, PAGES, KVM_MEM_LOG_DIRTY_PAGES);
         vm.virtMap(GVA, GPA, PAGES * 4096L);

@@ -9,9 +9,9 @@ import java.lang.annotation.Target;
 
 /**
  * Skips an {@link OnBackends} run, naming the capability, on a backend whose host lacks it (TEST_REQUIRE of a
- * KVM_CAP_* or a guest CPUID feature).
+ * KVM_CAP_* or a host feature). On a class it applies to every run of the class, in addition to the method's.
  */
-@Target(ElementType.METHOD)
+@Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 public @interface RequiresHostCap {

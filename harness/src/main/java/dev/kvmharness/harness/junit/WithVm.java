@@ -10,16 +10,29 @@ import java.lang.annotation.Target;
 import java.util.function.Supplier;
 
 /**
- * The shape of the {@link dev.kvmharness.harness.Vm} handed to an {@link OnBackends} test (the arguments of
+ * The shape of each {@link dev.kvmharness.harness.Vm} handed to an {@link OnBackends} test (the arguments of
  * __vm_create_with_vcpus): vCPUs, the guest program they start in, extra slot-0 pages, and how long one KVM_RUN
- * may take before the vCPU is kicked out and the test fails.
+ * may take before the vCPU is kicked out and the test fails. On a method, or on the class for all its methods
+ * (the method's wins).
+ *
+ * <p>The guest program is named one of two ways, exactly one of them given:
+ * <ul>
+ *   <li>{@link #guest()}: a static method, like {@code @MethodSource}'s: {@code "spin"} in the test class (or an
+ *       enclosing one) or {@code "com.example.Guests#spin"} elsewhere, either
+ *       {@code static void spin(GuestBuilder g)} (the program is named after the method) or
+ *       {@code static GuestProgram spin()};</li>
+ *   <li>{@link #program()}: a class with a no-argument constructor implementing {@code Supplier<GuestProgram>}.</li>
+ * </ul>
  */
-@Target(ElementType.METHOD)
+@Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 public @interface WithVm {
-    /** The guest program, made by a public no-argument {@code Supplier<GuestProgram>}. */
-    Class<? extends Supplier<GuestProgram>> program();
+    /** The static method that defines the guest program. */
+    String guest() default "";
+
+    /** The guest program, made by a no-argument {@code Supplier<GuestProgram>}. */
+    Class<? extends Supplier<GuestProgram>> program() default NoProgram.class;
 
     int vcpus() default 1;
 
@@ -27,4 +40,15 @@ public @interface WithVm {
 
     /** The KVM_RUN watchdog, seconds. */
     long runTimeoutSeconds() default 120;
+
+    /** {@link #program()}'s default: none given. */
+    final class NoProgram implements Supplier<GuestProgram> {
+        private NoProgram() {
+        }
+
+        @Override
+        public GuestProgram get() {
+            throw new UnsupportedOperationException("no guest program");
+        }
+    }
 }

@@ -100,7 +100,8 @@ class OnBackendsIT {
         assertThat(r.testEvents().failed().count()).isEqualTo(1);
         Throwable t = r.testEvents().failed().list().get(0).getPayload(TestExecutionResult.class).orElseThrow()
                 .getThrowable().orElseThrow();
-        assertThat(t).hasMessage("the guest saw 2");
+        assertThat(t).hasMessage("[sim] the guest saw 2");
+        assertThat(t.getCause()).hasMessage("the guest saw 2");
         assertThat(t.getSuppressed()).extracting(Throwable::getMessage)
                 .anySatisfy(m -> assertThat(m).contains("seed 0x6b8b4567").contains("-Dkvmharness.seed=0x6b8b4567"));
     }
@@ -111,7 +112,7 @@ class OnBackendsIT {
         List<Event> skipped = r.testEvents().skipped().list();
         // this host's KVM offers no 1 GiB guest pages; the simulator does
         assertThat(skipped).extracting(e -> e.getPayload(String.class).orElse(""))
-                .anySatisfy(reason -> assertThat(reason).isEqualTo("kvm host lacks GB_PAGES"));
+                .anySatisfy(reason -> assertThat(reason).startsWith("kvm host lacks GB_PAGES (1 GiB guest pages"));
         assertThat(finished(r).size() + skipped.size()).isEqualTo(2);
         assertThat(r.testEvents().filter(e -> e.getType() == EventType.FINISHED).count()).isEqualTo(finished(r).size());
     }
