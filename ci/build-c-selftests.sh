@@ -15,8 +15,8 @@
 #                        (default: /usr/src/linux-source-6.12.tar.xz)
 #   C_SELFTESTS_PACKAGE  Debian package providing it (default: linux-source-6.12)
 #   C_SELFTESTS_TARGETS  space-separated kvm selftest names to build (default:
-#                        "demand_paging_test max_guest_memory_test
-#                         set_memory_region_test")
+#                        every port's C target in the port registry,
+#                        `selftests.jar --ports`; the jar is built if missing)
 #   C_SELFTESTS_JOBS     make -j value (default: number of CPUs)
 #
 # Tested on Debian 12 (bookworm) as root; linux-source-6.12 comes from
@@ -27,7 +27,16 @@ set -euo pipefail
 TARBALL=${C_SELFTESTS_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 PACKAGE=${C_SELFTESTS_PACKAGE:-linux-source-6.12}
 WORK_DIR=${C_SELFTESTS_DIR:-${HOME:-/root}/.cache/kvm-c-selftests}
-TARGETS=${C_SELFTESTS_TARGETS:-demand_paging_test max_guest_memory_test set_memory_region_test}
+# The C targets of the ports, from the one registry of ports (selftests' Ports.java).
+registry_targets() {
+    local top jar
+    top=$(cd "$(dirname "$0")/.." && pwd)
+    jar=$top/selftests/target/selftests.jar
+    [ -f "$jar" ] || (cd "$top" && mvn -B -q -Dstyle.color=never -DskipTests package >&2)
+    java -jar "$jar" --ports | python3 -c 'import json, sys; print(" ".join(p["c_target"] for p in json.load(sys.stdin) if p["c_target"]))'
+}
+TARGETS=${C_SELFTESTS_TARGETS:-$(registry_targets)}
+[ -n "$TARGETS" ] || { printf '[build-c-selftests] ERROR: no C targets\n' >&2; exit 1; }
 JOBS=${C_SELFTESTS_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 log() { printf '[build-c-selftests] %s\n' "$*" >&2; }

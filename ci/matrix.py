@@ -23,27 +23,15 @@ MODES = ["in-process", "container"]
 SKIP = 4
 
 
-def ports():
-    out = subprocess.run(["java", "-jar", JAR, "--list"], check=True, capture_output=True, text=True).stdout
-    return [line.split("selftests: kvm: ", 1)[1].split()[0] for line in out.splitlines() if "selftests: kvm: " in line]
+def registry():
+    """The one registry of ports (selftests' Ports.java), as `selftests.jar --ports` prints it."""
+    out = subprocess.run(["java", "-jar", JAR, "--ports"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
 
 
-def options(names):
-    """Matrix rows: (row name, port, options). A row 'x: port opts' names another port's extra configuration."""
-    rows = {n: (n, []) for n in names}
-    extra = []
-    with open(os.path.join(TOP, "ci", "matrix.options")) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            name, _, rest = line.partition(":")
-            words = shlex.split(rest)
-            if name.strip() in rows:
-                rows[name.strip()] = (name.strip(), words)
-            elif words and words[0] in rows:
-                extra.append((name.strip(), words[0], words[1:]))
-    return [(n, p, o) for n, (p, o) in rows.items()] + extra
+def options(ports):
+    """Matrix rows: (row name, port, options), each port's rows from the registry, in its order."""
+    return [(row, p["name"], shlex.split(opts)) for p in ports for row, opts in p["matrix"].items()]
 
 
 def build_image():
@@ -94,7 +82,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     os.chmod(out_dir, 0o777)  # the container's unprivileged user writes its --json here
     image_bytes = build_image()
-    rows = options(ports())
+    rows = options(registry())
     results = []
     for row, port, opts in rows:
         for backend in BACKENDS:

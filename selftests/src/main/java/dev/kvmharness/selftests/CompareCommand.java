@@ -69,8 +69,8 @@ final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cmd = spec.commandLine();
-        if (!ComparePorts.known(test)) {
-            return Usage.error(cmd, "compare knows no test '" + test + "' (known: " + String.join(", ", ComparePorts.names()) + ")");
+        if (!Ports.byName(test).isPresent()) {
+            return Usage.error(cmd, "compare knows no test '" + test + "' (known: " + String.join(", ", Ports.names()) + ")");
         }
         if (rounds < 1 || rounds > 1000) {
             return Usage.error(cmd, "--rounds must be between 1 and 1000");
@@ -98,7 +98,7 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private int run(PrintStream out) {
-        List<String> kvmExtra = noLatency ? List.of() : ComparePorts.extraOptions(test);
+        List<String> kvmExtra = noLatency ? List.of() : Ports.byName(test).orElseThrow().compareOptions();
         List<String> simExtra = new ArrayList<>(kvmExtra);
         simExtra.add("--policy");
         simExtra.add(policy);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.selftests;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,15 +14,13 @@ import picocli.CommandLine.Option;
  * turn, each in its own JVM, reported as TAP the way the kselftest runner reports a directory.
  */
 @Command(name = "selftests.jar", sortOptions = false,
-        subcommands = {DemandPagingTest.class, MaxGuestMemoryTest.class, MaxGuestMemoryTest.MmuStress.class,
-            SetMemoryRegionTest.class, CompareCommand.class, CalibrateCommand.class},
+        subcommands = {CompareCommand.class, CalibrateCommand.class},
         description = {"KVM selftests ported to Java, on real KVM (/dev/kvm) or the TDP MMU simulator.",
             "With no test name, runs every test (kselftest runner style, TAP output)."})
 public final class Main implements Callable<Integer> {
 
-    /** Every port, by its C name, in the order the suite runs them. */
-    static final List<String> TESTS = List.of("demand_paging_test", "max_guest_memory_test", "mmu_stress_test",
-            "set_memory_region_test");
+    /** Every port, by its C name, in the order the suite runs them: {@link Ports}, the registry. */
+    static final List<String> TESTS = Ports.names();
 
     @Option(names = "--backend", paramLabel = "kvm|sim", description = "Backend for every test. Default: ${DEFAULT-VALUE}.")
     String backend = Backends.DEFAULT;
@@ -41,6 +41,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--list", description = "Print the items this run (and shard) would run, one per line, and exit.")
     boolean list;
 
+    @Option(names = "--ports", description = "Print the registry of ports (C targets, suite arguments, compare options,"
+            + " matrix rows) as JSON, for the scripts, and exit.")
+    boolean ports;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "List the tests and options, and exit.")
     boolean help;
 
@@ -49,6 +53,10 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (ports) {
+            System.out.println(Ports.toJson());
+            return 0;
+        }
         List<SuiteItem> items;
         try {
             Backends.check(backend);
@@ -69,6 +77,13 @@ public final class Main implements Callable<Integer> {
     /** The CLI with the project's error handling: bad input gives one usage line and exit 2. */
     static CommandLine commandLine() {
         CommandLine cmd = new CommandLine(new Main());
+        // The ports come first, in the registry's order, so --help lists them before compare and calibrate.
+        Map<String, CommandLine> others = new LinkedHashMap<>(cmd.getSubcommands());
+        others.keySet().forEach(cmd.getCommandSpec()::removeSubcommand);
+        for (Ports p : Ports.ALL) {
+            cmd.addSubcommand(p.name(), p.command().get());
+        }
+        others.forEach(cmd::addSubcommand);
         // compare passes the test's own options through: any option it does not know is one of them.
         cmd.getSubcommands().get("compare").setUnmatchedOptionsArePositionalParams(true);
         cmd.setParameterExceptionHandler((ex, args) -> Usage.error(ex.getCommandLine(), message(ex)));

@@ -11,7 +11,6 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,15 +22,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class SuiteRunner {
     static final int DEFAULT_TIMEOUT_SECONDS = 120;
-    /**
-     * Arguments the suite adds for a test whose C defaults cannot finish within the timeout on a small host:
-     * max_guest_memory_test and mmu_stress_test default to 128 GiB of guest memory, which takes minutes on a
-     * 2-core machine (about 7 min on this host's /dev/kvm, 6 min for mmu_stress_test on the simulator), and
-     * mmu_stress_test's read-only stage costs a KVM_RUN per page. Run them alone for the defaults.
-     */
-    static final Map<String, List<String>> SUITE_ARGS = Map.of(
-            "max_guest_memory_test", List.of("-m", "8"),
-            "mmu_stress_test", List.of("-m", "4"));
     private static final int EXIT_SKIP = 4;
 
     private final String backend;
@@ -77,7 +67,7 @@ final class SuiteRunner {
             String title = item.title();
             out.println("# timeout set to " + timeoutSeconds);
             out.println("# " + title);
-            List<String> extra = SUITE_ARGS.getOrDefault(item.test(), List.of());
+            List<String> extra = Ports.byName(item.test()).map(Ports::suiteArgs).orElse(List.of());
             if (!extra.isEmpty()) {
                 out.println("# suite arguments: " + String.join(" ", extra));
             }
