@@ -47,6 +47,13 @@ def kvm_gid():
     return os.stat("/dev/kvm").st_gid if os.path.exists("/dev/kvm") else None
 
 
+def kvm_user():
+    """Who opens /dev/kvm with no capabilities: nobody in its group (root:kvm 0660), or, where the group has no
+    access (a root:root 0600 device), its owner; SelftestsContainer.kvmUser() decides the same way."""
+    st = os.stat("/dev/kvm")
+    return "%d:%d" % (65534 if st.st_mode & 0o060 == 0o060 else st.st_uid, st.st_gid)
+
+
 def command(mode, backend, port, opts, out_dir, json_name):
     args = [port, "--backend", backend, *opts]
     if mode == "in-process":
@@ -60,7 +67,7 @@ def command(mode, backend, port, opts, out_dir, json_name):
             # userfaultfd with vm.unprivileged_userfaultfd=0: CAP_SYS_PTRACE, which Docker gives only to root
             docker += ["--user", "0:0", "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined"]
         else:
-            docker += ["--user", "65534:%d" % gid]
+            docker += ["--user", kvm_user()]
     else:
         docker += ["--user", "65534:65534"]
     return docker + [IMAGE, *args, "--json", "/out/" + json_name]

@@ -95,7 +95,7 @@ final class SelftestsContainer {
                             case NONE -> cmd.withUser(USER + ":" + USER);
                             case KVM -> {
                                 host.withDevices(Device.parse("/dev/kvm"));
-                                cmd.withUser(USER + ":" + kvmGroup());
+                                cmd.withUser(kvmUser());
                             }
                             case KVM_USERFAULTFD -> {
                                 host.withDevices(Device.parse("/dev/kvm")).withCapAdd(Capability.SYS_PTRACE)
@@ -111,12 +111,21 @@ final class SelftestsContainer {
         }
     }
 
-    /** The gid owning the host's /dev/kvm, which the container's user joins. */
-    static String kvmGroup() {
+    /**
+     * Who the container runs as to open the host's /dev/kvm with no capabilities: nobody in the device's group,
+     * as on a distribution that makes it root:kvm 0660. Where the group has no access (a host whose /dev/kvm is
+     * root:root 0600), only its owner can open it, so the container runs as that uid, still with every
+     * capability dropped; ci/matrix.py decides the same way.
+     */
+    static String kvmUser() {
         try {
-            return Files.getAttribute(Path.of("/dev/kvm"), "unix:gid").toString();
+            Path kvm = Path.of("/dev/kvm");
+            Object gid = Files.getAttribute(kvm, "unix:gid");
+            int mode = (Integer) Files.getAttribute(kvm, "unix:mode");
+            boolean groupRw = (mode & 0060) == 0060;
+            return (groupRw ? USER : Files.getAttribute(kvm, "unix:uid").toString()) + ":" + gid;
         } catch (IOException | UnsupportedOperationException e) {
-            throw new IllegalStateException("cannot read /dev/kvm's group", e);
+            throw new IllegalStateException("cannot read /dev/kvm's owner and mode", e);
         }
     }
 }
