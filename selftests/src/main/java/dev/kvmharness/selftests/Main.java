@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
 
     /** Every port, by its C name, in the order the suite runs them: {@link Ports}, the registry. */
-    static final List<String> TESTS = Ports.names();
+    public static final List<String> TESTS = Ports.names();
 
     @Option(names = "--backend", paramLabel = "kvm|sim", description = "Backend for every test. Default: ${DEFAULT-VALUE}.")
     String backend = Backends.DEFAULT;
