@@ -4,6 +4,7 @@ package dev.kvmharness.harness;
 import dev.kvmharness.harness.x86.PageSize;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * What lib/kvm_util.c's struct kvm_vm does the same way on both backends, written once: the shape, the memslots
@@ -174,6 +175,14 @@ public abstract class AbstractVm<R extends MemRegion, V extends Vcpu> implements
     @Override
     public long gpa2alias(long gpa) {
         return regions.alias(gpa);
+    }
+
+    /** addr_arch_gva2gpa() on the page tables the harness wrote into slot 0. */
+    @Override
+    public long gva2gpa(long gva) {
+        OptionalLong gpa = slot0.pageTables().translate(gva);
+        TestAssertionFailure.check(gpa.isPresent(), "*pte & PTE_PRESENT_MASK", "Leaf PTE not PRESENT for gva: 0x%08x", gva);
+        return gpa.getAsLong();
     }
 
     @Override

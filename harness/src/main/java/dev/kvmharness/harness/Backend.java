@@ -36,4 +36,10 @@ public interface Backend {
      * guest page tables. For tests that drive the VM ioctls themselves.
      */
     BarebonesVm createBarebonesVm(int type);
+
+    /**
+     * Why idle page tracking ({@link HostPages}, /sys/kernel/mm/page_idle/bitmap opened O_RDWR) cannot be used
+     * here: no CONFIG_IDLE_PAGE_TRACKING, or not root; empty where it can. The simulated host always has it.
+     */
+    Optional<String> pageIdleUnavailableReason();
 }

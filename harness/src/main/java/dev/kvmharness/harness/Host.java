@@ -3,6 +3,7 @@ package dev.kvmharness.harness;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -48,5 +49,28 @@ public interface Host {
     interface HostThread {
         /** Waits for the thread; rethrows what it threw. */
         void join();
+    }
+
+    // ---- spin-waits on variables other threads write ----
+
+    /**
+     * A C spin-wait on shared variables ({@code while (READ_ONCE(x) != want) ;}) between the test's threads, such
+     * as access_tracking_perf_test's iteration handshake: waiters call {@link SpinWait#await}, and every thread
+     * calls {@link SpinWait#changed} after each write a waiter may be waiting for.
+     */
+    SpinWait newSpinWait(String name);
+
+    /** See {@link #newSpinWait}. */
+    interface SpinWait {
+        /**
+         * Returns once {@code done} holds. On kvm the caller spins (PAUSE), as the C loop does; on sim it waits in
+         * virtual time until a {@link #changed()} finds {@code done} true, and resumes at the writer's time, so
+         * the wait costs what a spin would and no real time (a spin loop of {@link Host#cpuRelax()} would hand the
+         * baton back and forth every few virtual ns).
+         */
+        void await(BooleanSupplier done);
+
+        /** After a write a waiter's condition reads: nothing on kvm; wakes the waiters to look again on sim. */
+        void changed();
     }
 }

@@ -140,6 +140,22 @@ public interface Vm extends GuestPhysicalMemory, AutoCloseable {
      */
     void exitWithoutCleanup();
 
+    // ---- access tracking: guest virtual to host addresses, and the host's pagemap and page_idle ----
+
+    /**
+     * addr_gva2gpa(): walks the guest page tables the harness wrote ({@link #virtMap}, {@link #vaddrAlloc}); a gva
+     * they do not map fails as the C helper does ("Leaf PTE not PRESENT for gva: ...").
+     */
+    long gva2gpa(long gva);
+
+    /** addr_gva2hva(): {@link #gpa2hva} of {@link #gva2gpa}. */
+    default long gva2hva(long gva) {
+        return gpa2hva(gva2gpa(gva));
+    }
+
+    /** The VMM process's pagemap and the host's idle page tracking ({@link HostPages}). */
+    HostPages hostPages();
+
     @Override
     void close();
 }

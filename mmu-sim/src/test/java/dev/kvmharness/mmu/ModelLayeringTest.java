@@ -117,4 +117,16 @@ class ModelLayeringTest {
         assertThat(sites).filteredOn(s -> !s.startsWith("host/MemoryUnmap.java: ") && !s.matches("host/HostPageTable.java: (clearPmdLeaf|clearPudLeaf|replacePmdLeaf)\\("))
                 .as("host mappings removed outside MemoryUnmap").isEmpty();
     }
+
+    /** A PTE set on a PteTable: t.set(i, pfn). */
+    private static final Pattern PTE_SET = Pattern.compile("\\.set\\(\\s*\\w+\\s*,\\s*\\w+\\s*\\)");
+
+    @Test
+    void everyHostPteIsSetWhereHostPageTableCountsIt() {
+        // The rmap index (Rmap) is exact only while HostPageTable.installs() counts every new mapping.
+        List<String> sites = matches(MAIN.resolve("host"), PTE_SET);
+        assertThat(sites).as("PTE sets found in the sources").anyMatch(s -> s.startsWith("host/HostPageTable.java: "));
+        assertThat(sites).filteredOn(s -> !s.startsWith("host/HostPageTable.java: ")).as("PTEs set outside HostPageTable.setPte")
+                .isEmpty();
+    }
 }

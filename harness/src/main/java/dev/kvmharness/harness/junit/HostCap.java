@@ -52,7 +52,10 @@ public enum HostCap {
             host(() -> HostProbe.freeHugepages(1L << 30) > 0)),
     /** Transparent hugepages on ("always" or "madvise"): anonymous_thp really gets 2 MiB pages. */
     THP("transparent hugepages (/sys/kernel/mm/transparent_hugepage/enabled: always or madvise)",
-            host(HostProbe::transparentHugepages));
+            host(HostProbe::transparentHugepages)),
+    /** Idle page tracking, /sys/kernel/mm/page_idle/bitmap opened read-write: HostPages' markIdle and isIdle. */
+    PAGE_IDLE("idle page tracking (/sys/kernel/mm/page_idle/bitmap: CONFIG_IDLE_PAGE_TRACKING, and root)",
+            b -> b.pageIdleUnavailableReason().isEmpty());
 
     private final String description;
     @SuppressWarnings("ImmutableEnumChecker") // lambdas over the backend and the host: no state of their own

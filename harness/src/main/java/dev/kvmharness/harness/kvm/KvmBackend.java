@@ -114,4 +114,10 @@ public final class KvmBackend implements Backend {
         }
         return new KvmVm(this, openOrSkip(), shape, c);
     }
+
+    /** /sys/kernel/mm/page_idle/bitmap opened O_RDWR, as access_tracking_perf_test's main() opens it. */
+    @Override
+    public Optional<String> pageIdleUnavailableReason() {
+        return KvmHostPages.pageIdleUnavailableReason();
+    }
 }

@@ -7,6 +7,7 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
 import dev.kvmharness.harness.Host;
+import dev.kvmharness.harness.HostPages;
 import dev.kvmharness.harness.HostBuffer;
 import dev.kvmharness.harness.HostCaps;
 import dev.kvmharness.harness.MemRegion;
@@ -222,6 +223,11 @@ final class KvmVm extends AbstractVm<KvmMemRegion, KvmVcpu> {
     public void fillAlias(long gpa, long len, byte value) {
         KvmMemRegion r = regionOf(gpa);
         r.memory.fillAlias(gpa - r.gpa(), len, value);
+    }
+
+    @Override
+    public HostPages hostPages() {
+        return KvmHostPages.INSTANCE;
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /** {@link Host} for the real backend: platform threads and System.nanoTime(). */
@@ -47,6 +48,23 @@ public final class RealHost implements Host {
     @Override
     public boolean pinsThreads() {
         return true;
+    }
+
+    /** A real spin: nothing to wake. */
+    @Override
+    public SpinWait newSpinWait(String name) {
+        return new SpinWait() {
+            @Override
+            public void await(BooleanSupplier done) {
+                while (!done.getAsBoolean()) {
+                    Thread.onSpinWait();
+                }
+            }
+
+            @Override
+            public void changed() {
+            }
+        };
     }
 
     @Override

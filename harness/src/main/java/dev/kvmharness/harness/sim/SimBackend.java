@@ -77,4 +77,10 @@ public final class SimBackend implements Backend {
         }
         return new SimVm(this, shape);
     }
+
+    /** The simulated host has idle page tracking (mmu-sim's PageIdle). */
+    @Override
+    public Optional<String> pageIdleUnavailableReason() {
+        return Optional.empty();
+    }
 }

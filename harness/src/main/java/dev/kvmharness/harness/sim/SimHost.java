@@ -8,6 +8,7 @@ import dev.kvmharness.mmu.sched.SimThreadFailedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /** {@link Host} on the simulator: simulated threads, virtual time. */
@@ -53,6 +54,23 @@ final class SimHost implements Host {
                 }
                 count[0]--;
                 return true;
+            }
+        };
+    }
+
+    /** A wait queue: the waiter blocks in virtual time and resumes at the time of the write that satisfied it. */
+    @Override
+    public SpinWait newSpinWait(String name) {
+        var queue = sched.newWaitQueue(name);
+        return new SpinWait() {
+            @Override
+            public void await(BooleanSupplier done) {
+                queue.await(done);
+            }
+
+            @Override
+            public void changed() {
+                queue.wakeAll();
             }
         };
     }

@@ -6,6 +6,7 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
 import dev.kvmharness.harness.Host;
+import dev.kvmharness.harness.HostPages;
 import dev.kvmharness.harness.HostBuffer;
 import dev.kvmharness.harness.RunProgress;
 import dev.kvmharness.harness.Slot0;
@@ -263,6 +264,11 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
     }
 
     @Override
+    public HostPages hostPages() {
+        return new SimHostPages(mm);
+    }
+
+    @Override
     public Host host() {
         return host;
     }
@@ -309,6 +315,7 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         m.put("mmu_lock_contended", lock.contendedAcquisitions());
         m.put("mmu_lock_wait_ns", lock.waitNs());
         m.put("mmu_lock_max_wait_ns", lock.maxWaitNs());
+        agingReport(m);
         if (kvm.config().oracle()) {
             m.put("oracle_violations", oracle.violations().size());
         } else {
@@ -316,6 +323,26 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
             m.put("oracle", "off");
         }
         return m;
+    }
+
+    /**
+     * KVM's aging callbacks (the kvm_age_hva and kvm_test_age_hva tracepoints) and idle page tracking's work, once
+     * anything used them: runs that never age report exactly what they did before.
+     */
+    private void agingReport(Map<String, Object> m) {
+        var n = kvm.notifier();
+        var idle = mm.pageIdle();
+        if (n.ageCallbacks() + n.testAgeCallbacks() + idle.reads() + idle.writes() == 0) {
+            return;
+        }
+        m.put("kvm_age_hva", n.ageCallbacks());
+        m.put("kvm_age_hva_young", n.ageYoung());
+        m.put("kvm_test_age_hva", n.testAgeCallbacks());
+        m.put("kvm_test_age_hva_young", n.testAgeYoung());
+        m.put("page_idle_reads", idle.reads());
+        m.put("page_idle_writes", idle.writes());
+        m.put("page_idle_marked", idle.markedIdle());
+        m.put("page_idle_found_referenced", idle.foundReferenced());
     }
 
     @Override

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.DemandPaging;
+import dev.kvmharness.harness.HostPages;
 import dev.kvmharness.harness.TestSkipped;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
@@ -18,6 +19,8 @@ import dev.kvmharness.harness.kvm.KvmBackend;
 import dev.kvmharness.harness.sim.SimBackend;
 import dev.kvmharness.harness.sim.SimOptions;
 import dev.kvmharness.kvm.bindings.KvmApi;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -46,6 +49,19 @@ class HostCapIT {
         Backend sim = new SimBackend(SimOptions.defaults(1));
         assertThat(HostCap.values()).allSatisfy(cap -> assertThat(cap.offeredBy(sim)).as("%s on sim", cap).isTrue());
         assertThat(HostCap.values()).allSatisfy(cap -> assertThat(cap.description()).isNotBlank());
+    }
+
+    @Test
+    void pageIdleIsOfferedExactlyWhereTheBitmapOpensReadWrite() {
+        Path bitmap = Path.of(HostPages.PAGE_IDLE_BITMAP);
+        Backend kvm = new KvmBackend();
+        assertThat(HostCap.PAGE_IDLE.offeredBy(kvm)).as("kvm").isEqualTo(Files.isWritable(bitmap));
+        assertThat(kvm.pageIdleUnavailableReason().isEmpty()).isEqualTo(Files.isWritable(bitmap));
+        if (!Files.exists(bitmap)) {
+            assertThat(kvm.pageIdleUnavailableReason())
+                    .hasValue("/sys/kernel/mm/page_idle/bitmap does not exist (the kernel has no CONFIG_IDLE_PAGE_TRACKING)");
+        }
+        assertThat(new SimBackend(SimOptions.defaults(1)).pageIdleUnavailableReason()).as("the simulated host has it").isEmpty();
     }
 
     @Test

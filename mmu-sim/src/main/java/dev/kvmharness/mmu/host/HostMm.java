@@ -13,8 +13,9 @@ import dev.kvmharness.mmu.sched.SimScheduler;
  * <p>This class is the facade; each job is a package-private class named for the kernel code it models:
  * {@link VmaTree} (mm/vma.c, mm/mmap.c), {@link MemoryFault} (the fault side of mm/memory.c), {@link Gup}
  * (mm/gup.c), {@link UserAccess} (uaccess), {@link MemoryUnmap} (munmap, madvise, mprotect over
- * {@code unmap_page_range()}), {@link MmuNotifierChain} (mm/mmu_notifier.c) and {@link MmUserfaultfd}
- * (the mm side of fs/userfaultfd.c), over the {@link HostPageTable}.
+ * {@code unmap_page_range()}), {@link MmuNotifierChain} (mm/mmu_notifier.c), {@link MmUserfaultfd}
+ * (the mm side of fs/userfaultfd.c), {@link Rmap} (mm/rmap.c's walk), {@link Pagemap} ({@code /proc/self/pagemap})
+ * and {@link PageIdle} ({@code /sys/kernel/mm/page_idle/bitmap}), over the {@link HostPageTable}.
  *
  * <p>Pages are populated on first touch, by a host access ({@link #read}, {@link #write}, {@link #fill}) or by
  * KVM's {@code get_user_pages()} ({@link #faultIn}).
@@ -46,6 +47,9 @@ public final class HostMm implements AutoCloseable {
     private final Gup gup;
     private final UserAccess access;
     private final MemoryUnmap unmap;
+    private final Rmap rmap;
+    private final Pagemap pagemap;
+    private final PageIdle pageIdle;
     private boolean closed;
 
     public HostMm(SimScheduler sched, PhysMem phys) {
@@ -57,6 +61,9 @@ public final class HostMm implements AutoCloseable {
         this.gup = new Gup(pt, faults);
         this.access = new UserAccess(phys, pt, vmas, faults);
         this.unmap = new MemoryUnmap(phys, pt, vmas, notifiers);
+        this.rmap = new Rmap(phys, pt, vmas, this);
+        this.pagemap = new Pagemap(sched, phys, pt, vmas, rmap);
+        this.pageIdle = new PageIdle(sched, phys, rmap, notifiers);
     }
 
     public SimScheduler sched() {
@@ -234,6 +241,21 @@ public final class HostMm implements AutoCloseable {
         return notifiers.testYoung(hva);
     }
 
+    // ---- /proc/self/pagemap and idle page tracking ----
+
+    /** {@code /proc/self/pagemap} of this process, as a reader with CAP_SYS_ADMIN sees it (after close: no VMA). */
+    public Pagemap pagemap() {
+        return pagemap;
+    }
+
+    /**
+     * {@code /sys/kernel/mm/page_idle/bitmap} of the simulated host, whose marking goes through this mm's rmap and
+     * MMU notifiers (KVM's {@code clear_young}). After close no page is mapped or live any more.
+     */
+    public PageIdle pageIdle() {
+        return pageIdle;
+    }
+
     // ---- userfaultfd, teardown, accounting ----
 
     /** {@code userfaultfd(2)} + {@code UFFDIO_API}: a new context on this mm. */
@@ -300,6 +322,10 @@ public final class HostMm implements AutoCloseable {
 
     MmUserfaultfd userfaults() {
         return userfaults;
+    }
+
+    Rmap rmap() {
+        return rmap;
     }
 
     static void checkRange(String call, long start, long len) {

@@ -54,6 +54,8 @@ final class HostPageTable {
     private final Dir[] pgd = new Dir[USER_PGD_ENTRIES];
     private long pteTables;
     private long dirTables;
+    /** Leaf installs so far (a PTE set, a huge leaf set, a split's new PTEs): while it stands still, no page was mapped anywhere new. */
+    private long installs;
 
     static int index(long hva, int shift) {
         return (int) ((hva >>> shift) & (PTRS_PER_TABLE - 1));
@@ -94,6 +96,21 @@ final class HostPageTable {
         return walk(hva).pte;
     }
 
+    /**
+     * Leaves installed so far ({@link #setPte}, {@link #setPmdLeaf}, {@link #setPudLeaf}, {@link #replacePmdLeaf}).
+     * With {@link HostMm#mappingChanges()}, which counts removals, it tells whether any mapping of any page may
+     * have appeared or gone: what {@link Rmap} indexes stays exact while both stand still.
+     */
+    long installs() {
+        return installs;
+    }
+
+    /** {@code set_pte_at()}: maps pfn at entry i of t (which must be none). Every PTE is set here. */
+    void setPte(PteTable t, int i, long pfn) {
+        t.set(i, pfn);
+        installs++;
+    }
+
     /** Installs a PTE table for hva's 2M range ({@code __pte_alloc}); the PMD entry must be none. */
     PteTable installPteTable(long hva, PteTable table) {
         Dir pmd = pmdAlloc(hva);
@@ -112,6 +129,7 @@ final class HostPageTable {
         requireNone("PMD", hva, pmd, mi);
         pmd.leaf[mi] = head << ENTRY_PFN_SHIFT | PSE | PRESENT;
         pmd.used++;
+        installs++;
     }
 
     /** {@code pmdp_huge_get_and_clear}: removes the 2M leaf at hva. */
@@ -130,6 +148,7 @@ final class HostPageTable {
         w.pmd.leaf[w.pmdIndex] = 0;
         w.pmd.next[w.pmdIndex] = table;
         pteTables++;
+        installs++;
     }
 
     /** {@code set_pud_at()} of a huge leaf: maps the 1G folio at head; the PUD entry must be none. */
@@ -139,6 +158,7 @@ final class HostPageTable {
         requireNone("PUD", hva, pud, ui);
         pud.leaf[ui] = head << ENTRY_PFN_SHIFT | PSE | PRESENT;
         pud.used++;
+        installs++;
     }
 
     /** {@code pudp_huge_get_and_clear}: removes the 1G leaf at hva, and the PUD table if it empties. */

@@ -155,7 +155,7 @@ public final class MemFd {
         }
         long head;
         if (order != 0) {
-            head = phys.alloc(order);
+            head = phys.allocHugetlb(order);
             heads[(int) index] = head;
         } else {
             int bi = (int) (index >>> BLOCK_SHIFT);

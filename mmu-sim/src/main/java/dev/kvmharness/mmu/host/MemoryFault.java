@@ -235,14 +235,14 @@ final class MemoryFault {
             mapFolio(vma, hva, head >= 0 ? head : f.create(index));
         } else if (vma.isHugetlb()) {
             long ps = vma.pageSize();
-            mapHugeLeaf(hva, phys.alloc(ps == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER), ps);
+            mapHugeLeaf(hva, phys.allocHugetlb(ps == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER), ps);
         } else if (vma.backing == Backing.ANON_THP && thpSuitable(vma, hva) && w.pmdNone()) {
             mapHugeLeaf(hva, phys.alloc(PhysMem.PMD_ORDER), HostPageTable.PMD_SIZE);
         } else {
             PteTable t = w.pte != null ? w.pte : anonPteTable(hva);
             int i = HostPageTable.pteIndex(hva);
             long pfn = allocAnonPage(t, i);
-            t.set(i, pfn);
+            pt.setPte(t, i, pfn);
             leafPfn = pfn;
             leafLevel = HostPageTable.PG_LEVEL_4K;
             return pfn; // without walking again
@@ -257,7 +257,7 @@ final class MemoryFault {
     private void mapFolio(Vma vma, long hva, long head) {
         long ps = vma.pageSize();
         if (ps == PAGE) {
-            filePteTable(hva).set(HostPageTable.pteIndex(hva), head);
+            pt.setPte(filePteTable(hva), HostPageTable.pteIndex(hva), head);
         } else {
             mapHugeLeaf(hva, head, ps);
         }

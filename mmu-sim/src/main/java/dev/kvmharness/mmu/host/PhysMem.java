@@ -4,6 +4,8 @@ package dev.kvmharness.mmu.host;
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * The host's physical memory: the {@code struct page} array ({@code mem_map} under SPARSEMEM, one
@@ -17,7 +19,10 @@ import java.util.Arrays;
  * <p>Memory use is the point of this class. Per page frame the only permanent state is a 4-bit
  * {@code page->flags} nibble; tails of compound pages have none (their state is the head's, found by
  * alignment like {@code compound_head()}). Page contents exist only once written (see {@link PageBytes}).
- * A 128 GiB guest whose memory was faulted in but not written costs 16 MiB here.
+ * A 128 GiB guest whose memory was faulted in but not written costs 16 MiB here. Idle page tracking's
+ * {@code PG_idle} lives beside the nibbles, a bit per page in a bitmap each section allocates only once a folio
+ * of it is marked idle (as {@code page_ext} holds it where page flags run out), and hugetlb folios are named
+ * in a set (one entry per 2 MiB or 1 GiB).
  *
  * <p>Not thread-safe: callers run under the simulator's baton (one simulated thread at a time).
  */
@@ -53,6 +58,7 @@ public final class PhysMem {
         byte[] flags;     // two nibbles per byte
         Object[] data;    // PageBytes slots
         int dataPages;
+        long[] idle;      // PG_idle of folio heads, one bit per page, allocated when first set
     }
 
     private Section[] sections = new Section[16];
@@ -61,6 +67,8 @@ public final class PhysMem {
     /** free() calls so far: while this stands still, a live page stays live. */
     private long frees;
     private long dataPages;
+    /** Heads of live hugetlb folios ({@code folio_test_hugetlb()}): never on an LRU list. */
+    private final Set<Long> hugetlbHeads = new HashSet<>();
 
     /** {@code alloc_pages(order)}: a zeroed, naturally aligned page or folio of 2^order pages; returns its head pfn. */
     public long alloc(int order) {
@@ -69,6 +77,16 @@ public final class PhysMem {
         setNibble(pfn, code);
         livePages += 1L << order;
         return pfn;
+    }
+
+    /**
+     * {@link #alloc} of a hugetlb folio ({@code alloc_hugetlb_folio()}): the same page frames, but the folio is
+     * never put on an LRU list, so idle page tracking ignores it ({@link #isHugetlb}).
+     */
+    long allocHugetlb(int order) {
+        long head = alloc(order);
+        hugetlbHeads.add(head);
+        return head;
     }
 
     /**
@@ -135,6 +153,8 @@ public final class PhysMem {
             }
         }
         setNibble(pfn, order == 0 ? FREED : order == PMD_ORDER ? FREED_HEAD_PMD : FREED_HEAD_PUD);
+        setIdleBit(pfn, false);
+        hugetlbHeads.remove(pfn);
         livePages -= pages;
         frees++;
     }
@@ -149,8 +169,12 @@ public final class PhysMem {
             throw new IllegalStateException("pfn 0x" + Long.toHexString(head) + " is not the head of a live 2M folio");
         }
         int order0 = LIVE + (nib - HEAD_PMD);
+        boolean idle = idleBit(head);
         for (long p = head; p < head + (1L << PMD_ORDER); p++) {
             setNibble(p, order0);
+            if (idle) {
+                setIdleBit(p, true);
+            }
         }
     }
 
@@ -182,10 +206,11 @@ public final class PhysMem {
         return nib >= HEAD_PUD ? PUD_ORDER : nib >= HEAD_PMD ? PMD_ORDER : 0;
     }
 
-    /** {@code mark_page_accessed()}: sets the folio's referenced flag. */
+    /** {@code folio_mark_accessed()}: sets the folio's referenced flag; an idle folio is idle no more. */
     public void markAccessed(long pfn) {
         long head = headOf(pfn);
         setNibble(head, withFlags(requireLive(pfn, head), ACCESSED));
+        setIdleBit(head, false);
     }
 
     /** {@code set_page_dirty()}: the folio must be written back (or, if anonymous, kept) before reuse. */
@@ -201,6 +226,7 @@ public final class PhysMem {
     void markTouched(long pfn, boolean write) {
         long head = headOf(pfn);
         setNibble(head, withFlags(requireLive(pfn, head), write ? ACCESSED | DIRTY : ACCESSED));
+        setIdleBit(head, false);
     }
 
     /** {@code folio_test_clear_referenced()}: what page reclaim does when it scans a folio. */
@@ -219,6 +245,40 @@ public final class PhysMem {
     public boolean isDirty(long pfn) {
         long head = headOf(pfn);
         return (folioFlags(requireLive(pfn, head)) & DIRTY) != 0;
+    }
+
+    /** {@code folio_test_hugetlb()} of the live folio containing pfn. */
+    public boolean isHugetlb(long pfn) {
+        long head = headOf(pfn);
+        requireLive(pfn, head);
+        return hugetlbHeads.contains(head);
+    }
+
+    /** Whether pfn is a live page that is the head of its folio (or an order-0 page): not {@code PageTail()}. */
+    public boolean isLiveHead(long pfn) {
+        int nib = nibble(pfn);
+        return isLiveCode(nib);
+    }
+
+    /** {@code folio_test_idle()} of the live folio containing pfn. */
+    public boolean isIdle(long pfn) {
+        long head = headOf(pfn);
+        requireLive(pfn, head);
+        return idleBit(head);
+    }
+
+    /** {@code folio_set_idle()} of the live folio containing pfn. */
+    public void setIdle(long pfn) {
+        long head = headOf(pfn);
+        requireLive(pfn, head);
+        setIdleBit(head, true);
+    }
+
+    /** {@code folio_clear_idle()} of the live folio containing pfn. */
+    public void clearIdle(long pfn) {
+        long head = headOf(pfn);
+        requireLive(pfn, head);
+        setIdleBit(head, false);
     }
 
     /** Reads a little-endian value of width 1, 2, 4 or 8 bytes at offset within the page; never-written bytes are 0. */
@@ -283,9 +343,10 @@ public final class PhysMem {
                 bytes += 24;
                 bytes += s.flags == null ? 0 : 16 + s.flags.length;
                 bytes += s.data == null ? 0 : 16 + 4L * s.data.length;
+                bytes += s.idle == null ? 0 : 16 + 8L * s.idle.length;
             }
         }
-        return bytes;
+        return bytes + 48L * hugetlbHeads.size();
     }
 
     /** Rough heap bytes of page contents. */
@@ -437,6 +498,35 @@ public final class PhysMem {
         dataPages += delta;
         if (s.dataPages == 0) {
             s.data = null;
+        }
+    }
+
+    private boolean idleBit(long pfn) {
+        Section s = section(pfn);
+        if (s == null || s.idle == null) {
+            return false;
+        }
+        int i = slot(pfn);
+        return (s.idle[i >>> 6] & (1L << i)) != 0;
+    }
+
+    /** Sets or clears PG_idle of pfn; clearing where no bitmap exists allocates nothing (the common case). */
+    private void setIdleBit(long pfn, boolean idle) {
+        Section s = section(pfn);
+        if (!idle && (s == null || s.idle == null)) {
+            return;
+        }
+        if (s == null) {
+            s = sectionForUpdate(pfn);
+        }
+        if (s.idle == null) {
+            s.idle = new long[SECTION_PAGES / 64];
+        }
+        int i = slot(pfn);
+        if (idle) {
+            s.idle[i >>> 6] |= 1L << i;
+        } else {
+            s.idle[i >>> 6] &= ~(1L << i);
         }
     }
 

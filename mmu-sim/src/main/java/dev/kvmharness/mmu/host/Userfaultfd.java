@@ -376,7 +376,7 @@ public final class Userfaultfd implements AutoCloseable {
                     throw new SimKvmException(call, KvmErrno.EFAULT, hex(a) + " is beyond the end of the file");
                 }
                 int order = unit == HostPageTable.PUD_SIZE ? PhysMem.PUD_ORDER : PhysMem.PMD_ORDER;
-                head = vma.file != null ? vma.file.create(index) : phys.alloc(order);
+                head = vma.file != null ? vma.file.create(index) : phys.allocHugetlb(order);
                 for (long p = 0; p < unit / PAGE; p++) {
                     store(phys, head + p, fill, src, srcOff + (int) (p * PAGE));
                 }
@@ -399,7 +399,7 @@ public final class Userfaultfd implements AutoCloseable {
                 store(phys, pfn, fill, src, srcOff);
                 phys.markDirty(pfn);
             }
-            t.set(i, pfn);
+            pt.setPte(t, i, pfn);
             return;
         }
         MemFd file = vma.file;
@@ -417,7 +417,7 @@ public final class Userfaultfd implements AutoCloseable {
             if (t.isPresent(i)) {
                 throw new SimKvmException(call, KvmErrno.EEXIST, hex(a) + " is already mapped");
             }
-            t.set(i, pfn);
+            pt.setPte(t, i, pfn);
             return;
         }
         if (off >= file.size()) {
@@ -432,7 +432,7 @@ public final class Userfaultfd implements AutoCloseable {
             store(phys, pfn, fill, src, srcOff);
         }
         phys.markDirty(pfn);
-        t.set(i, pfn);
+        pt.setPte(t, i, pfn);
     }
 
     private static void store(PhysMem phys, long pfn, byte fill, byte[] src, int srcOff) {

@@ -29,6 +29,12 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     private long callbacks;
     /** Of those, the ones that took mmu_lock (for write): all of them without lock elision. */
     private long lockedCallbacks;
+    /** clear_flush_young and clear_young callbacks (the kvm_age_hva tracepoint), and how many found a young SPTE. */
+    private long ageCallbacks;
+    private long ageYoung;
+    /** test_young callbacks (kvm_test_age_hva), and how many found a young SPTE. */
+    private long testAgeCallbacks;
+    private long testAgeYoung;
     /** The gfn ranges the current invalidate_range_start unmapped, for the oracle to check afterwards. */
     private final List<UnmappedRange> pendingChecks = new ArrayList<>();
 
@@ -138,18 +144,32 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
 
     @Override
     public boolean clearFlushYoung(long start, long end) {
-        return handleHvaRange("clear_flush_young", start, end, this::age, null, FlushSite.AGE, false).ret();
+        return aged(handleHvaRange("clear_flush_young", start, end, this::age, null, FlushSite.AGE, false).ret());
     }
 
+    /** kvm_mmu_notifier_clear_young(): kvm_handle_hva_range_no_flush() of kvm_age_gfn, as idle page tracking calls it. */
     @Override
     public boolean clearYoung(long start, long end) {
-        return handleHvaRange("clear_young", start, end, this::age, null, null, false).ret();
+        return aged(handleHvaRange("clear_young", start, end, this::age, null, null, false).ret());
     }
 
     @Override
     public boolean testYoung(long hva) {
-        return handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> TdpAge.testAgeGfn(kvm.tdpMmu(), slot.asId(), s),
+        testAgeCallbacks++;
+        boolean young = handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> TdpAge.testAgeGfn(kvm.tdpMmu(), slot.asId(), s),
                 null, null, false).ret();
+        if (young) {
+            testAgeYoung++;
+        }
+        return young;
+    }
+
+    private boolean aged(boolean young) {
+        ageCallbacks++;
+        if (young) {
+            ageYoung++;
+        }
+        return young;
     }
 
     private boolean age(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {
@@ -177,6 +197,26 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     /** How many notifier callbacks KVM received (each invalidate_range_start and _end counts once). */
     public long callbacks() {
         return callbacks;
+    }
+
+    /** clear_flush_young and clear_young callbacks so far (what the kvm_age_hva tracepoint counts). */
+    public long ageCallbacks() {
+        return ageCallbacks;
+    }
+
+    /** Of {@link #ageCallbacks()}, those that found (and cleared) an Accessed SPTE. */
+    public long ageYoung() {
+        return ageYoung;
+    }
+
+    /** test_young callbacks so far (kvm_test_age_hva). */
+    public long testAgeCallbacks() {
+        return testAgeCallbacks;
+    }
+
+    /** Of {@link #testAgeCallbacks()}, those that found an Accessed SPTE. */
+    public long testAgeYoung() {
+        return testAgeYoung;
     }
 
     /** How many of {@link #callbacks()} took mmu_lock for write (the ones lock elision did not skip). */

@@ -97,7 +97,19 @@ public enum Cost {
      * What the shadow-MMU fault path (direct_map before the TDP MMU) adds under mmu_lock held for write:
      * rmap_add and the shadow page hash; charged only under the pre-tdp policy; estimate.
      */
-    RMAP_ADD(400);
+    RMAP_ADD(400),
+    /**
+     * One pread/pwrite of a procfs or sysfs file, e.g. 8 bytes of /proc/self/pagemap or of
+     * /sys/kernel/mm/page_idle/bitmap: syscall entry/exit with mitigations, the file's read/write dispatch; estimate.
+     */
+    SYSFS_RW(400),
+    /** page_idle_get_folio() for one pfn of a page_idle bitmap word (pfn_to_online_page, folio_try_get); estimate. */
+    PAGE_IDLE_PFN(15),
+    /**
+     * One mapping an rmap walk visits (the anon_vma or i_mmap lookup, page_vma_mapped_walk to the PTE or PMD),
+     * excluding the MMU notifier it calls; estimate.
+     */
+    RMAP_ONE(150);
 
     private final long defaultNs;
     private final String key;
