@@ -41,7 +41,9 @@ record Ports(String name, Supplier<Object> command, String cTarget, List<String>
             new Ports("mmu_stress_test", MaxGuestMemoryTest.MmuStress::new, null, List.of("-m", "4"),
                     List.of(), rows("mmu_stress_test", "-m 4 -c 1")),
             new Ports("set_memory_region_test", SetMemoryRegionTest::new, "set_memory_region_test", List.of(),
-                    List.of(), rows("set_memory_region_test", "2")));
+                    List.of(), rows("set_memory_region_test", "2")),
+            new Ports("access_tracking_perf_test", AccessTrackingPerfTest::new, "access_tracking_perf_test", List.of(),
+                    List.of(), rows("access_tracking_perf_test", "-b 64M -v 2")));
 
     Ports {
         suiteArgs = List.copyOf(suiteArgs);

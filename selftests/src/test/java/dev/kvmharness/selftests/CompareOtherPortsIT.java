@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * compare runs every landed port, not only demand_paging_test: max_guest_memory_test (its per-run timings) on the
- * simulator and on /dev/kvm, with stats rows and timing rows in the JSON. {@link ComparePortsTest} checks that
+ * simulator and on /dev/kvm, with stats rows and timing rows in the JSON. {@link PortsTest} checks that
  * every port of the runner is registered.
  */
 @RequiresKvm
