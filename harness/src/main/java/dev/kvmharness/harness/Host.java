@@ -3,6 +3,7 @@ package dev.kvmharness.harness;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -39,6 +40,27 @@ public interface Host {
 
         /** sem_timedwait() with a relative timeout: true once a post is taken, false when the time ran out. */
         boolean timedWait(Duration timeout);
+    }
+
+    // ---- busy-waiting on shared variables (the memstress tests' READ_ONCE/WRITE_ONCE handshakes) ----
+
+    /**
+     * A place where the test's threads busy-wait for each other, as the C tests do with a global and
+     * {@code while (READ_ONCE(x) != y) ;}. The shared variables stay the caller's (volatile, or atomics): a writer
+     * changes them inside {@link SpinWait#publish}, a waiter names its condition over them in
+     * {@link SpinWait#spinUntil}. On kvm the waiter spins on the CPU (PAUSE between reads) exactly like the C loop;
+     * on sim it blocks in virtual time and resumes, at the writer's virtual time, when a publish may have made its
+     * condition true, so a wait costs no host time and the run stays deterministic.
+     */
+    SpinWait newSpinWait(String name);
+
+    /** See {@link #newSpinWait}. */
+    interface SpinWait {
+        /** Runs {@code write} (the WRITE_ONCE()s) and lets every thread spinning here look again. */
+        void publish(Runnable write);
+
+        /** Returns once {@code condition} (over the published variables) holds; checks it first. */
+        void spinUntil(BooleanSupplier condition);
     }
 
     /** Whether pinning threads to host CPUs means anything (not on the simulator, whose CPUs are virtual). */

@@ -140,6 +140,26 @@ public interface Vm extends GuestPhysicalMemory, AutoCloseable {
      */
     void exitWithoutCleanup();
 
+    // ---- dirty logging: memslot flags and manual protect (kvm_util.h's dirty-log helpers) ----
+
+    /**
+     * vm_mem_region_set_flags(): KVM_SET_USER_MEMORY_REGION of memslot {@code slot}'s region, unchanged but for
+     * {@code flags} (KVM_MEM_LOG_DIRTY_PAGES on or off, the only flag KVM lets change in place); the region keeps
+     * them for later moves. A failure is an ioctl exception naming the errno.
+     */
+    void memRegionSetFlags(int slot, int flags);
+
+    /**
+     * kvm_vm_clear_dirty_log(): KVM_CLEAR_DIRTY_LOG of {@code numPages} pages of memslot {@code slot} from
+     * {@code firstPage} (a multiple of 64): every page whose bit is set in {@code bitmap} (bit i of word i / 64 is
+     * page firstPage + i) is cleared in KVM's log and write-protected again, so its next write is logged. Meant
+     * for KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, with which {@link #getDirtyLog} clears and protects nothing.
+     *
+     * @param numPages a u32, as in struct kvm_clear_dirty_log
+     * @throws IllegalArgumentException if {@code bitmap} has fewer than ceil(numPages / 64) words
+     */
+    void clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap);
+
     @Override
     void close();
 }

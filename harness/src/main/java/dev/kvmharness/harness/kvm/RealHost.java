@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /** {@link Host} for the real backend: platform threads and System.nanoTime(). */
@@ -39,6 +40,24 @@ public final class RealHost implements Host {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return false;
+                }
+            }
+        };
+    }
+
+    /** The C loop: the variables are the caller's volatiles; a waiter re-reads them with PAUSE in between. */
+    @Override
+    public SpinWait newSpinWait(String name) {
+        return new SpinWait() {
+            @Override
+            public void publish(Runnable write) {
+                write.run();
+            }
+
+            @Override
+            public void spinUntil(BooleanSupplier condition) {
+                while (!condition.getAsBoolean()) {
+                    Thread.onSpinWait();
                 }
             }
         };

@@ -8,6 +8,7 @@ import dev.kvmharness.mmu.sched.SimThreadFailedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /** {@link Host} on the simulator: simulated threads, virtual time. */
@@ -53,6 +54,24 @@ final class SimHost implements Host {
                 }
                 count[0]--;
                 return true;
+            }
+        };
+    }
+
+    /** Waiters block on one wait queue; every publish wakes them all to re-check (the writer keeps running). */
+    @Override
+    public SpinWait newSpinWait(String name) {
+        var queue = sched.newWaitQueue(name);
+        return new SpinWait() {
+            @Override
+            public void publish(Runnable write) {
+                write.run();
+                queue.wakeAll();
+            }
+
+            @Override
+            public void spinUntil(BooleanSupplier condition) {
+                queue.await(condition);
             }
         };
     }
