@@ -43,6 +43,21 @@ class MemstressDirtyLogIT {
         }
     }
 
+    /**
+     * Ends the vCPU loops and joins their threads whatever the test's outcome: a VM must not be closed under a
+     * vCPU thread still in run() (on kvm its kvm_run page would be unmapped under it).
+     */
+    private static void stopAndJoin(Memstress ms, VcpuIterations it) {
+        if (it != null) {
+            it.quit();
+        }
+        try {
+            ms.joinVcpuThreads();
+        } catch (RuntimeException | Error e) {
+            // the test reports its own failure; a vCPU's is in it or beside the point here
+        }
+    }
+
     private static long dirtyPages(long[][] bitmaps) {
         long n = 0;
         for (long[] bm : bitmaps) {
@@ -72,48 +87,52 @@ class MemstressDirtyLogIT {
             VcpuIterations it = new VcpuIterations(ms.vm().host(), VCPUS);
             assertThat(it.lastCompleted(0)).isEqualTo(-1);
             ms.startVcpuThreads(null, it.worker(a -> worker(a, it)));
-            assertThat(ms.stopVcpus()).isFalse();
-            it.awaitCompleted(0);
-            assertAllCompleted(it, 0);
+            try {
+                assertThat(ms.stopVcpus()).isFalse();
+                it.awaitCompleted(0);
+                assertAllCompleted(it, 0);
 
-            ms.enableDirtyLogging();
-            for (int s = 0; s < SLOTS; s++) {
-                assertThat(ms.vm().region(Memstress.MEM_SLOT_INDEX + s).flags())
-                        .as("memslot %d's flags after enableDirtyLogging()", Memstress.MEM_SLOT_INDEX + s).isEqualTo(KvmApi.KVM_MEM_LOG_DIRTY_PAGES);
+                ms.enableDirtyLogging();
+                for (int s = 0; s < SLOTS; s++) {
+                    assertThat(ms.vm().region(Memstress.MEM_SLOT_INDEX + s).flags())
+                            .as("memslot %d's flags after enableDirtyLogging()", Memstress.MEM_SLOT_INDEX + s).isEqualTo(KvmApi.KVM_MEM_LOG_DIRTY_PAGES);
+                }
+                assertThat(it.next()).isEqualTo(1);
+                it.awaitCompleted(1);
+                assertAllCompleted(it, 1);
+                ms.getDirtyLog(bitmaps);
+                assertThat(dirtyPages(bitmaps)).as("getDirtyLog() of both slots with initially-set bitmaps: every page")
+                        .isEqualTo(SLOTS * PAGES_PER_SLOT);
+                ms.clearDirtyLog(bitmaps, ms.pagesPerSlot());
+                ms.getDirtyLog(bitmaps);
+                assertThat(dirtyPages(bitmaps)).as("getDirtyLog() right after clearDirtyLog() of every slot").isZero();
+
+                ms.setWritePercent(0);
+                it.next();
+                it.awaitCompleted(2);
+                ms.getDirtyLog(bitmaps);
+                assertThat(dirtyPages(bitmaps)).as("an iteration of reads dirties nothing").isZero();
+
+                ms.setWritePercent(100);
+                it.next();
+                it.awaitCompleted(3);
+                assertAllCompleted(it, 3);
+                ms.getDirtyLog(bitmaps);
+                assertThat(dirtyPages(bitmaps)).as("an iteration of writes after clearDirtyLog() re-protected the pages: every page"
+                        + " of both slots").isEqualTo(SLOTS * PAGES_PER_SLOT);
+
+                ms.disableDirtyLogging();
+                for (int s = 0; s < SLOTS; s++) {
+                    assertThat(ms.vm().region(Memstress.MEM_SLOT_INDEX + s).flags())
+                            .as("memslot %d's flags after disableDirtyLogging()", Memstress.MEM_SLOT_INDEX + s).isZero();
+                }
+                it.quit();
+                ms.joinVcpuThreads();
+                assertThat(ms.stopVcpus()).as("joinVcpuThreads() sets stop_vcpus").isTrue();
+                assertThat(it.lastCompleted(1)).isEqualTo(3);
+            } finally {
+                stopAndJoin(ms, it);
             }
-            assertThat(it.next()).isEqualTo(1);
-            it.awaitCompleted(1);
-            assertAllCompleted(it, 1);
-            ms.getDirtyLog(bitmaps);
-            assertThat(dirtyPages(bitmaps)).as("getDirtyLog() of both slots with initially-set bitmaps: every page")
-                    .isEqualTo(SLOTS * PAGES_PER_SLOT);
-            ms.clearDirtyLog(bitmaps, ms.pagesPerSlot());
-            ms.getDirtyLog(bitmaps);
-            assertThat(dirtyPages(bitmaps)).as("getDirtyLog() right after clearDirtyLog() of every slot").isZero();
-
-            ms.setWritePercent(0);
-            it.next();
-            it.awaitCompleted(2);
-            ms.getDirtyLog(bitmaps);
-            assertThat(dirtyPages(bitmaps)).as("an iteration of reads dirties nothing").isZero();
-
-            ms.setWritePercent(100);
-            it.next();
-            it.awaitCompleted(3);
-            assertAllCompleted(it, 3);
-            ms.getDirtyLog(bitmaps);
-            assertThat(dirtyPages(bitmaps)).as("an iteration of writes after clearDirtyLog() re-protected the pages: every page"
-                    + " of both slots").isEqualTo(SLOTS * PAGES_PER_SLOT);
-
-            ms.disableDirtyLogging();
-            for (int s = 0; s < SLOTS; s++) {
-                assertThat(ms.vm().region(Memstress.MEM_SLOT_INDEX + s).flags())
-                        .as("memslot %d's flags after disableDirtyLogging()", Memstress.MEM_SLOT_INDEX + s).isZero();
-            }
-            it.quit();
-            ms.joinVcpuThreads();
-            assertThat(ms.stopVcpus()).as("joinVcpuThreads() sets stop_vcpus").isTrue();
-            assertThat(it.lastCompleted(1)).isEqualTo(3);
         }
     }
 
@@ -133,13 +152,17 @@ class MemstressDirtyLogIT {
                     it.awaitNext(current);
                 }
             }));
-            it.awaitCompleted(0);
-            it.set(-1);
-            counted.spinUntil(() -> passes.get(0) >= 3 && passes.get(1) >= 3);
-            it.quit();
-            ms.joinVcpuThreads();
-            assertThat(it.lastCompleted(0)).isEqualTo(-1);
-            assertThat(passes.get(0)).as("passes of vCPU 0 without the host bumping the iteration").isGreaterThanOrEqualTo(3);
+            try {
+                it.awaitCompleted(0);
+                it.set(-1);
+                counted.spinUntil(() -> passes.get(0) >= 3 && passes.get(1) >= 3);
+                it.quit();
+                ms.joinVcpuThreads();
+                assertThat(it.lastCompleted(0)).isEqualTo(-1);
+                assertThat(passes.get(0)).as("passes of vCPU 0 without the host bumping the iteration").isGreaterThanOrEqualTo(3);
+            } finally {
+                stopAndJoin(ms, it);
+            }
         }
     }
 
@@ -155,9 +178,13 @@ class MemstressDirtyLogIT {
                     counted.publish(() -> passes.incrementAndGet(a.vcpuIdx()));
                 }
             });
-            counted.spinUntil(() -> passes.get(0) >= 1 && passes.get(1) >= 1);
-            ms.joinVcpuThreads();
-            assertThat(ms.stopVcpus()).isTrue();
+            try {
+                counted.spinUntil(() -> passes.get(0) >= 1 && passes.get(1) >= 1);
+                ms.joinVcpuThreads();
+                assertThat(ms.stopVcpus()).isTrue();
+            } finally {
+                stopAndJoin(ms, null);
+            }
         }
     }
 
@@ -172,9 +199,14 @@ class MemstressDirtyLogIT {
                 }
                 worker(a, it);
             }));
-            assertThatThrownBy(() -> it.awaitCompleted(0)).hasMessageContaining("vCPU 1 gives up");
-            assertThat(it.quitting()).as("the failure made the host quit").isTrue();
-            assertThatThrownBy(ms::joinVcpuThreads).hasMessageContaining("vCPU 1 gives up");
+            try {
+                assertThatThrownBy(() -> it.awaitCompleted(0)).as("awaitCompleted(0) while vCPU 1's thread failed")
+                        .hasMessageContaining("vCPU 1 gives up");
+                assertThat(it.quitting()).as("the failure made the host quit").isTrue();
+                assertThatThrownBy(ms::joinVcpuThreads).hasMessageContaining("vCPU 1 gives up");
+            } finally {
+                stopAndJoin(ms, it);
+            }
         }
     }
 }
