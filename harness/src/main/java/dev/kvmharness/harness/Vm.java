@@ -124,8 +124,9 @@ public interface Vm extends GuestPhysicalMemory, AutoCloseable {
 
     /**
      * KVM_GET_DIRTY_LOG for memslot {@code slot} (which must have KVM_MEM_LOG_DIRTY_PAGES): one bit per page of
-     * the slot, set for each page written since the last call, and the pages write-protected again. The
-     * selftests' kvm_vm_get_dirty_log().
+     * the slot, set for each page written since the last call, and the pages write-protected again; with
+     * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled the log and the protection are left alone for
+     * {@link #clearDirtyLog} to reset. The selftests' kvm_vm_get_dirty_log().
      */
     long[] getDirtyLog(int slot);
 
