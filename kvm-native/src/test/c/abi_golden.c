@@ -14,6 +14,7 @@ P(KVM_SET_USER_MEMORY_REGION2);P(KVM_CREATE_IRQCHIP);P(KVM_ENABLE_CAP);P(KVM_GET
 P(KVM_GET_STATS_FD);P(KVM_CREATE_GUEST_MEMFD);P(KVM_RUN);P(KVM_GET_REGS);P(KVM_SET_REGS);P(KVM_GET_SREGS);P(KVM_SET_SREGS);
 P(KVM_SET_CPUID2);P(KVM_SET_MP_STATE);P(UFFDIO_API);P(UFFDIO_REGISTER);P(UFFDIO_UNREGISTER);P(UFFDIO_WAKE);P(UFFDIO_COPY);
 P(UFFDIO_ZEROPAGE);P(UFFDIO_CONTINUE);
+P(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);P(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);P(KVM_DIRTY_LOG_INITIALLY_SET);P(KVM_MEM_LOG_DIRTY_PAGES);
 S(kvm_regs);S(kvm_sregs);S(kvm_segment);S(kvm_dtable);S(kvm_userspace_memory_region);S(kvm_userspace_memory_region2);
 S(kvm_enable_cap);S(kvm_dirty_log);S(kvm_clear_dirty_log);S(kvm_create_guest_memfd);S(kvm_cpuid2);S(kvm_cpuid_entry2);
 S(kvm_stats_header);S(kvm_stats_desc);S(uffdio_api);S(uffdio_register);S(uffdio_copy);S(uffdio_zeropage);S(uffdio_continue);S(uffd_msg);S(uffdio_range);

@@ -101,6 +101,19 @@ public abstract class AbstractVm<R extends MemRegion, V extends Vcpu> implements
     /** munmap() of {@code r}'s host memory (and its alias mapping). */
     protected abstract void unmapHostMemory(R r);
 
+    /** {@code r}'s memslot and memory with {@code flags}, after KVM took them (vm_mem_region_set_flags()). */
+    protected abstract R withFlags(R r, int flags);
+
+    /** The words kvm_clear_dirty_log() reads for {@code numPages} pages (u32); the caller's bitmap must have them. */
+    protected static int clearDirtyLogWords(long[] bitmap, int numPages) {
+        long words = (Integer.toUnsignedLong(numPages) + 63) / 64;
+        if (bitmap.length < words) {
+            throw new IllegalArgumentException("KVM_CLEAR_DIRTY_LOG of " + Integer.toUnsignedString(numPages)
+                    + " pages reads " + words + " bitmap words, the bitmap has " + bitmap.length);
+        }
+        return (int) words;
+    }
+
     @Override
     public GuestMode mode() {
         return shape.mode();
@@ -131,6 +144,13 @@ public abstract class AbstractVm<R extends MemRegion, V extends Vcpu> implements
         R r = regions.slot(slot);
         setUserMemoryRegion(slot, r.flags(), newGpa, r.size(), r.hva());
         regions.put(movedTo(r, newGpa));
+    }
+
+    @Override
+    public void memRegionSetFlags(int slot, int flags) {
+        R r = regions.slot(slot);
+        setUserMemoryRegion(slot, flags, r.gpa(), r.size(), r.hva());
+        regions.put(withFlags(r, flags));
     }
 
     @Override

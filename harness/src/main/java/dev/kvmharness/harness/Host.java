@@ -42,6 +42,27 @@ public interface Host {
         boolean timedWait(Duration timeout);
     }
 
+    // ---- busy-waiting on shared variables (the memstress tests' READ_ONCE/WRITE_ONCE handshakes) ----
+
+    /**
+     * A place where the test's threads busy-wait for each other, as the C tests do with a global and
+     * {@code while (READ_ONCE(x) != y) ;}. The shared variables stay the caller's (volatile, or atomics): a writer
+     * changes them inside {@link SpinWait#publish}, a waiter names its condition over them in
+     * {@link SpinWait#spinUntil}. On kvm the waiter spins on the CPU (PAUSE between reads) exactly like the C loop;
+     * on sim it blocks in virtual time and resumes, at the writer's virtual time, when a publish may have made its
+     * condition true, so a wait costs no host time and the run stays deterministic.
+     */
+    SpinWait newSpinWait(String name);
+
+    /** See {@link #newSpinWait}. */
+    interface SpinWait {
+        /** Runs {@code write} (the WRITE_ONCE()s) and lets every thread spinning here look again. */
+        void publish(Runnable write);
+
+        /** Returns once {@code condition} (over the published variables) holds; checks it first. */
+        void spinUntil(BooleanSupplier condition);
+    }
+
     /** Whether pinning threads to host CPUs means anything (not on the simulator, whose CPUs are virtual). */
     boolean pinsThreads();
 
@@ -49,28 +70,5 @@ public interface Host {
     interface HostThread {
         /** Waits for the thread; rethrows what it threw. */
         void join();
-    }
-
-    // ---- spin-waits on variables other threads write ----
-
-    /**
-     * A C spin-wait on shared variables ({@code while (READ_ONCE(x) != want) ;}) between the test's threads, such
-     * as access_tracking_perf_test's iteration handshake: waiters call {@link SpinWait#await}, and every thread
-     * calls {@link SpinWait#changed} after each write a waiter may be waiting for.
-     */
-    SpinWait newSpinWait(String name);
-
-    /** See {@link #newSpinWait}. */
-    interface SpinWait {
-        /**
-         * Returns once {@code done} holds. On kvm the caller spins (PAUSE), as the C loop does; on sim it waits in
-         * virtual time until a {@link #changed()} finds {@code done} true, and resumes at the writer's time, so
-         * the wait costs what a spin would and no real time (a spin loop of {@link Host#cpuRelax()} would hand the
-         * baton back and forth every few virtual ns).
-         */
-        void await(BooleanSupplier done);
-
-        /** After a write a waiter's condition reads: nothing on kvm; wakes the waiters to look again on sim. */
-        void changed();
     }
 }

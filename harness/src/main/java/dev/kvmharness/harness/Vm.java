@@ -124,8 +124,9 @@ public interface Vm extends GuestPhysicalMemory, AutoCloseable {
 
     /**
      * KVM_GET_DIRTY_LOG for memslot {@code slot} (which must have KVM_MEM_LOG_DIRTY_PAGES): one bit per page of
-     * the slot, set for each page written since the last call, and the pages write-protected again. The
-     * selftests' kvm_vm_get_dirty_log().
+     * the slot, set for each page written since the last call, and the pages write-protected again; with
+     * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled the log and the protection are left alone for
+     * {@link #clearDirtyLog} to reset. The selftests' kvm_vm_get_dirty_log().
      */
     long[] getDirtyLog(int slot);
 
@@ -155,6 +156,26 @@ public interface Vm extends GuestPhysicalMemory, AutoCloseable {
 
     /** The VMM process's pagemap and the host's idle page tracking ({@link HostPages}). */
     HostPages hostPages();
+
+    // ---- dirty logging: memslot flags and manual protect (kvm_util.h's dirty-log helpers) ----
+
+    /**
+     * vm_mem_region_set_flags(): KVM_SET_USER_MEMORY_REGION of memslot {@code slot}'s region, unchanged but for
+     * {@code flags} (KVM_MEM_LOG_DIRTY_PAGES on or off, the only flag KVM lets change in place); the region keeps
+     * them for later moves. A failure is an ioctl exception naming the errno.
+     */
+    void memRegionSetFlags(int slot, int flags);
+
+    /**
+     * kvm_vm_clear_dirty_log(): KVM_CLEAR_DIRTY_LOG of {@code numPages} pages of memslot {@code slot} from
+     * {@code firstPage} (a multiple of 64): every page whose bit is set in {@code bitmap} (bit i of word i / 64 is
+     * page firstPage + i) is cleared in KVM's log and write-protected again, so its next write is logged. Meant
+     * for KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, with which {@link #getDirtyLog} clears and protects nothing.
+     *
+     * @param numPages a u32, as in struct kvm_clear_dirty_log
+     * @throws IllegalArgumentException if {@code bitmap} has fewer than ceil(numPages / 64) words
+     */
+    void clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap);
 
     @Override
     void close();

@@ -15,6 +15,7 @@ import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.memstress.Memstress;
 import dev.kvmharness.harness.memstress.VcpuArgs;
+import dev.kvmharness.harness.memstress.VcpuIterations;
 import dev.kvmharness.harness.memstress.VcpuThreads;
 import dev.kvmharness.kvm.bindings.KvmApi;
 import java.io.IOException;
@@ -29,10 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,8 +52,9 @@ import picocli.CommandLine.Spec;
  * page_idle nor lru_gen, both versions skip.
  *
  * <p>Where the C test shares globals between its threads (iteration, iteration_work,
- * vcpu_last_completed_iteration, memstress_args.stop_vcpus), this port keeps them in {@link Iterations}, and the
- * C spin loops are {@link Host.SpinWait}s: real spins on /dev/kvm, waits in virtual time on the simulator.
+ * vcpu_last_completed_iteration, memstress_args.stop_vcpus), this port keeps them in {@link Iterations}; the
+ * handshake itself is memstress's {@link VcpuIterations}, shared with dirty_log_perf_test: real spins on
+ * /dev/kvm, waits in virtual time on the simulator.
  */
 @Command(name = "access_tracking_perf_test", sortOptions = false,
         customSynopsis = "access_tracking_perf_test [-h] [-m mode] [-b vcpu_bytes] [-v vcpus] [-o]  [-s mem_type]",
@@ -239,17 +238,14 @@ public final class AccessTrackingPerfTest implements Callable<Integer>, Port {
     }
 
     /**
-     * The C test's globals shared by its threads: iteration, iteration_work, vcpu_last_completed_iteration[] and
-     * memstress_args.stop_vcpus, with the spin-wait every write to them is announced on. A failure in a vCPU
-     * thread (which in C ends the process) stops the main thread's wait.
+     * The C test's globals shared by its threads: iteration, vcpu_last_completed_iteration[] and
+     * memstress_args.stop_vcpus are memstress's iteration handshake ({@link VcpuIterations}, whose quit is
+     * stop_vcpus); iteration_work and the idle counts are this test's. A failure in a vCPU thread (which in C
+     * ends the process) stops the main thread's wait.
      */
     static final class Iterations {
-        final AtomicInteger iteration = new AtomicInteger();
+        final VcpuIterations iters;
         volatile Work work = Work.ACCESS_MEMORY;
-        volatile boolean stopVcpus;
-        final AtomicIntegerArray lastCompleted;
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        final Host.SpinWait spin;
         final boolean overlap;
         final boolean hypervisor;
         /** still_idle of each marking (summed over vCPUs), no_pfn over all, WARNING lines printed. */
@@ -259,8 +255,7 @@ public final class AccessTrackingPerfTest implements Callable<Integer>, Port {
         volatile int marking;
 
         Iterations(Host host, int nrVcpus, boolean overlap, boolean hypervisor) {
-            this.lastCompleted = new AtomicIntegerArray(nrVcpus);
-            this.spin = host.newSpinWait("access_tracking iteration");
+            this.iters = new VcpuIterations(host, nrVcpus);
             this.overlap = overlap;
             this.hypervisor = hypervisor;
         }
@@ -278,7 +273,7 @@ public final class AccessTrackingPerfTest implements Callable<Integer>, Port {
             Iterations it = new Iterations(host, p.nrVcpus(), p.overlap(), thisCpuHasHypervisor(backend));
             Stats before = vm.stats();
             // memstress_start_vcpu_threads()
-            VcpuThreads threads = VcpuThreads.start(host, ms.vcpuArgs(), null, a -> vcpuThreadMain(ms, it, a));
+            VcpuThreads threads = VcpuThreads.start(host, ms.vcpuArgs(), null, it.iters.worker(a -> vcpuThreadMain(ms, it, a)));
             Map<Phase, Long> ns = new LinkedHashMap<>();
             try {
                 GuestLog.info("\n");
@@ -295,8 +290,7 @@ public final class AccessTrackingPerfTest implements Callable<Integer>, Port {
                 ns.put(Phase.READ_IDLE, accessMemory(ms, it, false, Phase.READ_IDLE));
             } finally {
                 // memstress_join_vcpu_threads(): stop_vcpus, then join (which rethrows a vCPU thread's failure).
-                it.stopVcpus = true;
-                it.spin.changed();
+                it.iters.quit();
                 threads.join();
             }
             Stats.Delta delta = vm.stats().delta(before);
@@ -327,12 +321,10 @@ public final class AccessTrackingPerfTest implements Callable<Integer>, Port {
     /** run_iteration(): kicks the vCPU threads off by incrementing iteration, waits for all, prints the time. */
     static long runIteration(Memstress ms, Iterations it, String description) {
         Host host = ms.vm().host();
-        int nextIteration = it.iteration.incrementAndGet();
-        it.spin.changed();
+        int nextIteration = it.iters.next();
         long start = host.nanoTime();
-        for (int i = 0; i < ms.vcpuArgs().size(); i++) {
-            spinWaitForVcpu(it, i, nextIteration);
-        }
+        // spin_wait_for_vcpu() for each vCPU in turn; a vCPU thread that failed ends the wait with its failure
+        it.iters.awaitCompleted(nextIteration);
         long elapsed = host.nanoTime() - start;
         GuestLog.info("%s", phaseLine(description, elapsed));
         return elapsed;
@@ -343,45 +335,29 @@ public final class AccessTrackingPerfTest implements Callable<Integer>, Port {
         return String.format(Locale.ROOT, "%-30s: %d.%09ds\n", description, ns / 1_000_000_000L, ns % 1_000_000_000L);
     }
 
-    /** spin_wait_for_vcpu(); a vCPU thread that failed ends the wait (in C its assertion ends the process). */
-    static void spinWaitForVcpu(Iterations it, int vcpuIdx, int targetIteration) {
-        it.spin.await(() -> it.lastCompleted.get(vcpuIdx) == targetIteration || it.failure.get() != null);
-        if (it.failure.get() != null) {
-            throw new IllegalStateException("vCPU thread failed", it.failure.get()); // replaced by join()'s rethrow
-        }
-    }
-
     // ---------------------------------------------------------------- the vCPU threads
 
     /** spin_wait_for_next_iteration(): false once stop_vcpus is set. */
     static boolean spinWaitForNextIteration(Iterations it, int[] currentIteration) {
-        int last = currentIteration[0];
-        it.spin.await(() -> it.stopVcpus || it.iteration.get() != last);
-        if (it.stopVcpus) {
+        it.iters.awaitNext(currentIteration[0]);
+        if (it.iters.quitting()) {
             return false;
         }
-        currentIteration[0] = it.iteration.get();
+        currentIteration[0] = it.iters.iteration();
         return true;
     }
 
     /** vcpu_thread_main(). */
     static void vcpuThreadMain(Memstress ms, Iterations it, VcpuArgs args) {
         int[] currentIteration = {0};
-        try {
-            while (spinWaitForNextIteration(it, currentIteration)) {
-                if (it.work == Work.ACCESS_MEMORY) {
-                    args.vcpu().run();
-                    assertUcall(args, Ucall.Kind.SYNC);
-                } else {
-                    markVcpuMemoryIdle(ms, it, args);
-                }
-                it.lastCompleted.set(args.vcpuIdx(), currentIteration[0]);
-                it.spin.changed();
+        while (spinWaitForNextIteration(it, currentIteration)) {
+            if (it.work == Work.ACCESS_MEMORY) {
+                args.vcpu().run();
+                assertUcall(args, Ucall.Kind.SYNC);
+            } else {
+                markVcpuMemoryIdle(ms, it, args);
             }
-        } catch (RuntimeException | Error e) {
-            it.failure.compareAndSet(null, e);
-            it.spin.changed();
-            throw e;
+            it.iters.completed(args.vcpuIdx(), currentIteration[0]);
         }
     }
 

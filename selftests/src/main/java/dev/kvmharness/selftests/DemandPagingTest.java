@@ -180,7 +180,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
      * -b: parse_size(), then what memstress_create_vm() asserts: each vCPU's memory is whole guest (and host)
      * pages, at least one. The C test finds out after creating the VM; here it is a usage error.
      */
-    private static long parseMemory(String arg, List<GuestMode> modes) {
+    static long parseMemory(String arg, List<GuestMode> modes) {
         long size;
         try {
             size = TestUtil.parseSize(arg);

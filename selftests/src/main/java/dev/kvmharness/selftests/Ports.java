@@ -42,6 +42,8 @@ record Ports(String name, Supplier<Object> command, String cTarget, List<String>
                     List.of(), rows("mmu_stress_test", "-m 4 -c 1")),
             new Ports("set_memory_region_test", SetMemoryRegionTest::new, "set_memory_region_test", List.of(),
                     List.of(), rows("set_memory_region_test", "2")),
+            new Ports("dirty_log_perf_test", DirtyLogPerfTest::new, "dirty_log_perf_test", List.of(), List.of(),
+                    rows("dirty_log_perf_test", "-b 64M -v 2 -i 3", "dirty_log_perf_test_no_manual_protect", "-g -b 16M")),
             new Ports("access_tracking_perf_test", AccessTrackingPerfTest::new, "access_tracking_perf_test", List.of(),
                     List.of(), rows("access_tracking_perf_test", "-b 64M -v 2")));
 

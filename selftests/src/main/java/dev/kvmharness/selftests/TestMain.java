@@ -3,6 +3,7 @@ package dev.kvmharness.selftests;
 
 import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.GuestLog;
+import dev.kvmharness.harness.GuestRandomSeed;
 import dev.kvmharness.harness.Ksft;
 import dev.kvmharness.sys.Sys;
 import java.io.PrintStream;
@@ -50,7 +51,7 @@ final class TestMain {
         try (ProgressLine progress = ProgressLine.start(port.name(), err, Sys.isatty(2))) {
             PrintStream shown = progress.guard(out);
             GuestLog.configure(shown, false, System.getenv("DEBUG") != null);
-            GuestLog.info("Random seed: 0x%x\n", seed);
+            GuestRandomSeed.init(seed);
             // Not a line of the C test: which backend produced the output, and whether its times are virtual.
             shown.println("Backend: " + backend.describe());
             r = Ksft.run(() -> result.set(port.execute(backend, seed)), shown, progress.guard(err));

@@ -23,6 +23,11 @@ final class KvmMemRegion implements MemRegion {
         return new KvmMemRegion(slot, newGpa, flags, memory);
     }
 
+    /** The same memslot and memory with other flags (vm_mem_region_set_flags()). */
+    KvmMemRegion withFlags(int newFlags) {
+        return new KvmMemRegion(slot, gpa, newFlags, memory);
+    }
+
     @Override
     public int slot() {
         return slot;

@@ -119,6 +119,26 @@ final class KvmVm extends AbstractVm<KvmMemRegion, KvmVcpu> {
         }
     }
 
+    /** KVM_CLEAR_DIRTY_LOG from a copy of {@code bitmap} in native memory. */
+    @Override
+    public synchronized void clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap) {
+        int words = clearDirtyLogWords(bitmap, numPages);
+        try (Memory buf = new Memory(Math.max(1, words) * 8L)) {
+            buf.write(0, bitmap, 0, words);
+            vmFd.clearDirtyLog(slot, firstPage, numPages, buf);
+        }
+    }
+
+    @Override
+    public synchronized void memRegionSetFlags(int slot, int flags) {
+        super.memRegionSetFlags(slot, flags);
+    }
+
+    @Override
+    protected KvmMemRegion withFlags(KvmMemRegion r, int flags) {
+        return r.withFlags(flags);
+    }
+
     /** Under the VM's lock, as every memslot change here: the uffd and vCPU threads are real threads. */
     @Override
     public synchronized MemRegion addRegion(BackingSource src, long gpa, int slot, long npages, int flags) {

@@ -45,26 +45,27 @@ public final class RealHost implements Host {
         };
     }
 
-    @Override
-    public boolean pinsThreads() {
-        return true;
-    }
-
-    /** A real spin: nothing to wake. */
+    /** The C loop: the variables are the caller's volatiles; a waiter re-reads them with PAUSE in between. */
     @Override
     public SpinWait newSpinWait(String name) {
         return new SpinWait() {
             @Override
-            public void await(BooleanSupplier done) {
-                while (!done.getAsBoolean()) {
-                    Thread.onSpinWait();
-                }
+            public void publish(Runnable write) {
+                write.run();
             }
 
             @Override
-            public void changed() {
+            public void spinUntil(BooleanSupplier condition) {
+                while (!condition.getAsBoolean()) {
+                    Thread.onSpinWait();
+                }
             }
         };
+    }
+
+    @Override
+    public boolean pinsThreads() {
+        return true;
     }
 
     @Override

@@ -5,12 +5,14 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.GuestLog;
 import dev.kvmharness.harness.GuestMode;
+import dev.kvmharness.harness.GuestRandomSeed;
 import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * lib/memstress.c: a VM whose test region sits at the top of guest physical memory, split into
@@ -33,6 +35,8 @@ public final class Memstress implements AutoCloseable {
     private final List<VcpuArgs> vcpuArgs;
     /** Per vCPU, the gpa of its latency buffer (timed guest), or null when timing is off. */
     private long[] latencyBufGpa;
+    /** The test region's memslots: MEM_SLOT_INDEX .. MEM_SLOT_INDEX + slots - 1. */
+    private int slots;
 
     private Memstress(Vm vm, long argsGva, long gpa, long size, long guestPageSize, List<VcpuArgs> vcpuArgs) {
         this.vm = vm;
@@ -89,6 +93,7 @@ public final class Memstress implements AutoCloseable {
                         nrVcpus).withMode(mode)
                 .withExtraMemPages(guestNumPages + latPages).withRunTimeout(options.runTimeout()));
         try {
+            GuestRandomSeed.vmCreated(options.randomSeed());
             long regionEndGfn = vm.maxGfn() + 1;
             TestAssertionFailure.check(guestNumPages < regionEndGfn, "guest_num_pages < region_end_gfn",
                     "Requested more guest memory than address space allows.\n    guest pages: %x max gfn: %x"
@@ -143,6 +148,7 @@ public final class Memstress implements AutoCloseable {
             }
             Memstress ms = new Memstress(vm, argsGva, gpa, size, guestPageSize, args);
             ms.latencyBufGpa = latGpa;
+            ms.slots = slots;
             return ms;
         } catch (RuntimeException | Error e) {
             vm.close();
@@ -206,6 +212,83 @@ public final class Memstress implements AutoCloseable {
     /** memstress_set_random_access(). */
     public void setRandomAccess(boolean random) {
         vm.write64(argsGva + MemstressArgs.OFF_RANDOM_ACCESS, random ? 1 : 0);
+    }
+
+    // ---- dirty logging over the test region's memslots, and the vCPU threads with stop_vcpus (memstress.c) ----
+
+    /** KVM_MEM_LOG_DIRTY_PAGES. */
+    public static final int KVM_MEM_LOG_DIRTY_PAGES = 1;
+    private volatile boolean stopVcpus;
+    private VcpuThreads vcpuThreads;
+
+    /** The number of memslots the test region is split into (memstress_create_vm()'s {@code slots}). */
+    public int slots() {
+        return slots;
+    }
+
+    /** The guest pages of each test memslot (the C tests' pages_per_slot: host_num_pages / slots on x86). */
+    public long pagesPerSlot() {
+        return size / guestPageSize / slots;
+    }
+
+    /** memstress_enable_dirty_logging(): KVM_MEM_LOG_DIRTY_PAGES on every test memslot, in slot order. */
+    public void enableDirtyLogging() {
+        toggleDirtyLogging(true);
+    }
+
+    /** memstress_disable_dirty_logging(). */
+    public void disableDirtyLogging() {
+        toggleDirtyLogging(false);
+    }
+
+    private void toggleDirtyLogging(boolean enable) {
+        for (int i = 0; i < slots; i++) {
+            vm.memRegionSetFlags(MEM_SLOT_INDEX + i, enable ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+        }
+    }
+
+    /** memstress_alloc_bitmaps(): one zeroed bitmap of {@link #pagesPerSlot()} bits per test memslot. */
+    public long[][] allocBitmaps() {
+        return new long[slots][(int) ((pagesPerSlot() + 63) / 64)];
+    }
+
+    /** memstress_get_dirty_log(): KVM_GET_DIRTY_LOG of every test memslot into its bitmap. */
+    public void getDirtyLog(long[][] bitmaps) {
+        for (int i = 0; i < slots; i++) {
+            long[] log = vm.getDirtyLog(MEM_SLOT_INDEX + i);
+            System.arraycopy(log, 0, bitmaps[i], 0, Math.min(log.length, bitmaps[i].length));
+        }
+    }
+
+    /** memstress_clear_dirty_log(): KVM_CLEAR_DIRTY_LOG of pages [0, pagesPerSlot) of every test memslot. */
+    public void clearDirtyLog(long[][] bitmaps, long pagesPerSlot) {
+        for (int i = 0; i < slots; i++) {
+            vm.clearDirtyLog(MEM_SLOT_INDEX + i, 0, (int) pagesPerSlot, bitmaps[i]);
+        }
+    }
+
+    /**
+     * memstress_start_vcpu_threads(): clears stop_vcpus, then one thread per vCPU running {@code fn}, pinned as
+     * {@code pcpus} says (null: not pinned), released together.
+     */
+    public VcpuThreads startVcpuThreads(int[] pcpus, Consumer<VcpuArgs> fn) {
+        stopVcpus = false;
+        vcpuThreads = VcpuThreads.start(vm.host(), vcpuArgs, pcpus, fn);
+        return vcpuThreads;
+    }
+
+    /** READ_ONCE(memstress_args.stop_vcpus): the test is done and the vCPU threads should return. */
+    public boolean stopVcpus() {
+        return stopVcpus;
+    }
+
+    /** memstress_join_vcpu_threads(): sets stop_vcpus, then waits for every vCPU thread (rethrowing a failure). */
+    public void joinVcpuThreads() {
+        stopVcpus = true;
+        if (vcpuThreads == null) {
+            throw new IllegalStateException("no vCPU threads: startVcpuThreads() was not called");
+        }
+        vcpuThreads.join();
     }
 
     /** memstress_destroy_vm(). */

@@ -35,7 +35,7 @@ final class SimCaps {
             case KvmApi.KVM_CAP_DISABLE_QUIRKS2 -> (int) SimKvm.KVM_X86_VALID_QUIRKS;
             // kvm_arch_nr_memslot_as_ids(): SMM gives a second address space, except to private-memory VMs.
             case KvmApi.KVM_CAP_MULTI_ADDRESS_SPACE -> vmType == SimKvm.KVM_X86_SW_PROTECTED_VM ? 1 : 2;
-            case KvmApi.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 -> 3;
+            case KvmApi.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 -> (int) SimKvm.KVM_DIRTY_LOG_MANUAL_CAPS;
             default -> 0;
         };
     }

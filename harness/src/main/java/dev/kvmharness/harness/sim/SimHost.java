@@ -58,19 +58,20 @@ final class SimHost implements Host {
         };
     }
 
-    /** A wait queue: the waiter blocks in virtual time and resumes at the time of the write that satisfied it. */
+    /** Waiters block on one wait queue; every publish wakes them all to re-check (the writer keeps running). */
     @Override
     public SpinWait newSpinWait(String name) {
         var queue = sched.newWaitQueue(name);
         return new SpinWait() {
             @Override
-            public void await(BooleanSupplier done) {
-                queue.await(done);
+            public void publish(Runnable write) {
+                write.run();
+                queue.wakeAll();
             }
 
             @Override
-            public void changed() {
-                queue.wakeAll();
+            public void spinUntil(BooleanSupplier condition) {
+                queue.await(condition);
             }
         };
     }

@@ -17,6 +17,7 @@ import dev.kvmharness.harness.x86.CompiledGuest;
 import dev.kvmharness.harness.x86.PageSize;
 import dev.kvmharness.harness.x86.X86Compiler;
 import dev.kvmharness.harness.x86.X86PageTables;
+import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.host.HostMm;
@@ -159,6 +160,18 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         return dirtyLog.get(slot);
     }
 
+    /** KVM_CLEAR_DIRTY_LOG ({@link DirtyLog#clear}). */
+    @Override
+    public void clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap) {
+        clearDirtyLogWords(bitmap, numPages);
+        dirtyLog.clear(slot, firstPage, Integer.toUnsignedLong(numPages), bitmap);
+    }
+
+    @Override
+    protected SimMemRegion withFlags(SimMemRegion r, int flags) {
+        return new SimMemRegion(r.slot(), r.gpa(), r.size(), flags, r.source(), r.hva(), r.alias());
+    }
+
     @Override
     public void setUserMemoryRegion(int slot, int flags, long gpa, long size, long hva) {
         memslotUpdate.set(MemslotRequest.v1(slot, flags, gpa, size, hva));
@@ -208,14 +221,18 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         }
     }
 
-    /** KVM_ENABLE_CAP: the simulator knows KVM_CAP_DISABLE_QUIRKS2; other capabilities are EINVAL. */
+    /**
+     * KVM_ENABLE_CAP: the simulator knows KVM_CAP_DISABLE_QUIRKS2 and KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (its arg
+     * the KVM_DIRTY_LOG_* bits, 0 switching manual protect off); other capabilities are EINVAL.
+     */
     @Override
     public void enableCap(int cap, long arg) {
-        if (cap != SimCaps.KVM_CAP_DISABLE_QUIRKS2) {
-            throw new SimKvmException("KVM_ENABLE_CAP", KvmErrno.EINVAL,
+        switch (cap) {
+            case SimCaps.KVM_CAP_DISABLE_QUIRKS2 -> kvm.disableQuirks2(arg);
+            case KvmApi.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 -> kvm.enableManualDirtyLogProtect2(arg);
+            default -> throw new SimKvmException("KVM_ENABLE_CAP", KvmErrno.EINVAL,
                     "capability " + cap + " cannot be enabled on the simulator");
         }
-        kvm.disableQuirks2(arg);
     }
 
     /** 5-level guest paging (CR4.LA57) for a 57-bit guest mode, else 4-level. */

@@ -37,6 +37,10 @@ public final class KvmApi {
     public static final int KVM_MEM_READONLY = 1 << 1;
     public static final int KVM_MEM_GUEST_MEMFD = 1 << 2;
 
+    // KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2's bits (KVM_ENABLE_CAP args[0], and what KVM_CHECK_EXTENSION offers)
+    public static final int KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE = 1;
+    public static final int KVM_DIRTY_LOG_INITIALLY_SET = 1 << 1;
+
     // VM types (x86)
     public static final int KVM_X86_DEFAULT_VM = 0;
     public static final int KVM_X86_SW_PROTECTED_VM = 1;

@@ -32,6 +32,10 @@ class KernelAbiTest {
         for (Ioctl i : Ioctl.values()) {
             m.put(i.name(), i.number());
         }
+        m.put("KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", (long) KvmApi.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
+        m.put("KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE", (long) KvmApi.KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
+        m.put("KVM_DIRTY_LOG_INITIALLY_SET", (long) KvmApi.KVM_DIRTY_LOG_INITIALLY_SET);
+        m.put("KVM_MEM_LOG_DIRTY_PAGES", (long) KvmApi.KVM_MEM_LOG_DIRTY_PAGES);
         m.put("sizeof(kvm_regs)", (long) KvmRegs.SIZE);
         m.put("sizeof(kvm_sregs)", (long) KvmSregs.SIZE);
         m.put("sizeof(kvm_segment)", (long) KvmSegment.SIZE);

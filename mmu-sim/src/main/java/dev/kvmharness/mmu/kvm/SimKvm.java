@@ -50,8 +50,8 @@ public final class SimKvm implements AutoCloseable {
     private final int type;
     private long disabledQuirks;
     private long nrMmuPages;
-    private boolean manualDirtyLogProtect;
-    private boolean dirtyLogInitiallySet;
+    /** kvm->manual_dirty_log_protect: the KVM_DIRTY_LOG_* bits KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 was enabled with. */
+    private long manualDirtyLogProtect;
     private boolean destroyed;
 
     /** KVM_X86_DEFAULT_VM. */
@@ -232,18 +232,45 @@ public final class SimKvm implements AutoCloseable {
         return nrMmuPages;
     }
 
-    /** KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2). */
+    /** KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE: KVM_GET_DIRTY_LOG leaves the log and the SPTEs alone. */
+    public static final long KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE = 1;
+    /** KVM_DIRTY_LOG_INITIALLY_SET: a slot starts logging with every bit set and nothing write-protected. */
+    public static final long KVM_DIRTY_LOG_INITIALLY_SET = 2;
+    /** KVM_DIRTY_LOG_MANUAL_CAPS: what KVM_CHECK_EXTENSION(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) answers on x86. */
+    public static final long KVM_DIRTY_LOG_MANUAL_CAPS = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET;
+
+    /**
+     * Manual protect on, with INITIALLY_SET if asked, for the model's own tests: the state
+     * {@link #enableManualDirtyLogProtect2} leaves, without charging the ioctl.
+     */
     public void enableManualDirtyLogProtect(boolean initiallySet) {
-        manualDirtyLogProtect = true;
-        dirtyLogInitiallySet = initiallySet;
+        manualDirtyLogProtect = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | (initiallySet ? KVM_DIRTY_LOG_INITIALLY_SET : 0);
     }
 
+    /**
+     * KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) as kvm_vm_ioctl_enable_cap_generic() takes it: args[0] is
+     * the new kvm->manual_dirty_log_protect, 0 switching manual protect off again; INITIALLY_SET is accepted only
+     * together with MANUAL_PROTECT_ENABLE, and any other bit is EINVAL.
+     */
+    public void enableManualDirtyLogProtect2(long caps) {
+        sched.charge(Cost.IOCTL);
+        long allowed = (caps & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE) != 0 ? KVM_DIRTY_LOG_MANUAL_CAPS
+                : KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+        if ((caps & ~allowed) != 0) {
+            throw new SimKvmException("KVM_ENABLE_CAP", KvmErrno.EINVAL,
+                    String.format("KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 0x%x: bits outside 0x%x", caps, allowed));
+        }
+        manualDirtyLogProtect = caps;
+    }
+
+    /** kvm->manual_dirty_log_protect != 0. */
     public boolean manualDirtyLogProtect() {
-        return manualDirtyLogProtect;
+        return manualDirtyLogProtect != 0;
     }
 
+    /** kvm_dirty_log_manual_protect_and_init_set(). */
     public boolean dirtyLogInitiallySet() {
-        return dirtyLogInitiallySet;
+        return (manualDirtyLogProtect & KVM_DIRTY_LOG_INITIALLY_SET) != 0;
     }
 
     // ---------------------------------------------------------------- TLB flushing and requests

@@ -4,6 +4,7 @@ package dev.kvmharness.mmu.memslot;
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.kvm.SimKvm;
+import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.spte.Spte;
@@ -108,7 +109,8 @@ public final class DirtyLog {
                 if (kvm.dirtyLogInitiallySet()) {
                     long first = slot.baseGfn() + gfnOffset + Long.numberOfTrailingZeros(mask);
                     long last = slot.baseGfn() + gfnOffset + 63 - Long.numberOfLeadingZeros(mask);
-                    if (kvm.config().eagerPageSplit()) {
+                    // kvm.eager_page_split, and a kernel that has eager splitting at all (5.17's series split here too).
+                    if (kvm.config().eagerPageSplit() && kvm.policy().has(Behaviour.EAGER_PAGE_SPLIT)) {
                         TdpDirtyLog.trySplitHugePages(kvm.tdpMmu(), slot, first, last + 1, Spte.PG_LEVEL_4K, false);
                     }
                     TdpDirtyLog.writeProtectGfn(kvm.tdpMmu(), slot, first, Spte.PG_LEVEL_2M);
