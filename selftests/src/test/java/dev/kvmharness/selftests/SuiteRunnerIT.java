@@ -4,26 +4,26 @@ package dev.kvmharness.selftests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kvmharness.junit.RequiresKvm;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The main job: no test name runs every port, kselftest-runner style. */
+/** The main job on /dev/kvm: no test name runs every port (here one shard of them), kselftest-runner style. */
 @RequiresKvm
 class SuiteRunnerIT {
 
     @Test
-    void runsEveryPortAndPrintsTap() throws Exception {
-        SelftestsJar.Result r = SelftestsJar.run(600, "--backend", "kvm");
+    void runsTheFirstHalfOfThePortsAndPrintsTap() throws Exception {
+        // Half the suite in-process; ContainerIT runs the other half in a container, so every port runs on
+        // /dev/kvm through the runner once (ci/matrix.sh runs each alone in both places).
+        SelftestsJar.Result r = SelftestsJar.run(600, "--backend", "kvm", "--shard", "1/2");
+        List<String> tests = KvmSuiteExpectations.shard(1, 2);
         assertThat(r.exit()).as(r.all()).isZero();
-        assertThat(r.out()).startsWith("TAP version 13\n1.." + Main.TESTS.size() + "\n")
+        assertThat(r.out()).startsWith("TAP version 13\n1.." + tests.size() + "\n")
                 .contains("# selftests: kvm: demand_paging_test\n")
-                .contains("# Overall demand paging rate:")
-                .contains("ok 1 selftests: kvm: demand_paging_test\n")
-                .contains("# selftests: kvm: set_memory_region_test\n");
-        for (int i = 0; i < Main.TESTS.size(); i++) {
-            assertThat(r.out()).contains("ok " + (i + 1) + " selftests: kvm: " + Main.TESTS.get(i) + "\n");
+                .contains("# Overall demand paging rate:");
+        for (String line : KvmSuiteExpectations.lines(tests)) {
+            assertThat(r.out()).contains(line);
         }
-        assertThat(r.out())
-                .contains("# Totals: pass:" + Main.TESTS.size() + " fail:0 xfail:0 xpass:0 skip:0 error:0\n");
     }
 
     @Test
