@@ -166,7 +166,7 @@ public final class MemslotModificationStressTest implements Callable<Integer>, P
         }
         Outcome last = null;
         for (GuestMode mode : p.modes()) {
-            last = runTest(backend, mode, p, Duration.ofSeconds(common.runTimeoutSeconds));
+            last = runTest(backend, mode, p, seed, Duration.ofSeconds(common.runTimeoutSeconds));
         }
         Map<String, Object> timings = new LinkedHashMap<>();
         timings.put("add_remove_memslot_ns", last.addRemoveNs());
@@ -179,8 +179,8 @@ public final class MemslotModificationStressTest implements Callable<Integer>, P
     }
 
     /** run_test(). */
-    static Outcome runTest(Backend backend, GuestMode mode, Params p, Duration runTimeout) {
-        Memstress.Options opts = new Memstress.Options(100, false, 1, runTimeout);
+    static Outcome runTest(Backend backend, GuestMode mode, Params p, long seed, Duration runTimeout) {
+        Memstress.Options opts = new Memstress.Options(100, false, seed, runTimeout);
         try (Memstress ms = Memstress.createVm(backend, mode, p.nrVcpus(), p.guestPercpuMemSize(), 1, BackingSource.ANONYMOUS,
                 p.partition(), opts)) {
             Vm vm = ms.vm();
