@@ -38,10 +38,12 @@ import picocli.CommandLine.Spec;
  * the slot's translations while the vCPUs fault on theirs: with the slot-zap quirk (the default) the whole MMU
  * is zapped, with {@code -q} (KVM_X86_QUIRK_SLOT_ZAP_ALL disabled) only the deleted slot's range.
  *
- * <p>Upstream since 6.12: 6.14 moved the file's includes with the arm64 header rename and memstress changed
- * integer types only; later trees guard the {@code -q} quirk with {@code __x86_64__} exactly as 6.12 does. None of
- * it changes x86 behaviour, so this port follows 6.12 as is. The C test prints no timings; the port's --json
- * adds the phases (the add/delete loop, the join that waits for the vCPUs' last pass) and the guest passes the vCPUs made.
+ * <p>Upstream since 6.12 the file only gained an explicit {@code ucall_common.h} include and swapped
+ * {@code uint64_t} for the kernel's {@code u64}/{@code gpa_t}; {@code -q} and its {@code __x86_64__} guard are
+ * already 6.12's. Neither changes behaviour, so this port follows 6.12 as is. The C test prints no timings; the
+ * port's --json adds the phases (the add/delete loop, the join that waits for the vCPUs' last pass) and the guest
+ * passes the vCPUs made. As in C, the guest never touches the dummy slot: the test stresses the update path's
+ * effect on the vCPUs' own memory (the fast zap of every root, slot bookkeeping), not the zap of the deleted range.
  */
 @Command(name = "memslot_modification_stress_test", sortOptions = false,
         customSynopsis = "memslot_modification_stress_test [-h] [-m mode] [-d delay_usec] [-q]\n"
