@@ -45,7 +45,8 @@ record Ports(String name, Supplier<Object> command, String cTarget, List<String>
             new Ports("dirty_log_perf_test", DirtyLogPerfTest::new, "dirty_log_perf_test", List.of(), List.of(),
                     rows("dirty_log_perf_test", "-b 64M -v 2 -i 3", "dirty_log_perf_test_no_manual_protect", "-g -b 16M")),
             new Ports("access_tracking_perf_test", AccessTrackingPerfTest::new, "access_tracking_perf_test", List.of(),
-                    List.of(), rows("access_tracking_perf_test", "-b 64M -v 2")));
+                    List.of(), rows("access_tracking_perf_test", "-b 64M -v 2")),
+            new Ports("memslot_perf_test", MemslotPerfTest::new, "memslot_perf_test", List.of(), List.of(), rows("memslot_perf_test", "-s 64 -l 1 -r 1")));
 
     Ports {
         suiteArgs = List.copyOf(suiteArgs);
