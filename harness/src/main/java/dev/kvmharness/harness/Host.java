@@ -63,6 +63,21 @@ public interface Host {
         void spinUntil(BooleanSupplier condition);
     }
 
+    // ---- busy-waiting on guest memory (a flag a guest stores, which no publish announces) ----
+
+    /**
+     * Busy-waits until {@code condition} holds, where the condition reads guest memory (a sync flag the guest
+     * clears): the host side of a guest/host handshake through a shared page. On kvm a PAUSE loop, like the C
+     * {@code while (atomic_load(&flag)) ;}; on sim the thread looks again every {@link #GUEST_POLL_NS} of
+     * virtual time, so a guest store is seen at most that late and a long wait costs little host time.
+     *
+     * @return false if {@code timeout} passed first (the C tests' alarm())
+     */
+    boolean spinUntilGuest(BooleanSupplier condition, Duration timeout);
+
+    /** How often {@link #spinUntilGuest} looks again on the simulator, in virtual ns. */
+    long GUEST_POLL_NS = 1_000;
+
     /** Whether pinning threads to host CPUs means anything (not on the simulator, whose CPUs are virtual). */
     boolean pinsThreads();
 

@@ -12,12 +12,21 @@ import java.util.TreeMap;
  */
 public final class MemRegions<R extends MemRegion> {
     private final TreeMap<Integer, R> bySlot = new TreeMap<>();
+    /** The same regions by base gpa (they never overlap), so a lookup stays cheap with 32k memslots. */
+    private final TreeMap<Long, R> byGpa = new TreeMap<>();
 
     /** vm_userspace_mem_region_add()'s checks: the slot is free and [gpa, gpa + size) overlaps no region. */
     public void checkNew(int slot, long gpa, long size, long npages) {
         TestAssertionFailure.check(!bySlot.containsKey(slot), "!regions.containsKey(slot)",
                 "A mem region with the requested slot already exists.\n  requested slot: %d", slot);
-        for (R r : bySlot.values()) {
+        // Regions never overlap, so only the one starting at or below gpa and the next one above can.
+        var below = byGpa.floorEntry(gpa);
+        var above = byGpa.higherEntry(gpa);
+        for (var e : java.util.Arrays.asList(below, above)) {
+            if (e == null) {
+                continue;
+            }
+            R r = e.getValue();
             TestAssertionFailure.check(gpa + size <= r.gpa() || r.gpa() + r.size() <= gpa, "no overlap",
                     "overlapping userspace_mem_region already exists\n  requested gpa: 0x%x npages: 0x%x\n"
                             + "  existing slot: %d gpa: 0x%x size: 0x%x", gpa, npages, r.slot(), r.gpa(), r.size());
@@ -25,13 +34,18 @@ public final class MemRegions<R extends MemRegion> {
     }
 
     public void put(R region) {
-        bySlot.put(region.slot(), region);
+        R old = bySlot.put(region.slot(), region);
+        if (old != null) {
+            byGpa.remove(old.gpa(), old);
+        }
+        byGpa.put(region.gpa(), region);
     }
 
     /** Forgets {@code slot} (vm_mem_region_delete()); returns the region it held. */
     public R remove(int slot) {
         R r = slot(slot);
         bySlot.remove(slot);
+        byGpa.remove(r.gpa(), r);
         return r;
     }
 
@@ -46,8 +60,10 @@ public final class MemRegions<R extends MemRegion> {
 
     /** The region holding {@code gpa}; a test failure if none does. */
     public R of(long gpa) {
-        for (R r : bySlot.values()) {
-            if (gpa >= r.gpa() && gpa - r.gpa() < r.size()) {
+        var e = byGpa.floorEntry(gpa);
+        if (e != null) {
+            R r = e.getValue();
+            if (gpa - r.gpa() < r.size()) {
                 return r;
             }
         }

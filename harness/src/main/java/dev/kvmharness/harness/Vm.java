@@ -177,6 +177,15 @@ public interface Vm extends GuestPhysicalMemory, AutoCloseable {
      */
     void clearDirtyLog(int slot, long firstPage, int numPages, long[] bitmap);
 
+    // ---- dropping host pages under the guest (memslot_perf_test's unmap tests) ----
+
+    /**
+     * madvise(addr_gpa2hva(gpa), len, MADV_DONTNEED): the host drops the pages behind [gpa, gpa + len), which
+     * must lie in one memslot's region; KVM's MMU notifier zaps their SPTEs, so the guest's next access faults
+     * in a fresh zeroed page. A failure is a test failure naming the gpa.
+     */
+    void madviseDontneed(long gpa, long len);
+
     @Override
     void close();
 }

@@ -46,7 +46,11 @@ record Ports(String name, Supplier<Object> command, String cTarget, List<String>
                     rows("dirty_log_perf_test", "-b 64M -v 2 -i 3", "dirty_log_perf_test_no_manual_protect", "-g -b 16M")),
             new Ports("access_tracking_perf_test", AccessTrackingPerfTest::new, "access_tracking_perf_test", List.of(),
                     List.of(), rows("access_tracking_perf_test", "-b 64M -v 2")),
-            new Ports("memslot_modification_stress_test", MemslotModificationStressTest::new, "memslot_modification_stress_test", List.of(), List.of(), rows("memslot_modification_stress_test", "-b 16M -v 2 -i 20")));
+            new Ports("memslot_modification_stress_test", MemslotModificationStressTest::new,
+                    "memslot_modification_stress_test", List.of(), List.of(),
+                    rows("memslot_modification_stress_test", "-b 16M -v 2 -i 20")),
+            new Ports("memslot_perf_test", MemslotPerfTest::new, "memslot_perf_test", List.of("-l", "1", "-s", "1024"),
+                    List.of(), rows("memslot_perf_test", "-s 64 -l 1 -r 1")));
 
     Ports {
         suiteArgs = List.copyOf(suiteArgs);

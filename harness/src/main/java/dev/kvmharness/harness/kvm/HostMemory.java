@@ -135,6 +135,10 @@ final class HostMemory implements AutoCloseable {
         return mapping.getLong(alignOffset + offset);
     }
 
+    void madvise(long offset, long len, int advice) {
+        mapping.madvise(alignOffset + offset, len, advice);
+    }
+
     void write64(long offset, long value) {
         mapping.setLong(alignOffset + offset, value);
     }

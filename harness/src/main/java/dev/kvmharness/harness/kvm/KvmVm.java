@@ -15,6 +15,7 @@ import dev.kvmharness.harness.PhysPageAllocator;
 import dev.kvmharness.harness.Slot0;
 import dev.kvmharness.harness.Slot0Layout;
 import dev.kvmharness.harness.Stats;
+import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.harness.x86.CompiledGuest;
 import dev.kvmharness.harness.x86.PageSize;
@@ -24,6 +25,7 @@ import dev.kvmharness.kvm.StatDescriptor;
 import dev.kvmharness.kvm.StatsFd;
 import dev.kvmharness.kvm.VmFd;
 import dev.kvmharness.kvm.bindings.KvmCpuid2;
+import dev.kvmharness.sys.LibC;
 import dev.kvmharness.sys.Syscalls;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -225,6 +227,15 @@ final class KvmVm extends AbstractVm<KvmMemRegion, KvmVcpu> {
     public long read64(long gpa) {
         KvmMemRegion r = regionOf(gpa);
         return r.memory.read64(gpa - r.gpa());
+    }
+
+    /** madvise(2) on the region's mapping. */
+    @Override
+    public void madviseDontneed(long gpa, long len) {
+        KvmMemRegion r = regionOf(gpa);
+        TestAssertionFailure.check(gpa + len - r.gpa() <= r.size(), "range in one region",
+                "madvise(MADV_DONTNEED) of [0x%x, 0x%x) crosses the end of slot %d", gpa, gpa + len, r.slot());
+        r.memory.madvise(gpa - r.gpa(), len, LibC.MADV_DONTNEED);
     }
 
     @Override

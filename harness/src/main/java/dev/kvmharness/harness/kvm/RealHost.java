@@ -63,6 +63,19 @@ public final class RealHost implements Host {
         };
     }
 
+    /** The C loop, with CLOCK_MONOTONIC read every 1024 looks for the timeout. */
+    @Override
+    public boolean spinUntilGuest(BooleanSupplier condition, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int i = 1; !condition.getAsBoolean(); i++) {
+            if ((i & 1023) == 0 && System.nanoTime() - deadline > 0) {
+                return condition.getAsBoolean();
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
     @Override
     public boolean pinsThreads() {
         return true;

@@ -76,6 +76,19 @@ final class SimHost implements Host {
         };
     }
 
+    /** Polls every GUEST_POLL_NS of virtual time: a scheduling point, so the vCPU runs in between. */
+    @Override
+    public boolean spinUntilGuest(BooleanSupplier condition, Duration timeout) {
+        long deadline = sched.now() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (sched.now() >= deadline) {
+                return false;
+            }
+            sched.sleep(GUEST_POLL_NS);
+        }
+        return true;
+    }
+
     @Override
     public boolean pinsThreads() {
         return false;

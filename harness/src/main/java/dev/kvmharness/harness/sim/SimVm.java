@@ -8,10 +8,12 @@ import dev.kvmharness.harness.DemandPaging;
 import dev.kvmharness.harness.Host;
 import dev.kvmharness.harness.HostPages;
 import dev.kvmharness.harness.HostBuffer;
+import dev.kvmharness.harness.MemRegion;
 import dev.kvmharness.harness.RunProgress;
 import dev.kvmharness.harness.Slot0;
 import dev.kvmharness.harness.Slot0Layout;
 import dev.kvmharness.harness.Stats;
+import dev.kvmharness.harness.TestAssertionFailure;
 import dev.kvmharness.harness.VmShape;
 import dev.kvmharness.harness.x86.CompiledGuest;
 import dev.kvmharness.harness.x86.PageSize;
@@ -283,6 +285,15 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
     @Override
     public HostPages hostPages() {
         return new SimHostPages(mm);
+    }
+
+    /** The simulated mm's madvise(MADV_DONTNEED): MMU notifiers, then the pages are freed. */
+    @Override
+    public void madviseDontneed(long gpa, long len) {
+        MemRegion r = regions().of(gpa);
+        TestAssertionFailure.check(gpa + len - r.gpa() <= r.size(), "range in one region",
+                "madvise(MADV_DONTNEED) of [0x%x, 0x%x) crosses the end of slot %d", gpa, gpa + len, r.slot());
+        mm.madviseDontneed(gpa2hva(gpa), len);
     }
 
     @Override

@@ -35,6 +35,10 @@ public final class Memslots {
     private static final class AddressSpace {
         final TreeMap<Long, Memslot> byBaseGfn = new TreeMap<>();
         final Map<Integer, Memslot> byId = new HashMap<>();
+        /** By userspace address (the kernel's hva interval tree); aliases may share one. */
+        final TreeMap<Long, List<Memslot>> byHva = new TreeMap<>();
+        /** The largest slot ever installed, in bytes: bounds how far below a range a meeting slot can start. */
+        long maxBytes;
         long generation;
         Memslot lastHit;
     }
@@ -87,6 +91,26 @@ public final class Memslots {
     /** Every slot in one address space, by base gfn. */
     public List<Memslot> slots(int asId) {
         return new ArrayList<>(spaces[asId].byBaseGfn.values());
+    }
+
+    /**
+     * kvm_for_each_memslot_in_hva_range(): the slots of one address space whose host range meets
+     * [{@code start}, {@code end}), by base gfn as {@link #slots} lists them, found through the hva index.
+     */
+    public List<Memslot> slotsInHvaRange(int asId, long start, long end) {
+        AddressSpace as = spaces[asId];
+        List<Memslot> out = new ArrayList<>();
+        for (List<Memslot> l : as.byHva.subMap(start - as.maxBytes, false, end, false).values()) {
+            for (Memslot s : l) {
+                if (s.userspaceAddr() + (s.npages() << 12) > start) {
+                    out.add(s);
+                }
+            }
+        }
+        if (out.size() > 1) {
+            out.sort(java.util.Comparator.comparingLong(Memslot::baseGfn));
+        }
+        return out;
     }
 
     /**
@@ -200,12 +224,21 @@ public final class Memslots {
         if (remove != null) {
             as.byBaseGfn.remove(remove.baseGfn());
             as.byId.remove(remove.id());
+            List<Memslot> atHva = as.byHva.get(remove.userspaceAddr());
+            if (atHva != null) {
+                atHva.remove(remove);
+                if (atHva.isEmpty()) {
+                    as.byHva.remove(remove.userspaceAddr());
+                }
+            }
             invalid.remove(remove);
             totalPages -= remove.npages();
         }
         if (add != null) {
             as.byBaseGfn.put(add.baseGfn(), add);
             as.byId.put(add.id(), add);
+            as.byHva.computeIfAbsent(add.userspaceAddr(), k -> new ArrayList<>(1)).add(add);
+            as.maxBytes = Math.max(as.maxBytes, add.npages() << 12);
             totalPages += add.npages();
             if (addInvalid) {
                 invalid.add(add);

@@ -4,6 +4,7 @@ package dev.kvmharness.mmu.notifier;
 import dev.kvmharness.mmu.host.MmuNotifierOps;
 import dev.kvmharness.mmu.kvm.SimKvm;
 import dev.kvmharness.mmu.memslot.Memslot;
+import dev.kvmharness.mmu.observe.MmuObserver;
 import dev.kvmharness.mmu.memslot.Memslots;
 import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.FlushSite;
@@ -77,7 +78,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         }
         boolean found = false;
         for (int as = 0; as < Memslots.ADDRESS_SPACES; as++) {
-            for (Memslot slot : kvm.memslots().slots(as)) {
+            for (Memslot slot : kvm.memslots().slotsInHvaRange(as, start, end)) {
                 long sStart = slot.userspaceAddr();
                 long sEnd = sStart + (slot.npages() << 12);
                 long hvaStart = Math.max(start, sStart);
@@ -107,7 +108,9 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
             lockedCallbacks++;
             kvm.mmuLock().writeUnlock();
         }
-        kvm.observer().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
+        if (kvm.observer() != MmuObserver.NONE) {
+            kvm.observer().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
+        }
         return new NotifierReturn(ret, found);
     }
 
