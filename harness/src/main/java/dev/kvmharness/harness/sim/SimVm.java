@@ -345,7 +345,12 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         m.put("mmu_lock_max_wait_ns", lock.maxWaitNs());
         agingReport(m);
         if (kvm.config().oracle()) {
-            m.put("oracle_violations", oracle.violations().size());
+            var violations = oracle.violations();
+            m.put("oracle_violations", violations.size());
+            if (!violations.isEmpty()) {
+                // what a reader of a failed run needs first: the model bug the oracle saw, in its words
+                m.put("oracle_first_violation", violations.get(0).what());
+            }
         } else {
             // a benchmark run (--oracle off): nothing was checked, so there is no violation count to give
             m.put("oracle", "off");

@@ -55,11 +55,11 @@ public final class MemslotUpdate {
                 }
                 case CREATE -> publish(change.updated().asId(), null, change.updated());
                 case DELETE -> {
-                    invalidate(change.old());
+                    invalidate(change.old(), "KVM_MR_DELETE of slot " + req.slot());
                     publish(change.old().asId(), change.old(), null);
                 }
                 case MOVE -> {
-                    invalidate(change.old());
+                    invalidate(change.old(), "KVM_MR_MOVE of slot " + req.slot());
                     publish(change.old().asId(), change.old(), change.updated());
                 }
                 case FLAGS_ONLY -> {
@@ -75,11 +75,12 @@ public final class MemslotUpdate {
     }
 
     /** kvm_invalidate_memslot(): readers now see the slot as invalid (faults retry), then the MMU lets go of it. */
-    private void invalidate(Memslot old) {
+    private void invalidate(Memslot old, String what) {
         kvm.notifier().waitForNoActiveInvalidations();
         kvm.memslots().swap(old.asId(), old, old, true);
         memslotsUpdated(old.asId());
         flushShadowMemslot(old);
+        kvm.observer().memslotFlushed(what, old.asId(), old.baseGfn(), old.baseGfn() + old.npages());
     }
 
     private void publish(int asId, Memslot remove, Memslot add) {

@@ -109,7 +109,9 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
             kvm.mmuLock().writeUnlock();
         }
         if (kvm.observer() != MmuObserver.NONE) {
-            kvm.observer().note(String.format("%s [0x%x, 0x%x)%s", what, start, end, found ? "" : " (no memslot)"));
+            // Concatenation, not String.format: a host unmapping page by page makes millions of these.
+            kvm.observer().note(what + " [0x" + Long.toHexString(start) + ", 0x" + Long.toHexString(end) + ")"
+                    + (found ? "" : " (no memslot)"));
         }
         return new NotifierReturn(ret, found);
     }

@@ -61,6 +61,13 @@ public interface MmuObserver {
     default void gfnRangeUnmapped(String where, int asId, long gfnStart, long gfnEnd) {
     }
 
+    /**
+     * kvm_arch_flush_shadow_memslot() returned for a slot being deleted or moved ({@code what}): no valid root of
+     * address space asId may map [start, end) any more (invalid roots may, until their zap; vCPUs leave them).
+     */
+    default void memslotFlushed(String what, int asId, long gfnStart, long gfnEnd) {
+    }
+
     /** The hardware EPT walk of vCPU {@code vcpuId} for gfn reached a page table RCU already freed. */
     default void freedTableWalked(int vcpuId, long gfn) {
     }

@@ -272,6 +272,25 @@ public final class StaleTranslationOracle implements MmuObserver {
         }
     }
 
+    @Override
+    public void memslotFlushed(String what, int asId, long gfnStart, long gfnEnd) {
+        if (!kvm.config().oracle()) {
+            return;
+        }
+        for (KvmMmuPage root : kvm.tdpMmu().roots()) {
+            if (root.asId() != asId || root.isFreed() || root.isInvalid()) {
+                continue;
+            }
+            long gfn = kvm.tdpMmu().firstPresentLeaf(root, gfnStart, gfnEnd);
+            if (gfn >= 0) {
+                report(String.format("after kvm_arch_flush_shadow_memslot() for %s, valid %s still maps gfn 0x%x of the old"
+                        + " slot [0x%x, 0x%x): a vCPU can reach memory no memslot backs there", what, root, gfn, gfnStart, gfnEnd),
+                        -1, gfn);
+                return;
+            }
+        }
+    }
+
     /** The EPT walk reached a page table that RCU already freed. */
     @Override
     public void freedTableWalked(int vcpu, long gfn) {
@@ -292,8 +311,9 @@ public final class StaleTranslationOracle implements MmuObserver {
                 continue;
             }
             Tlb tlb = v.tlb();
-            for (int s = 0; s < tlb.capacity(); s++) {
-                if (!tlb.isValid(s) || owedByAnotherThread(tlb.gfn(s))) {
+            for (int i = 0; i < tlb.used(); i++) {
+                int s = tlb.validSlot(i);
+                if (owedByAnotherThread(tlb.gfn(s))) {
                     continue;
                 }
                 checkEntry(where, v, root, tlb.gfn(s), tlb.pfn(s), tlb.writable(s));

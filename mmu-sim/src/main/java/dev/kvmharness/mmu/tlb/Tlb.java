@@ -21,9 +21,15 @@ public final class Tlb {
     private long epoch = 1;
     private final int mask;
     private int used;
+    /**
+     * The slots made valid since the last flush, the first {@link #used} of them: what {@link #validSlot}
+     * enumerates, so a check of every cached translation costs what the TLB holds, not its capacity.
+     */
+    private final int[] filled;
 
     public Tlb(int entries) {
         this.entries = new long[entries * STRIDE];
+        this.filled = new int[entries];
         mask = entries - 1;
     }
 
@@ -60,9 +66,10 @@ public final class Tlb {
     }
 
     public void fill(long gvaPage, long gfn, long pfn, boolean writable) {
-        int e = slot(gvaPage) * STRIDE;
+        int s = slot(gvaPage);
+        int e = s * STRIDE;
         if (entries[e + EPOCH] != epoch) {
-            used++;
+            filled[used++] = s;
             entries[e + EPOCH] = epoch;
         }
         entries[e + TAG] = gvaPage + 1;
@@ -76,6 +83,14 @@ public final class Tlb {
             epoch++;
             used = 0;
         }
+    }
+
+    /** The slot of the i-th valid entry, 0 <= i < {@link #used()}; in the order they were filled. */
+    public int validSlot(int i) {
+        if (i >= used) {
+            throw new IndexOutOfBoundsException(i + " of " + used + " valid entries");
+        }
+        return filled[i];
     }
 
     /** Entries currently valid. */
