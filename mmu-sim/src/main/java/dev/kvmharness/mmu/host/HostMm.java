@@ -3,6 +3,7 @@ package dev.kvmharness.mmu.host;
 
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
+import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.SimScheduler;
 
 /**
@@ -88,6 +89,7 @@ public final class HostMm implements AutoCloseable {
      */
     public long mmap(long len, Backing backing, boolean writable) {
         checkOpen();
+        sched.charge(Cost.HOST_MM_SYSCALL);
         sched.yieldPoint();
         return vmas.mmapAnon(len, backing, writable);
     }
@@ -100,6 +102,7 @@ public final class HostMm implements AutoCloseable {
     /** Shared file mapping; several mappings of one file alias the same pages. */
     public long mmap(long len, MemFd file, long offset, boolean writable) {
         checkOpen();
+        sched.charge(Cost.HOST_MM_SYSCALL);
         sched.yieldPoint();
         return vmas.mmapFile(len, file, offset, writable);
     }
@@ -111,6 +114,7 @@ public final class HostMm implements AutoCloseable {
      */
     public void munmap(long hva, long len) {
         checkOpen();
+        sched.charge(Cost.HOST_MM_SYSCALL);
         sched.yieldPoint();
         unmap.munmap(hva, len);
     }
@@ -125,6 +129,7 @@ public final class HostMm implements AutoCloseable {
      */
     public void mprotect(long hva, long len, boolean writable) {
         checkOpen();
+        sched.charge(Cost.HOST_MM_SYSCALL);
         sched.yieldPoint();
         unmap.mprotect(hva, len, writable);
     }
@@ -137,6 +142,7 @@ public final class HostMm implements AutoCloseable {
      */
     public void madviseDontneed(long hva, long len) {
         checkOpen();
+        sched.charge(Cost.HOST_MM_SYSCALL);
         sched.yieldPoint();
         unmap.madviseDontneed(hva, len);
     }
