@@ -132,6 +132,11 @@ public final class PageFault {
     private PfResult slowPath(long gfn, boolean write, boolean exec) {
         KvmPageFault f = fault.reset(gfn, write, exec, Spte.PG_LEVEL_1G);
         f.nxHugePageWorkaroundEnabled = kvm.config().nxHugePages();
+        // mmu_invalidate_seq is read at this fault's virtual time, not at the vCPU's last scheduling point: the
+        // exit and the fault's fixed cost were charged since, and an invalidation another thread ended in
+        // between must count as before the snapshot, or every fault overlapping a stream of invalidations
+        // retries until the stream stops.
+        kvm.sched().yieldPoint();
         f.mmuSeq = kvm.invalidate().seq();
         // Under SRCU the lookup and the generation go together: a swap after this point makes the MMIO SPTE
         // this fault may create stale, and the next access takes a real fault instead of trusting it.
