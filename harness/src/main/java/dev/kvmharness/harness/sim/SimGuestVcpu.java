@@ -240,7 +240,13 @@ final class SimGuestVcpu implements Vcpu {
                                 && sched.now() - clockBefore == executed * insnNs;
                         if (pure && sliceStart != null && interp.pc() == (int) sliceStart[0]
                                 && Arrays.equals(now, 0, now.length, sliceStart, 1, sliceStart.length)) {
-                            fastForward(executed * insnNs, virtualDeadline);
+                            if (smpNs == 0) {
+                                waitWhileSpinning(executed * insnNs, virtualDeadline);
+                            } else {
+                                // the slice's price changes with the number of vCPUs in KVM_RUN, which
+                                // waiting would not notice
+                                fastForward(executed * insnNs, virtualDeadline);
+                            }
                         }
                         sliceStart = new long[now.length + 1];
                         sliceStart[0] = interp.pc();
@@ -296,6 +302,23 @@ final class SimGuestVcpu implements Vcpu {
         }
         long slices = (target - now + sliceNs - 1) / sliceNs;
         sched.advance(slices * sliceNs);
+    }
+
+    /**
+     * The slice just run left the guest where it started, with nothing stored and nothing but instruction
+     * cost: it would repeat until a page it reads is written or freed, a request or kick reaches the vCPU, or
+     * the run times out. Wait for that in the model ({@link SimVcpu#waitWhileSpinning}), then take the clock to
+     * the start of the first slice that sees it, as if the guest had spun all along.
+     */
+    private void waitWhileSpinning(long sliceNs, long virtualDeadline) {
+        if (sliceNs <= 0) {
+            return;
+        }
+        long start = sched.now();
+        vcpu.waitWhileSpinning(virtualDeadline == Long.MAX_VALUE ? virtualDeadline : virtualDeadline + 1);
+        long waited = sched.now() - start;
+        long slices = (waited + sliceNs - 1) / sliceNs;
+        sched.advance(slices * sliceNs - waited);
     }
 
     private Exit exitFor(GuestExit e) {

@@ -3,8 +3,12 @@ package dev.kvmharness.mmu.host;
 
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -69,6 +73,12 @@ public final class PhysMem {
     private long dataPages;
     /** Heads of live hugetlb folios ({@code folio_test_hugetlb()}): never on an LRU list. */
     private final Set<Long> hugetlbHeads = new HashSet<>();
+    /**
+     * Watched pages and who to tell when one is written or freed: vCPUs parked instead of spinning on them
+     * ({@link #watch}). Consulted only while {@link #watchers} is non-zero, so unwatched writes cost one test.
+     */
+    private final Map<Long, List<Runnable>> watched = new HashMap<>();
+    private int watchers;
 
     /** {@code alloc_pages(order)}: a zeroed, naturally aligned page or folio of 2^order pages; returns its head pfn. */
     public long alloc(int order) {
@@ -134,6 +144,9 @@ public final class PhysMem {
                     + order);
         }
         long pages = 1L << order;
+        if (watchers != 0) {
+            changed(pfn, pages);
+        }
         for (long p = pfn; p < pfn + pages; p = sectionStart(p) + SECTION_PAGES) {
             Section s = section(p);
             if (s == null || s.data == null) {
@@ -296,6 +309,9 @@ public final class PhysMem {
         int i = slot(pfn);
         Object[] data = data(s);
         store(s, i, data[i], PageBytes.write(data[i], offset, width, value));
+        if (watchers != 0) {
+            changed(pfn, 1);
+        }
     }
 
     public void readBytes(long pfn, int offset, byte[] dst, int dstOff, int len) {
@@ -315,6 +331,9 @@ public final class PhysMem {
         int i = slot(pfn);
         Object[] data = data(s);
         store(s, i, data[i], PageBytes.writeBytes(data[i], offset, src, srcOff, len));
+        if (watchers != 0) {
+            changed(pfn, 1);
+        }
     }
 
     public void fill(long pfn, int offset, int len, byte value) {
@@ -328,6 +347,48 @@ public final class PhysMem {
         int i = slot(pfn);
         Object[] data = data(s);
         store(s, i, data[i], PageBytes.fill(data[i], offset, len, value));
+        if (watchers != 0) {
+            changed(pfn, 1);
+        }
+    }
+
+    /**
+     * Calls {@code onChange} when one of {@code pfns} is next written (by anyone: a host store, another vCPU,
+     * a fill) or freed, until {@link #unwatch}. This is how a vCPU whose guest only reads these pages in a loop
+     * waits for what could end the loop instead of re-running it (MONITOR/MWAIT on the lines it reads).
+     * {@code onChange} must not block; it may run more than once.
+     */
+    public void watch(long[] pfns, Runnable onChange) {
+        for (long pfn : pfns) {
+            watched.computeIfAbsent(pfn, k -> new ArrayList<>(1)).add(onChange);
+        }
+        watchers++;
+    }
+
+    /** Ends a {@link #watch} of the same pfns and callback. */
+    public void unwatch(long[] pfns, Runnable onChange) {
+        for (long pfn : pfns) {
+            List<Runnable> l = watched.get(pfn);
+            if (l != null && l.remove(onChange) && l.isEmpty()) {
+                watched.remove(pfn);
+            }
+        }
+        watchers--;
+    }
+
+    private void changed(long pfn, long pages) {
+        if (pages == 1) {
+            List<Runnable> l = watched.get(pfn);
+            if (l != null) {
+                List.copyOf(l).forEach(Runnable::run);
+            }
+            return;
+        }
+        for (Map.Entry<Long, List<Runnable>> e : List.copyOf(watched.entrySet())) {
+            if (e.getKey() >= pfn && e.getKey() < pfn + pages) {
+                List.copyOf(e.getValue()).forEach(Runnable::run);
+            }
+        }
     }
 
     /** Pages whose contents are held in memory (were written with something other than whole-page zeroes). */

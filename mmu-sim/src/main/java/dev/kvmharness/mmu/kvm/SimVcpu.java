@@ -4,6 +4,7 @@ package dev.kvmharness.mmu.kvm;
 import dev.kvmharness.mmu.fault.PageFault;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.sched.WaitQueue;
 import dev.kvmharness.mmu.spte.Spte;
 import dev.kvmharness.mmu.tdp.EptWalk;
 import dev.kvmharness.mmu.tdp.KvmMmuPage;
@@ -44,6 +45,12 @@ public final class SimVcpu {
     private long idtBase;
     private int idtLimit;
     private final ExceptionDelivery delivery = new ExceptionDelivery(this);
+    /** Where the vCPU waits while its guest spins on memory ({@link #waitWhileSpinning}); made on first use. */
+    private WaitQueue spinWait;
+    /** While waiting there: set by whatever could change what the spinning guest sees. */
+    private boolean spinning;
+    private boolean spinWoken;
+    private final Runnable wakeSpinner = this::wakeSpinner;
     /** #DE, for {@link #raise}. */
     public static final int DE_VECTOR = ExceptionDelivery.DE_VECTOR;
     /** The reset vector: CS.base 0xffff0000 + RIP 0xfff0, what a vCPU nobody set up fetches first. */
@@ -129,6 +136,7 @@ public final class SimVcpu {
 
     void setRequest(KvmRequest r) {
         requests |= r.bit();
+        wakeSpinner();
     }
 
     /** kvm_vcpu_kick() as the request path does it: a vCPU in guest mode is IPI'd out. */
@@ -137,7 +145,43 @@ public final class SimVcpu {
             return false;
         }
         mode = VcpuMode.EXITING_GUEST_MODE;
+        wakeSpinner();
         return true;
+    }
+
+    /**
+     * The guest is in a loop that only reads memory through this vCPU's TLB and would repeat itself exactly
+     * until someone else acts: wait, in guest mode, until a page the TLB maps is written or freed, a request
+     * or kick arrives, or {@code deadlineNs}. What the loop would have done meanwhile is nothing but spend time,
+     * which the caller adds on waking; the waiting costs no handoffs, however many scheduling points the other
+     * threads pass meanwhile (a host making thousands of syscalls while the guest polls a flag).
+     *
+     * @return whether something woke it (false: the deadline passed); the clock is then at least the waker's
+     */
+    public boolean waitWhileSpinning(long deadlineNs) {
+        if (spinWait == null) {
+            spinWait = kvm.sched().newWaitQueue("guest spin loop of vCPU " + id);
+        }
+        long[] pfns = new long[tlb.used()];
+        for (int i = 0; i < pfns.length; i++) {
+            pfns[i] = tlb.pfn(tlb.validSlot(i));
+        }
+        spinning = true;
+        spinWoken = false;
+        kvm.phys().watch(pfns, wakeSpinner);
+        try {
+            return spinWait.await(() -> spinWoken || requests != 0 || mode == VcpuMode.EXITING_GUEST_MODE, deadlineNs);
+        } finally {
+            kvm.phys().unwatch(pfns, wakeSpinner);
+            spinning = false;
+        }
+    }
+
+    private void wakeSpinner() {
+        if (spinning && !spinWoken) {
+            spinWoken = true;
+            spinWait.wakeAll();
+        }
     }
 
     // ---------------------------------------------------------------- KVM_RUN
