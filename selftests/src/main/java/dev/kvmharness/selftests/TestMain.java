@@ -5,6 +5,7 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.GuestLog;
 import dev.kvmharness.harness.GuestRandomSeed;
 import dev.kvmharness.harness.Ksft;
+import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.sys.Sys;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -54,9 +55,11 @@ final class TestMain {
             GuestRandomSeed.init(seed);
             // Not a line of the C test: which backend produced the output, and whether its times are virtual.
             shown.println("Backend: " + backend.describe());
-            r = Ksft.run(() -> result.set(port.execute(backend, seed)), shown, progress.guard(err));
+            r = Ksft.run(() -> SimScheduler.runOnSimulationCarrier(port.name(), () -> result.set(port.execute(backend, seed))),
+                    shown, progress.guard(err));
         }
         GuestLog.configure(out, false, System.getenv("DEBUG") != null);
+        r = failOnOracleViolations(r, result.get(), err);
         if (common.stats && result.get().stats() != null) {
             StatsReport.print(result.get().stats(), out);
             // The encoded histogram is for --json readers (compare), not for people.
@@ -73,6 +76,22 @@ final class TestMain {
             }
         }
         return r.exitCode();
+    }
+
+    /**
+     * A simulated run whose stale-translation oracle saw the model break KVM's promises fails, whatever the test
+     * itself checked: the C test cannot see a stale TLB entry that happens to hold the right data, the oracle can.
+     */
+    private static Ksft.Result failOnOracleViolations(Ksft.Result r, Port.Result result, PrintStream err) {
+        Map<String, Object> report = result.backendReport();
+        if (r.exitCode() != Ksft.PASS || report == null || !(report.get("oracle_violations") instanceof Number n)
+                || n.longValue() == 0) {
+            return r;
+        }
+        String reason = n.longValue() + " violation" + (n.longValue() == 1 ? "" : "s")
+                + " of KVM's promises in the model; the first: " + report.get("oracle_first_violation");
+        err.println("Simulator oracle: " + reason);
+        return new Ksft.Result(Ksft.FAIL, reason);
     }
 
     private static Map<?, ?> withoutHdr(Map<?, ?> m) {

@@ -27,7 +27,9 @@ class MemslotPerfSimIT {
         String a = Files.readString(dir.resolve("a.json"));
         assertThat(a).isEqualTo(Files.readString(dir.resolve("b.json")));
         JsonNode root = new ObjectMapper().readTree(a);
-        assertThat(root.at("/backend_report/oracle_violations").asLong()).isZero();
+        assertThat(root.at("/backend_report/oracle_violations").asLong())
+                .as("the oracle's first violation: %s", root.at("/backend_report/oracle_first_violation").asText())
+                .isZero();
     }
 
     /** 8208 pages of the map test cannot fill 9000 slots: the C advice with get_max_slots()'s answer. */

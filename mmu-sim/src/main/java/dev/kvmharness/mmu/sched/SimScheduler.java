@@ -52,6 +52,17 @@ public final class SimScheduler implements AutoCloseable {
     /** Virtual time at which the current RCU grace period can complete (or callbacks must run); MAX if never. */
     long rcuNextDue = Long.MAX_VALUE;
 
+    /**
+     * Runs {@code body} (which will attach to a scheduler, as a test's main thread does) on a thread of the kind
+     * simulated threads are spawned as, and waits for it. Where those are virtual threads on one carrier, the
+     * attached thread then shares that carrier with the vCPU and handler threads it spawns, and every handoff
+     * between them is a continuation switch instead of waking another OS thread. Elsewhere it just runs body on
+     * a new platform thread. The schedule, and so every result, is the same either way.
+     */
+    public static void runOnSimulationCarrier(String name, Runnable body) {
+        SimThreads.runAndWait(name, body);
+    }
+
     public SimScheduler(long seed, CostModel costs) {
         this.seed = seed;
         this.costs = Objects.requireNonNull(costs, "costs");

@@ -48,6 +48,44 @@ final class SimThreads {
         return t;
     }
 
+    /**
+     * Runs body on a new thread of the kind {@link #newThread} makes and waits for it, rethrowing what it threw.
+     * On virtual threads the caller's work then shares the one carrier with the threads it spawns.
+     */
+    static void runAndWait(String name, Runnable body) {
+        Throwable[] thrown = new Throwable[1];
+        Thread t = newThread(name, () -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                thrown[0] = e;
+            }
+        });
+        t.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+                t.interrupt();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (thrown[0] instanceof RuntimeException e) {
+            throw e;
+        }
+        if (thrown[0] instanceof Error e) {
+            throw e;
+        }
+        if (thrown[0] != null) {
+            throw new IllegalStateException(thrown[0]);
+        }
+    }
+
     /** {@code Thread.ofVirtual().factory()} where the running JDK has it without monitor pinning; else null. */
     private static MethodHandle virtualFactory() {
         String choice = System.getProperty(PROPERTY, "virtual").toLowerCase(Locale.ROOT);
