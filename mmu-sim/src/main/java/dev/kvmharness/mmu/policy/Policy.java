@@ -20,9 +20,20 @@ import java.util.stream.Collectors;
  */
 public record Policy(String name, Set<Behaviour> behaviours, Set<FlushSite> droppedFlushes) {
     public Policy {
-        behaviours = Collections.unmodifiableSet(behaviours.isEmpty() ? EnumSet.noneOf(Behaviour.class) : EnumSet.copyOf(behaviours));
-        droppedFlushes = Collections.unmodifiableSet(droppedFlushes.isEmpty() ? EnumSet.noneOf(FlushSite.class)
-                : EnumSet.copyOf(droppedFlushes));
+        // The fields hold private EnumSets (has() and flushes() run on every SPTE a walk visits: a bit test, not
+        // a call through a wrapper); the accessors hand out read-only views.
+        behaviours = behaviours.isEmpty() ? EnumSet.noneOf(Behaviour.class) : EnumSet.copyOf(behaviours);
+        droppedFlushes = droppedFlushes.isEmpty() ? EnumSet.noneOf(FlushSite.class) : EnumSet.copyOf(droppedFlushes);
+    }
+
+    @Override
+    public Set<Behaviour> behaviours() {
+        return Collections.unmodifiableSet(behaviours);
+    }
+
+    @Override
+    public Set<FlushSite> droppedFlushes() {
+        return Collections.unmodifiableSet(droppedFlushes);
     }
 
     public static Policy current() {
