@@ -29,8 +29,9 @@ class MemslotPerfIT {
             "-s 32 -l 1 -f 3 -e 5 -d",
             "-s 64 -l 1 -f 0 -e 0 -d -v");
 
+    /** On the simulator the first config (all six tests) is left out: the other three cover them in less time. */
     static Stream<Arguments> everyConfigOnEveryBackend() {
-        return Stream.of("sim", "kvm").flatMap(b -> CONFIGS.stream().map(c -> Arguments.of(b, c)));
+        return Stream.of("sim", "kvm").flatMap(b -> CONFIGS.stream().skip(b.equals("sim") ? 1 : 0).map(c -> Arguments.of(b, c)));
     }
 
     /** The C lines for tests first..last, runs each, where every run does at least one loop. */

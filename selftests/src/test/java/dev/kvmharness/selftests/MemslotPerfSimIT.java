@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MemslotPerfSimIT {
     @Test
     void sameSeedSameJsonBitForBit(@TempDir Path dir) throws Exception {
-        String[] opts = {"memslot_perf_test", "-s", "64", "-l", "1", "-f", "1", "-e", "4", "--seed", "7", "--json"};
+        String[] opts = {"memslot_perf_test", "-s", "64", "-l", "1", "-f", "2", "-e", "3", "--seed", "7", "--json"};
         for (String name : new String[] {"a.json", "b.json"}) {
             String[] args = java.util.Arrays.copyOf(opts, opts.length + 1);
             args[opts.length] = dir.resolve(name).toString();

@@ -57,7 +57,8 @@ class SuiteShardIT {
                 lines = 0;
             }
             lines++;
-            assertThat(lines).as("lines of one test's TAP block, at: " + l).isLessThanOrEqualTo(24);
+            // memslot_perf_test's six tests print about 40 lines in C already; a flood is hundreds
+            assertThat(lines).as("lines of one test's TAP block, at: " + l).isLessThanOrEqualTo(48);
         }
         assertThat(tap.lines().filter(l -> l.startsWith("# Backend: sim (") && l.endsWith("times are virtual (simulated), not wall-clock")))
                 .as("each test names its backend and says its times are virtual").hasSize(blocks);
