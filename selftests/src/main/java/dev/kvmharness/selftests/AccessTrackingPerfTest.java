@@ -17,7 +17,6 @@ import dev.kvmharness.harness.memstress.Memstress;
 import dev.kvmharness.harness.memstress.VcpuArgs;
 import dev.kvmharness.harness.memstress.VcpuIterations;
 import dev.kvmharness.harness.memstress.VcpuThreads;
-import dev.kvmharness.kvm.bindings.KvmApi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -180,21 +179,7 @@ public final class AccessTrackingPerfTest implements Callable<Integer>, Port {
     /** What memstress_create_vm() asserts against KVM_CAP_MAX_VCPUS and the guest's address space, as usage errors. */
     @Override
     public void validate(Backend backend) {
-        int maxVcpus = backend.checkCap(KvmApi.KVM_CAP_MAX_VCPUS);
-        if (params.nrVcpus() > maxVcpus) {
-            throw new IllegalArgumentException("Invalid number of vcpus " + params.nrVcpus() + ", must be between 1 and "
-                    + maxVcpus + " (KVM_CAP_MAX_VCPUS of the " + backend.name() + " backend)");
-        }
-        long total = params.nrVcpus() * params.vcpuMemoryBytes();
-        for (GuestMode mode : params.modes()) {
-            long physical = backend.caps().maxGfn(mode.pageSize()) * mode.pageSize();
-            long virtual = (1L << (mode.vaBits() - 1)) - Memstress.GUEST_TEST_VIRT_MEM;
-            if (total > Math.min(physical, virtual)) {
-                throw new IllegalArgumentException("-v " + params.nrVcpus() + " x -b " + Usage.size(params.vcpuMemoryBytes())
-                        + " is more guest memory than the " + backend.name() + " backend's guest can address: at most "
-                        + Usage.size(Math.min(physical, virtual)) + " in all (guest mode " + mode.label() + ")");
-            }
-        }
+        MemstressLimits.check(backend, params.nrVcpus(), params.vcpuMemoryBytes(), params.modes());
     }
 
     @Override

@@ -15,7 +15,6 @@ import dev.kvmharness.harness.UffdResolveException;
 import dev.kvmharness.harness.memstress.Memstress;
 import dev.kvmharness.harness.memstress.VcpuArgs;
 import dev.kvmharness.harness.memstress.VcpuThreads;
-import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.sys.Sys;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -216,23 +215,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
      */
     @Override
     public void validate(Backend backend) {
-        int maxVcpus = backend.checkCap(KvmApi.KVM_CAP_MAX_VCPUS);
-        if (params.nrVcpus() > maxVcpus) {
-            throw new IllegalArgumentException("Invalid number of vcpus " + params.nrVcpus() + ", must be between 1 and "
-                    + maxVcpus + " (KVM_CAP_MAX_VCPUS of the " + backend.name() + " backend)");
-        }
-        long total = params.nrVcpus() * params.guestPercpuMemSize();
-        for (GuestMode mode : params.modes()) {
-            // guest_num_pages < region_end_gfn, and the guest maps the region from DEFAULT_GUEST_TEST_MEM up in
-            // the lower half of its virtual address space.
-            long physical = backend.caps().maxGfn(mode.pageSize()) * mode.pageSize();
-            long virtual = (1L << (mode.vaBits() - 1)) - Memstress.GUEST_TEST_VIRT_MEM;
-            if (total > Math.min(physical, virtual)) {
-                throw new IllegalArgumentException("-v " + params.nrVcpus() + " x -b " + Usage.size(params.guestPercpuMemSize())
-                        + " is more guest memory than the " + backend.name() + " backend's guest can address: at most "
-                        + Usage.size(Math.min(physical, virtual)) + " in all (guest mode " + mode.label() + ")");
-            }
-        }
+        MemstressLimits.check(backend, params.nrVcpus(), params.guestPercpuMemSize(), params.modes());
     }
 
     @Override

@@ -80,7 +80,7 @@ public final class Main implements Callable<Integer> {
         // The ports come first, in the registry's order, so --help lists them before compare and calibrate.
         Map<String, CommandLine> others = new LinkedHashMap<>(cmd.getSubcommands());
         others.keySet().forEach(cmd.getCommandSpec()::removeSubcommand);
-        for (Ports p : Ports.ALL) {
+        for (Ports.Entry p : Ports.ALL) {
             cmd.addSubcommand(p.name(), p.command().get());
         }
         others.forEach(cmd::addSubcommand);

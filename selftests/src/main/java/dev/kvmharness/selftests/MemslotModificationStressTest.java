@@ -136,21 +136,7 @@ public final class MemslotModificationStressTest implements Callable<Integer>, P
     /** KVM_CAP_MAX_VCPUS and the guest's address space, checked before anything runs. */
     @Override
     public void validate(Backend backend) {
-        int maxVcpus = backend.checkCap(KvmApi.KVM_CAP_MAX_VCPUS);
-        if (params.nrVcpus() > maxVcpus) {
-            throw new IllegalArgumentException("Invalid number of vcpus, must be between 1 and " + maxVcpus
-                    + " (KVM_CAP_MAX_VCPUS of the " + backend.name() + " backend)");
-        }
-        long total = params.nrVcpus() * params.guestPercpuMemSize();
-        for (GuestMode mode : params.modes()) {
-            long physical = backend.caps().maxGfn(mode.pageSize()) * mode.pageSize();
-            long virtual = (1L << (mode.vaBits() - 1)) - Memstress.GUEST_TEST_VIRT_MEM;
-            if (total > Math.min(physical, virtual)) {
-                throw new IllegalArgumentException("-v " + params.nrVcpus() + " x -b " + Usage.size(params.guestPercpuMemSize())
-                        + " is more guest memory than the " + backend.name() + " backend's guest can address: at most "
-                        + Usage.size(Math.min(physical, virtual)) + " in all (guest mode " + mode.label() + ")");
-            }
-        }
+        MemstressLimits.check(backend, params.nrVcpus(), params.guestPercpuMemSize(), params.modes());
     }
 
     @Override

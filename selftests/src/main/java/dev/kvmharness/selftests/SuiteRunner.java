@@ -67,7 +67,7 @@ final class SuiteRunner {
             String title = item.title();
             out.println("# timeout set to " + timeoutSeconds);
             out.println("# " + title);
-            List<String> extra = Ports.byName(item.test()).map(Ports::suiteArgs).orElse(List.of());
+            List<String> extra = Ports.byName(item.test()).map(Ports.Entry::suiteArgs).orElse(List.of());
             if (!extra.isEmpty()) {
                 out.println("# suite arguments: " + String.join(" ", extra));
             }

@@ -58,6 +58,7 @@ final class TestMain {
             r = Ksft.run(() -> SimScheduler.runOnSimulationCarrier(port.name(), () -> result.set(port.execute(backend, seed))),
                     shown, progress.guard(err));
         }
+        // the progress line is gone: what prints from here (--stats, a test's late GuestLog) goes straight out
         GuestLog.configure(out, false, System.getenv("DEBUG") != null);
         r = failOnOracleViolations(r, result.get(), err);
         if (common.stats && result.get().stats() != null) {

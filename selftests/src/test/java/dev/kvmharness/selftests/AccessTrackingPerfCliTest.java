@@ -3,8 +3,7 @@ package dev.kvmharness.selftests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -15,19 +14,6 @@ import picocli.CommandLine;
  * bad values as one error line plus the C usage line, exit 2, before anything runs.
  */
 class AccessTrackingPerfCliTest {
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cmd = new CommandLine(new AccessTrackingPerfTest());
-        cmd.setParameterExceptionHandler((ex, a) -> Usage.error(ex.getCommandLine(), ex.getMessage()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        return new Run(cmd.execute(args), out.toString(), err.toString());
-    }
-
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "-v 0|Number of vCPUs",
@@ -47,13 +33,8 @@ class AccessTrackingPerfCliTest {
         "--seed -1|--seed must be in 0..0xffffffff",
     })
     void badInputIsOneErrorLineAndTheCUsageLineExit2(String line, String problem) {
-        Run r = run(line.split(" "));
-        assertThat(r.exit()).as("%s: %s", line, r.err()).isEqualTo(2);
-        assertThat(r.err().lines()).hasSize(2);
-        assertThat(r.err().lines().toList().get(0)).startsWith("error: ").contains(problem);
-        assertThat(r.err().lines().toList().get(1))
-                .isEqualTo("usage: access_tracking_perf_test [-h] [-m mode] [-b vcpu_bytes] [-v vcpus] [-o]  [-s mem_type]");
-        assertThat(r.out()).as("nothing ran").doesNotContain("Random seed");
+        CliRun r = CliRun.of("access_tracking_perf_test", line).assertUsageError(
+                List.of("usage: access_tracking_perf_test [-h] [-m mode] [-b vcpu_bytes] [-v vcpus] [-o]  [-s mem_type]"), problem);
         assertThat(r.err()).doesNotContain("Exception").doesNotContain("\tat ");
     }
 
@@ -80,7 +61,7 @@ class AccessTrackingPerfCliTest {
 
     @Test
     void helpListsTheCOptions() {
-        Run r = run("-h");
+        CliRun r = CliRun.of("access_tracking_perf_test", "-h");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("Usage: access_tracking_perf_test [-h] [-m mode] [-b vcpu_bytes] [-v vcpus] [-o]",
                 "-b=vcpu_bytes", "-v=vcpus", "-o", "-s=mem_type", "-m=mode", "--backend", "--seed", "--json", "--stats");

@@ -10,12 +10,7 @@ import dev.kvmharness.harness.sim.SimOptions;
 import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,46 +29,13 @@ import picocli.CommandLine;
  */
 class BadInputTest {
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    /**
-     * Runs the CLI in-process. Unlike CliTest's runner this also takes System.out and System.err, where the test
-     * itself prints ("Random seed: ...", GuestLog): an empty out means nothing ran.
-     */
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream savedOut = System.out;
-        PrintStream savedErr = System.err;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setOut(o);
-            System.setErr(e);
-            CommandLine cmd = Main.commandLine();
-            List<CommandLine> all = new ArrayList<>(cmd.getSubcommands().values());
-            all.add(cmd);
-            for (CommandLine c : all) {
-                c.setOut(new PrintWriter(new OutputStreamWriter(o, StandardCharsets.UTF_8), true));
-                c.setErr(new PrintWriter(new OutputStreamWriter(e, StandardCharsets.UTF_8), true));
-            }
-            int exit = cmd.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(savedOut);
-            System.setErr(savedErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     /** Exit 2, "error: ..." naming every {@code problem}, the usage line, and nothing run. */
-    private static void assertUsageError(Run r, String... problem) {
-        assertThat(r.exit()).as("a usage error (exit 2) naming %s, before any work; got stdout:%n%s%nstderr:%n%s",
-                Arrays.toString(problem), r.out(), r.err()).isEqualTo(Usage.EXIT_USAGE);
-        List<String> lines = r.err().lines().toList();
-        assertThat(lines).as(r.err()).hasSize(2);
-        assertThat(lines.get(0)).startsWith("error: ").contains(problem);
-        assertThat(lines.get(1)).startsWith("usage: ");
-        assertThat(r.out()).as("nothing ran before the error").isEmpty();
+    private static void assertUsageError(CliRun r, String... problem) {
+        r.assertUsageError(List.of(), problem);
     }
 
     private static String[] args(String line) {
@@ -147,7 +109,7 @@ class BadInputTest {
         for (String test : new String[] {"max_guest_memory_test", "mmu_stress_test"}) {
             List<String> a = new ArrayList<>(List.of(test));
             a.addAll(List.of(args(line)));
-            Run r = run(a.toArray(String[]::new));
+            CliRun r = run(a.toArray(String[]::new));
             assertUsageError(r, problem);
             assertThat(r.err()).contains("usage: " + test + " [-c nr_vcpus]");
         }
@@ -231,7 +193,7 @@ class BadInputTest {
 
     @Test
     void anUnknownTestNameListsTheTests() {
-        Run r = run("foo");
+        CliRun r = run("foo");
         assertUsageError(r, "unknown test 'foo'; the tests are: " + String.join(", ", Main.TESTS),
                 "the other commands: compare, calibrate");
         assertThat(r.err()).doesNotContain("Unmatched argument").doesNotContain("did you mean");

@@ -3,17 +3,10 @@ package dev.kvmharness.selftests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStreamWriter;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import picocli.CommandLine;
 
 /**
  * dirty_log_perf_test's command line in-process: the C options, and bad input as a usage error (exit 2, the error,
@@ -24,36 +17,9 @@ class DirtyLogPerfCliTest {
             + " [-b vcpu bytes] [-v vcpus] [-o] [-r random seed ] [-s mem type][-x memslots] [-w percentage]"
             + " [-c physical cpus to run test on]";
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream savedOut = System.out;
-        PrintStream savedErr = System.err;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setOut(o);
-            System.setErr(e);
-            CommandLine cmd = Main.commandLine();
-            List<CommandLine> all = new ArrayList<>(cmd.getSubcommands().values());
-            all.add(cmd);
-            for (CommandLine c : all) {
-                c.setOut(new PrintWriter(new OutputStreamWriter(o, StandardCharsets.UTF_8), true));
-                c.setErr(new PrintWriter(new OutputStreamWriter(e, StandardCharsets.UTF_8), true));
-            }
-            int exit = cmd.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(savedOut);
-            System.setErr(savedErr);
-        }
-    }
-
     @Test
     void helpListsEveryCOptionAndTheCommonOnes() {
-        Run r = run("dirty_log_perf_test", "-h");
+        CliRun r = CliRun.of("dirty_log_perf_test", "-h");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).startsWith("Usage: dirty_log_perf_test [-h] [-a] [-i iterations]")
                 .contains("-a ", "-b=vcpu bytes", "-c=physical cpus to run test on", "-e ", "-g ", "-i=iterations", "-m=mode",
@@ -86,14 +52,6 @@ class DirtyLogPerfCliTest {
         "--seed -1|--seed must be in 0..0xffffffff",
     })
     void badInputIsTheErrorAndTheCUsageLineExit2(String args, String named) {
-        List<String> argv = new ArrayList<>(List.of("dirty_log_perf_test"));
-        argv.addAll(List.of(args.split(" ")));
-        Run r = run(argv.toArray(String[]::new));
-        assertThat(r.exit()).as("exit of %s; stderr:\n%s", args, r.err()).isEqualTo(2);
-        List<String> lines = r.err().lines().toList();
-        assertThat(lines).as("stderr of %s", args).hasSize(2);
-        assertThat(lines.get(0)).startsWith("error: ").contains(named);
-        assertThat(lines.get(1)).isEqualTo(USAGE);
-        assertThat(r.out()).as("nothing ran").isEmpty();
+        CliRun.of("dirty_log_perf_test", args).assertUsageError(List.of(USAGE), named);
     }
 }

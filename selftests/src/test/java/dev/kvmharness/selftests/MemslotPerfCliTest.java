@@ -3,17 +3,10 @@ package dev.kvmharness.selftests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStreamWriter;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import picocli.CommandLine;
 
 /**
  * memslot_perf_test's command line in-process: the C options and help structure, bad input as a usage error
@@ -23,36 +16,9 @@ class MemslotPerfCliTest {
     static final String USAGE = "usage: memslot_perf_test [-h] [-v] [-d] [-s slots] [-f first_test] [-e last_test]"
             + " [-l test_length] [-r run_count]";
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream savedOut = System.out;
-        PrintStream savedErr = System.err;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setOut(o);
-            System.setErr(e);
-            CommandLine cmd = Main.commandLine();
-            List<CommandLine> all = new ArrayList<>(cmd.getSubcommands().values());
-            all.add(cmd);
-            for (CommandLine c : all) {
-                c.setOut(new PrintWriter(new OutputStreamWriter(o, StandardCharsets.UTF_8), true));
-                c.setErr(new PrintWriter(new OutputStreamWriter(e, StandardCharsets.UTF_8), true));
-            }
-            int exit = cmd.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(savedOut);
-            System.setErr(savedErr);
-        }
-    }
-
     @Test
     void helpHasTheCStructureAndTheTestList() {
-        Run r = run("memslot_perf_test", "-h");
+        CliRun r = CliRun.of("memslot_perf_test", "-h");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).startsWith("Usage: memslot_perf_test [-h] [-v] [-d] [-s slots] [-f first_test]")
                 .contains("-v ", "-d ", "-q ", "-s=slots", "-f=first_test", "-e=last_test", "-l=test_length",
@@ -79,15 +45,7 @@ class MemslotPerfCliTest {
         "-z|Unknown option: '-z'",
     })
     void badInputIsTheErrorAndTheCUsageLineExit2(String args, String named) {
-        List<String> argv = new ArrayList<>(List.of("memslot_perf_test"));
-        argv.addAll(List.of(args.split(" ")));
-        Run r = run(argv.toArray(String[]::new));
-        assertThat(r.exit()).as("exit of %s; stderr:\n%s", args, r.err()).isEqualTo(2);
-        List<String> lines = r.err().lines().toList();
-        assertThat(lines).as("stderr of %s", args).hasSize(2);
-        assertThat(lines.get(0)).startsWith("error: ").contains(named);
-        assertThat(lines.get(1)).isEqualTo(USAGE);
-        assertThat(r.out()).as("nothing ran").isEmpty();
+        CliRun.of("memslot_perf_test", args).assertUsageError(List.of(USAGE), named);
     }
 
     @Test
@@ -106,7 +64,7 @@ class MemslotPerfCliTest {
 
     @Test
     void minusOneMeansNoCap() {
-        Run r = run("memslot_perf_test", "-s", "-1", "-l", "0", "-f", "5");
+        CliRun r = CliRun.of("memslot_perf_test", "-s", "-1", "-l", "0", "-f", "5");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("Testing RW performance with 1 runs, 0 seconds each",
                 "No full loops done - too short test time or system too loaded?");

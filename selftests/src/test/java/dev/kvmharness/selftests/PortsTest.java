@@ -21,7 +21,7 @@ class PortsTest {
         expected.addAll(List.of("compare", "calibrate"));
         assertThat(subcommands).as("selftests.jar's subcommands: the registry's ports, in order, then the tools")
                 .containsExactlyElementsOf(expected);
-        for (Ports p : Ports.ALL) {
+        for (Ports.Entry p : Ports.ALL) {
             Object command = cmd.getSubcommands().get(p.name()).getCommandSpec().userObject();
             assertThat(command).as(p.name()).isInstanceOf(Port.class);
             assertThat(((Port) command).name()).as("the port's own name").isEqualTo(p.name());
@@ -32,7 +32,7 @@ class PortsTest {
 
     @Test
     void theOptionsTheRegistryPassesAreOptionsThePortAccepts() {
-        for (Ports p : Ports.ALL) {
+        for (Ports.Entry p : Ports.ALL) {
             List<List<String>> uses = new ArrayList<>();
             uses.add(p.suiteArgs());
             uses.add(p.compareOptions());
