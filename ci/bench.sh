@@ -22,13 +22,9 @@
 #                                       demand_paging_test $SEED_DP_ARGS (default "-v 64 -b 2M") through the jar
 set -eu
 cd "$(dirname "$0")/.."
-# The simulator's threads are virtual threads on one carrier on JDK 24+ (SimThreads; same results, cheaper
-# handoffs between simulated threads): the benchmarks run on Temurin 25 where it is installed, else on `java`.
-# JAVA=... overrides.
-if [ -z "${JAVA:-}" ]; then
-    JAVA=java
-    [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] && JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
-fi
+# The benchmarks run on the newest JDK the machine has (ci/java.sh; JAVA=... overrides).
+. ci/java.sh
+pick_java
 # On JDK 25 and later the demand-paging runs use an AOT cache of the jar (JEP 483: classes loaded and linked
 # ahead of time; JEP 515: method profiles, so C2 compiles the hot path without first profiling it in the
 # interpreter and C1), trained by one run of the workload below the first time or whenever the jar is newer.
@@ -99,7 +95,7 @@ PY
 syscalls)
     # The kvm backend's JNI shim against JNA; the JVM flags are the benchmark's own (@Fork).
     mvn -B -q -pl kvm-native test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
-    exec java -cp "kvm-native/target/test-classes:kvm-native/target/classes:$(cat kvm-native/target/bench.classpath)" \
+    exec "$JAVA" -cp "kvm-native/target/test-classes:kvm-native/target/classes:$(cat kvm-native/target/bench.classpath)" \
         org.openjdk.jmh.Main SyscallBenchmark "$@"
     ;;
 seed-boot|seed-notifier|seed-eager-split|seed-ablation)
@@ -107,11 +103,11 @@ seed-boot|seed-notifier|seed-eager-split|seed-ablation)
     mvn -B -q -pl mmu-sim test-compile
     cp="mmu-sim/target/test-classes:mmu-sim/target/classes"
     case "$what" in
-    seed-boot) exec java -cp "$cp" dev.kvmharness.mmu.bench.BootWorkload "$@" ;;
-    seed-notifier) exec java -cp "$cp" dev.kvmharness.mmu.bench.NotifierElisionBench "$@" ;;
-    seed-eager-split) exec java -cp "$cp" dev.kvmharness.mmu.bench.EagerSplitBench "$@" ;;
+    seed-boot) exec "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.BootWorkload "$@" ;;
+    seed-notifier) exec "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.NotifierElisionBench "$@" ;;
+    seed-eager-split) exec "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.EagerSplitBench "$@" ;;
     esac
-    java -cp "$cp" dev.kvmharness.mmu.bench.SeedAblation "$@"
+    "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.SeedAblation "$@"
     [ -f selftests/target/selftests.jar ] || mvn -B -q -DskipTests package
     dp_args=${SEED_DP_ARGS:--v 64 -b 2M}
     out=$(mktemp -d)
@@ -119,7 +115,7 @@ seed-boot|seed-notifier|seed-eager-split|seed-ablation)
     # One run per policy; total guest execution time and the remote flush stats from each run's --json.
     dp() {
         # shellcheck disable=SC2086
-        java -Xmx4g -jar selftests/target/selftests.jar demand_paging_test --backend sim $dp_args --policy "$1" --json "$out/r.json" >/dev/null
+        "$JAVA" -Xmx4g -jar selftests/target/selftests.jar demand_paging_test --backend sim $dp_args --policy "$1" --json "$out/r.json" >/dev/null
         ns=$(grep -o '"total_guest_execution_ns" : [0-9]*' "$out/r.json" | grep -o '[0-9]*$')
         fl=$(grep -o '"remote_tlb_flush" : [0-9]*' "$out/r.json" | grep -o '[0-9]*$')
         rq=$(grep -o '"remote_tlb_flush_requests" : [0-9]*' "$out/r.json" | grep -o '[0-9]*$')
@@ -143,6 +139,6 @@ esac
 mvn -B -q -pl mmu-sim test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
 cp="mmu-sim/target/test-classes:mmu-sim/target/classes:$(cat mmu-sim/target/bench.classpath)"
 case "$what" in
-footprint) exec java -Xms20g -Xmx20g -XX:+AlwaysPreTouch -cp "$cp" dev.kvmharness.mmu.bench.MmuFootprint "$@" ;;
-*) exec java -cp "$cp" org.openjdk.jmh.Main "$what" "$@" ;;
+footprint) exec "$JAVA" -Xms20g -Xmx20g -XX:+AlwaysPreTouch -cp "$cp" dev.kvmharness.mmu.bench.MmuFootprint "$@" ;;
+*) exec "$JAVA" -cp "$cp" org.openjdk.jmh.Main "$what" "$@" ;;
 esac

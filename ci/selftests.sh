@@ -21,4 +21,7 @@ fi
 # The build's own messages (and the colour resets Maven's quiet mode still writes) go to stderr: stdout is
 # the TAP stream alone, starting with its "TAP version 13" header.
 mvn -B -q -Dstyle.color=never -DskipTests package >&2
-exec java -jar selftests/target/selftests.jar "$@"
+# The newest JDK on the machine (ci/java.sh says why when that is below 24).
+. ci/java.sh
+pick_java
+exec "$JAVA" -jar selftests/target/selftests.jar "$@"
