@@ -10,7 +10,8 @@
 #   ci/bench.sh syscalls                JMH: one system call of the kvm backend's hot path through the JNI shim
 #                                       and through JNA (kvm-native's SyscallBenchmark)
 # The seed series' results (docs/measurements.md, the seed series), on the model driven directly (mmu-sim's test tree):
-#   ci/bench.sh seed-boot [ARGS]        (a) 8-vCPU boot-like workload: remote_tlb_flush (requests) per policy
+#   ci/bench.sh seed-boot [ARGS]        (a) 8-vCPU boot-like workload: remote_tlb_flush (requests) per policy;
+#                                       --aps-spin 1: the APs poll a mailbox in firmware instead of halting
 #                                       (--policy SPEC, repeatable; --seed N; --vcpus N; --ram-mib N)
 #   ci/bench.sh seed-notifier [ARGS]    (c) notifier lock elision: callbacks that take mmu_lock per policy
 #                                       (--policy SPEC; --seed N; --vcpus N; --outside N; --inside N)

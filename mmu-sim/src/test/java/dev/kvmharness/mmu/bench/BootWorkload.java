@@ -45,7 +45,7 @@ import java.util.SplittableRandom;
  * Guest RAM is THP-backed, so most of it maps with 2M SPTEs. Not modelled: SMM itself (its roots are another
  * address space), guest interrupts and timers, and the MMIO of devices other than VGA text mode.
  *
- * <p>Run with {@code ci/bench.sh seed-boot [--policy SPEC]... [--seed N] [--vcpus N] [--ram-mib N]}; the same seed
+ * <p>Run with {@code ci/bench.sh seed-boot [--policy SPEC]... [--seed N] [--vcpus N] [--ram-mib N] [--aps-spin 1]}; the same seed
  * gives the same numbers.
  */
 public final class BootWorkload {
@@ -86,9 +86,12 @@ public final class BootWorkload {
      * @param migrations host 4K page migrations in the kernel phase
      * @param numaScans NUMA-balancing protection scans of 2 MiB in the kernel phase
      * @param foreignUnmaps QEMU's own munmaps outside the memslots in the kernel phase
+     * @param apsSpinInFirmware after the firmware's SMP probe the APs wait in a guest loop (OVMF's MP services
+     *     park them polling a mailbox) instead of halting (SeaBIOS: cli; hlt), so they are in guest mode during
+     *     the firmware's memslot churn
      */
     public record Config(int vcpus, long ramBytes, int touchesPerVcpu, int refreshes, long refreshPeriodNs, int thpSplits,
-                         int migrations, int numaScans, int foreignUnmaps) {
+                         int migrations, int numaScans, int foreignUnmaps, boolean apsSpinInFirmware) {
         public Config {
             if (vcpus < 1 || vcpus > 256) {
                 throw new IllegalArgumentException("vcpus must be in [1, 256], got " + vcpus);
@@ -101,20 +104,27 @@ public final class BootWorkload {
 
         /** The README's run: 8 vCPUs, 512 MiB. */
         public static Config standard() {
-            return new Config(8, 512L << 20, 4096, 100, 100_000, 24, 48, 8, 32);
+            return new Config(8, 512L << 20, 4096, 100, 100_000, 24, 48, 8, 32, false);
         }
 
         /** A short run for the tests: the same phases, fewer pages and events. */
         public static Config small() {
-            return new Config(8, 128L << 20, 256, 20, 50_000, 4, 8, 2, 4);
+            return new Config(8, 128L << 20, 256, 20, 50_000, 4, 8, 2, 4, false);
         }
 
         public Config withVcpus(int n) {
-            return new Config(n, ramBytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps);
+            return new Config(n, ramBytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps,
+                    apsSpinInFirmware);
         }
 
         public Config withRam(long bytes) {
-            return new Config(vcpus, bytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps);
+            return new Config(vcpus, bytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps,
+                    apsSpinInFirmware);
+        }
+
+        public Config withApsSpinningInFirmware(boolean spin) {
+            return new Config(vcpus, ramBytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps,
+                    spin);
         }
     }
 
@@ -311,6 +321,27 @@ public final class BootWorkload {
         }
         touchRange(0, 0x10000, 2 * PAGE, true, 2000);
         vm.joinAll(aps);
+        List<SimThread> parked = new ArrayList<>();
+        boolean[] released = {false};
+        if (cfg.apsSpinInFirmware()) {
+            // Parked APs poll their mailbox (one read-only page each) until the OS takes them over.
+            for (int a = 1; a < cfg.vcpus(); a++) {
+                int ap = a;
+                parked.add(vm.spawn("ap" + ap + "-parked", () -> {
+                    while (!released[0]) {
+                        vm.run(ap, 64, i -> 0x20000 + ap * 64L, i -> false, 50);
+                    }
+                }));
+            }
+        }
+        firmwareAfterSmpProbe();
+        released[0] = true;
+        vm.joinAll(parked);
+    }
+
+    /** The firmware after its SMP probe: option ROMs, SMM, PCI, the bootloader and the kernel's decompressor (BSP). */
+    private void firmwareAfterSmpProbe() {
+        long ramTop = cfg.ramBytes();
         // Option ROMs (VGA BIOS, iPXE): each PCI ROM BAR is mapped, copied into the shadow, unmapped.
         for (int rom = 0; rom < 2; rom++) {
             slot(SLOT_OPTION_ROM, Memslot.KVM_MEM_READONLY, OPTION_ROM_BAR, OPTION_ROM_SIZE, optionRoms + rom * OPTION_ROM_SIZE);
@@ -492,10 +523,12 @@ public final class BootWorkload {
     // ---------------------------------------------------------------- the command line
 
     public static void main(String[] args) {
-        BenchArgs a = new BenchArgs("seed-boot", args, Set.of("seed", "vcpus", "ram-mib"));
-        Config cfg = Config.standard().withVcpus((int) a.number("vcpus", 8)).withRam(a.number("ram-mib", 512) << 20);
+        BenchArgs a = new BenchArgs("seed-boot", args, Set.of("seed", "vcpus", "ram-mib", "aps-spin"));
+        Config cfg = Config.standard().withVcpus((int) a.number("vcpus", 8)).withRam(a.number("ram-mib", 512) << 20)
+                .withApsSpinningInFirmware(a.number("aps-spin", 0) != 0);
         long seed = a.number("seed", 1);
-        System.out.printf(Locale.ROOT, "# seed-boot: %d vCPUs, %d MiB THP-backed RAM, seed %d%n", cfg.vcpus(), cfg.ramBytes() >> 20, seed);
+        System.out.printf(Locale.ROOT, "# seed-boot: %d vCPUs, %d MiB THP-backed RAM, APs %s in firmware, seed %d%n", cfg.vcpus(),
+                cfg.ramBytes() >> 20, cfg.apsSpinInFirmware() ? "polling a mailbox" : "halted", seed);
         System.out.println("| policy | remote_tlb_flush | remote_tlb_flush_requests | firmware | smp | kernel | virtual time | memslot ioctls | resets | notifications | pf_taken | oracle |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
         List<Result> results = new ArrayList<>();

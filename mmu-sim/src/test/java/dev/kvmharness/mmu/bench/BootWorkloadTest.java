@@ -35,6 +35,22 @@ class BootWorkloadTest {
         assertThat(current.resets()).isEqualTo(8 - 1 + 4 + 7 * 5);
     }
 
+    /**
+     * APs polling a mailbox in firmware (OVMF) instead of halted (SeaBIOS) are in guest mode while the BSP
+     * changes memslots, yet legacy's extra requests still IPI nobody: the fast zap kicks them out first, and
+     * they wait for mmu_lock to load a new root while the zapper flushes.
+     */
+    @Test
+    void apsSpinningInFirmwareGetNoRemoteFlushFromItsMemslotChurn() {
+        BootWorkload.Config spin = BootWorkload.Config.small().withApsSpinningInFirmware(true);
+        BootWorkload.Result halted = boot("legacy");
+        BootWorkload.Result spinning = new BootWorkload(spin, Policy.parse("legacy"), 1).run();
+        assertThat(spinning.phases().get("firmware").requests()).as("the spinning APs' roots are zapped too")
+                .isGreaterThan(halted.phases().get("firmware").requests());
+        assertThat(spinning.phases().get("firmware").flushes()).as("remote flushes (IPIs) in the firmware phase").isZero();
+        assertThat(spinning.violations()).isZero();
+    }
+
     @Test
     void theSameSeedBootsTheSameWay() {
         assertThat(boot("current")).isEqualTo(boot("current"));
