@@ -68,8 +68,10 @@ public interface Host {
     /**
      * Busy-waits until {@code condition} holds, where the condition reads guest memory (a sync flag the guest
      * clears): the host side of a guest/host handshake through a shared page. On kvm a PAUSE loop, like the C
-     * {@code while (atomic_load(&flag)) ;}; on sim the thread looks again every {@link #GUEST_POLL_NS} of
-     * virtual time, so a guest store is seen at most that late and a long wait costs little host time.
+     * {@code while (atomic_load(&flag)) ;}; on sim the thread looks every {@link #GUEST_POLL_NS} of virtual time,
+     * so a guest store is seen at most that late, but between looks it waits for a write to the pages the
+     * condition read (or a memslot or mapping change) instead of waking up for each one: a long wait costs
+     * neither host time nor scheduler handoffs.
      *
      * @return false if {@code timeout} passed first (the C tests' alarm())
      */

@@ -54,7 +54,11 @@ class GuestHandshakeApiIT {
         Host.HostThread t = vm.host().startGroup("vcpu", 1, i -> last[0] = vcpu.runToUcall()).get(0);
         assertThat(vm.host().spinUntilGuest(() -> false, Duration.ofMillis(5))).as("times out").isFalse();
         vm.write64(GPA, 1);
+        long before = vm.host().nanoTime();
         assertThat(vm.host().spinUntilGuest(() -> vm.read64(GPA) == 0, Duration.ofSeconds(10))).isTrue();
+        // on the simulator both sides wait for each other's store instead of polling; a missed wake-up would
+        // still pass at a timeout, seconds later
+        assertThat(vm.host().nanoTime() - before).as("ns from the host's store to seeing the guest's").isLessThan(1_000_000_000L);
         t.join();
         assertThat(last[0].kind()).isEqualTo(Ucall.Kind.SYNC);
         assertThat(last[0].stage()).as("the guest read the dropped page after the host's madvise").isZero();

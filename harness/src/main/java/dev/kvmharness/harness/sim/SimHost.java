@@ -2,9 +2,11 @@
 package dev.kvmharness.harness.sim;
 
 import dev.kvmharness.harness.Host;
+import dev.kvmharness.mmu.host.PhysMem;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.SimThread;
 import dev.kvmharness.mmu.sched.SimThreadFailedException;
+import dev.kvmharness.mmu.sched.WaitQueue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,9 +16,12 @@ import java.util.function.IntConsumer;
 /** {@link Host} on the simulator: simulated threads, virtual time. */
 final class SimHost implements Host {
     private final SimScheduler sched;
+    /** The VM's memory, whose pages {@link #spinUntilGuest} watches; null for a host without one. */
+    private final PhysMem phys;
 
-    SimHost(SimScheduler sched) {
+    SimHost(SimScheduler sched, PhysMem phys) {
         this.sched = sched;
+        this.phys = phys;
     }
 
     @Override
@@ -80,13 +85,56 @@ final class SimHost implements Host {
     @Override
     public boolean spinUntilGuest(BooleanSupplier condition, Duration timeout) {
         long deadline = sched.now() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
+        while (true) {
+            long evalStart = sched.now();
+            long[] read;
+            boolean holds;
+            if (phys == null) {
+                read = new long[0];
+                holds = condition.getAsBoolean();
+            } else {
+                phys.startReadLog();
+                try {
+                    holds = condition.getAsBoolean();
+                } finally {
+                    read = phys.stopReadLog();
+                }
+            }
+            if (holds) {
+                return true;
+            }
             if (sched.now() >= deadline) {
                 return false;
             }
-            sched.sleep(GUEST_POLL_NS);
+            if (read.length == 0) {
+                sched.sleep(GUEST_POLL_NS);
+                continue;
+            }
+            // Looking again before one of the pages the condition read changes would find the same answer: wait
+            // for that change, then look at the first poll the loop would have made after it (a poll every
+            // evaluation + GUEST_POLL_NS), after a scheduling point, as the loop's sleep gives.
+            long period = sched.now() - evalStart + GUEST_POLL_NS;
+            waitForChange(read, deadline);
+            long polls = Math.max(1, (sched.now() - evalStart + period - 1) / period);
+            sched.sleep(evalStart + polls * period - sched.now());
         }
-        return true;
+    }
+
+    private void waitForChange(long[] pfns, long deadline) {
+        WaitQueue q = sched.newWaitQueue("host thread polling guest memory");
+        boolean[] changed = {false};
+        Runnable onChange = () -> {
+            if (!changed[0]) {
+                changed[0] = true;
+                q.wakeAll();
+            }
+        };
+        phys.watch(pfns, onChange);
+        try {
+            q.await(() -> changed[0], deadline);
+        } finally {
+            phys.unwatch(pfns, onChange);
+        }
     }
 
     @Override

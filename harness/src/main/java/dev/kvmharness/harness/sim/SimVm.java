@@ -77,7 +77,7 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         this.oracle = StaleTranslationOracle.attachTo(kvm);
         this.memslotUpdate = new MemslotUpdate(kvm, SimCaps.limits(o.config(), shape.type()));
         this.dirtyLog = new DirtyLog(kvm);
-        this.host = new SimHost(sched);
+        this.host = new SimHost(sched, phys);
         try {
             build();
         } catch (RuntimeException | Error e) {

@@ -117,6 +117,7 @@ public final class HostMm implements AutoCloseable {
         sched.charge(Cost.HOST_MM_SYSCALL);
         sched.yieldPoint();
         unmap.munmap(hva, len);
+        phys.wakeAllWatchers();
     }
 
     /**
@@ -132,6 +133,7 @@ public final class HostMm implements AutoCloseable {
         sched.charge(Cost.HOST_MM_SYSCALL);
         sched.yieldPoint();
         unmap.mprotect(hva, len, writable);
+        phys.wakeAllWatchers();
     }
 
     /**

@@ -75,10 +75,14 @@ public final class PhysMem {
     private final Set<Long> hugetlbHeads = new HashSet<>();
     /**
      * Watched pages and who to tell when one is written or freed: vCPUs parked instead of spinning on them
-     * ({@link #watch}). Consulted only while {@link #watchers} is non-zero, so unwatched writes cost one test.
+     * ({@link #watch}). Consulted only while {@link #watchers} is non-empty, so unwatched writes cost one test.
      */
     private final Map<Long, List<Runnable>> watched = new HashMap<>();
-    private int watchers;
+    /** Every callback of a {@link #watch} in force, once per watch. */
+    private final List<Runnable> watchers = new ArrayList<>();
+    /** While non-null, the pfns {@link #read} and {@link #readBytes} are asked for ({@link #startReadLog}). */
+    private long[] readLog;
+    private int readLogSize;
 
     /** {@code alloc_pages(order)}: a zeroed, naturally aligned page or folio of 2^order pages; returns its head pfn. */
     public long alloc(int order) {
@@ -144,7 +148,7 @@ public final class PhysMem {
                     + order);
         }
         long pages = 1L << order;
-        if (watchers != 0) {
+        if (!watchers.isEmpty()) {
             changed(pfn, pages);
         }
         for (long p = pfn; p < pfn + pages; p = sectionStart(p) + SECTION_PAGES) {
@@ -298,6 +302,9 @@ public final class PhysMem {
     public long read(long pfn, int offset, int width) {
         checkAccess(offset, width);
         requireLive(pfn);
+        if (readLog != null) {
+            logRead(pfn);
+        }
         Section s = section(pfn);
         return s == null || s.data == null ? 0 : PageBytes.read(s.data[slot(pfn)], offset, width);
     }
@@ -309,7 +316,7 @@ public final class PhysMem {
         int i = slot(pfn);
         Object[] data = data(s);
         store(s, i, data[i], PageBytes.write(data[i], offset, width, value));
-        if (watchers != 0) {
+        if (!watchers.isEmpty()) {
             changed(pfn, 1);
         }
     }
@@ -317,6 +324,9 @@ public final class PhysMem {
     public void readBytes(long pfn, int offset, byte[] dst, int dstOff, int len) {
         checkRange(offset, len);
         requireLive(pfn);
+        if (readLog != null) {
+            logRead(pfn);
+        }
         Section s = section(pfn);
         PageBytes.readBytes(s == null || s.data == null ? null : s.data[slot(pfn)], offset, dst, dstOff, len);
     }
@@ -331,7 +341,7 @@ public final class PhysMem {
         int i = slot(pfn);
         Object[] data = data(s);
         store(s, i, data[i], PageBytes.writeBytes(data[i], offset, src, srcOff, len));
-        if (watchers != 0) {
+        if (!watchers.isEmpty()) {
             changed(pfn, 1);
         }
     }
@@ -347,7 +357,7 @@ public final class PhysMem {
         int i = slot(pfn);
         Object[] data = data(s);
         store(s, i, data[i], PageBytes.fill(data[i], offset, len, value));
-        if (watchers != 0) {
+        if (!watchers.isEmpty()) {
             changed(pfn, 1);
         }
     }
@@ -362,7 +372,7 @@ public final class PhysMem {
         for (long pfn : pfns) {
             watched.computeIfAbsent(pfn, k -> new ArrayList<>(1)).add(onChange);
         }
-        watchers++;
+        watchers.add(onChange);
     }
 
     /** Ends a {@link #watch} of the same pfns and callback. */
@@ -373,7 +383,43 @@ public final class PhysMem {
                 watched.remove(pfn);
             }
         }
-        watchers--;
+        watchers.remove(onChange);
+    }
+
+    /**
+     * Starts recording which pages are read, until {@link #stopReadLog}: what a host thread polling guest memory
+     * looked at, so it can {@link #watch} exactly those pages instead of polling again.
+     */
+    public void startReadLog() {
+        readLog = new long[4];
+        readLogSize = 0;
+    }
+
+    /** The distinct pfns read since {@link #startReadLog}; recording stops. */
+    public long[] stopReadLog() {
+        long[] out = Arrays.copyOf(readLog, readLogSize);
+        readLog = null;
+        return out;
+    }
+
+    private void logRead(long pfn) {
+        for (int i = 0; i < readLogSize; i++) {
+            if (readLog[i] == pfn) {
+                return;
+            }
+        }
+        if (readLogSize == readLog.length) {
+            readLog = Arrays.copyOf(readLog, readLogSize * 2);
+        }
+        readLog[readLogSize++] = pfn;
+    }
+
+    /**
+     * Tells every watcher that what an address reads may have changed without a write to the page it read: a
+     * memslot or host mapping change can point the same address at another page.
+     */
+    public void wakeAllWatchers() {
+        List.copyOf(watchers).forEach(Runnable::run);
     }
 
     private void changed(long pfn, long pages) {

@@ -88,6 +88,8 @@ public final class MemslotUpdate {
         kvm.memslots().moveDirtyBitmap(remove, add);
         kvm.memslots().swap(asId, remove, add, false);
         memslotsUpdated(asId);
+        // a gpa may now read another page: whoever waits for a write to the old one must look again
+        kvm.phys().wakeAllWatchers();
     }
 
     /**
