@@ -265,6 +265,8 @@ final class CalibrateCommand implements Callable<Integer> {
         cmd.add(TEST);
         cmd.addAll(args(set));
         cmd.addAll(List.of("--touch-latency", "--backend", "sim", "--policy", policy, "--cost-model", costFile.toString(), "--json", json.toString()));
+        // the simulated host has this host's CPUs, which the real run's vCPU, reader and main threads shared
+        cmd.addAll(List.of("--host-cpus", Integer.toString(Runtime.getRuntime().availableProcessors())));
         PrintStream saved = System.out;
         PrintStream savedErr = System.err;
         int rc;

@@ -22,6 +22,11 @@ public final class CommonOptions {
             description = "Simulator only: per-operation costs in ns (key = ns lines) overriding the defaults.")
     Path costModel;
 
+    @Option(names = "--host-cpus", paramLabel = "N",
+            description = "Simulator only: the host CPUs that vCPU threads, userfaultfd readers and the main thread share"
+                    + " (a thread that could run waits for one). Default: 0, every thread has a CPU of its own.")
+    int hostCpus;
+
     @Option(names = "--oracle", paramLabel = "on|off",
             description = "Simulator only: check every translation the guest uses against the host pages and SPTEs "
                     + "(the stale-translation oracle). off is for benchmark runs: same results, less host time; the "

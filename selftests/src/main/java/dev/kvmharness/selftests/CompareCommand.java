@@ -102,6 +102,8 @@ final class CompareCommand implements Callable<Integer> {
         List<String> simExtra = new ArrayList<>(kvmExtra);
         simExtra.add("--policy");
         simExtra.add(policy);
+        simExtra.add("--host-cpus"); // the simulated host has as many CPUs as the one compared against
+        simExtra.add(Integer.toString(Runtime.getRuntime().availableProcessors()));
         if (costModel != null) {
             simExtra.add("--cost-model");
             simExtra.add(costModel.toString());

@@ -34,7 +34,7 @@ final class TestMain {
             }
             boolean oracle = Backends.oracle(common.oracle);
             backend = Backends.byName(common.backend, common.seed != null ? common.seed : CommonOptions.C_DEFAULT_SEED,
-                    common.policy, common.costModel, o -> port.simOptions(o.withConfig(o.config().withOracle(oracle))));
+                    common.policy, common.costModel, o -> port.simOptions(o.withConfig(o.config().withOracle(oracle)).withHostCpus(common.hostCpus)));
             if (common.runTimeoutSeconds < 1 || common.runTimeoutSeconds > 86_400) {
                 throw new IllegalArgumentException("--run-timeout must be between 1 and 86400 seconds");
             }

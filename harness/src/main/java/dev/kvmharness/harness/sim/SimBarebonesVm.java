@@ -40,7 +40,7 @@ final class SimBarebonesVm implements BarebonesVm {
     SimBarebonesVm(SimBackend backend, int type) {
         this.files = backend.files();
         SimOptions o = backend.options();
-        this.sched = new SimScheduler(o.seed(), o.costs());
+        this.sched = new SimScheduler(o.seed(), o.costs(), o.hostCpus());
         sched.attachCurrent(Thread.currentThread().getName(), 0);
         PhysMem phys = new PhysMem();
         this.mm = new HostMm(sched, phys);

@@ -12,12 +12,30 @@ import java.nio.file.Path;
  * How the sim backend builds each VM: the seed of its scheduler (same seed, same run, bit for bit), the
  * kernel policy, the cost model and the rest of the simulator's configuration.
  */
-public record SimOptions(long seed, SimConfig config, CostModel costs, long hugetlbPageSize) {
+public record SimOptions(long seed, SimConfig config, CostModel costs, long hugetlbPageSize, int hostCpus) {
     /** What MFD_HUGETLB without a size flag gives on x86: the default huge page size, 2 MiB. */
     public static final long DEFAULT_HUGETLB_PAGE_SIZE = 1L << 21;
 
     public SimOptions(long seed, SimConfig config, CostModel costs) {
-        this(seed, config, costs, DEFAULT_HUGETLB_PAGE_SIZE);
+        this(seed, config, costs, DEFAULT_HUGETLB_PAGE_SIZE, 0);
+    }
+
+    public SimOptions {
+        if (hostCpus < 0 || hostCpus > MAX_HOST_CPUS) {
+            throw new IllegalArgumentException("--host-cpus must be between 1 and " + MAX_HOST_CPUS + " (0: one per thread), not "
+                    + hostCpus);
+        }
+    }
+
+    /** The simulator's limit on --host-cpus: the kernel's default NR_CPUS on x86_64 distributions. */
+    public static final int MAX_HOST_CPUS = 8192;
+
+    /**
+     * The host CPUs the simulated threads share (vCPU threads, userfaultfd readers, the main thread); 0 gives
+     * each its own, the default.
+     */
+    public SimOptions withHostCpus(int n) {
+        return new SimOptions(seed, config, costs, hugetlbPageSize, n);
     }
 
     /** The huge page size the simulated host uses for hugetlb memfds (kvm_memfd_alloc(.., true)): 2 MiB or 1 GiB. */
@@ -25,7 +43,7 @@ public record SimOptions(long seed, SimConfig config, CostModel costs, long huge
         if (size != 1L << 21 && size != 1L << 30) {
             throw new IllegalArgumentException("hugetlb page size must be 2M or 1G");
         }
-        return new SimOptions(seed, config, costs, size);
+        return new SimOptions(seed, config, costs, size, hostCpus);
     }
 
     public static SimOptions defaults(long seed) {
@@ -44,6 +62,6 @@ public record SimOptions(long seed, SimConfig config, CostModel costs, long huge
     }
 
     public SimOptions withConfig(SimConfig c) {
-        return new SimOptions(seed, c, costs, hugetlbPageSize);
+        return new SimOptions(seed, c, costs, hugetlbPageSize, hostCpus);
     }
 }

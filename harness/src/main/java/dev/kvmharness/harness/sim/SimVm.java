@@ -69,7 +69,7 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         super(shape, backend.caps());
         this.backend = backend;
         SimOptions o = backend.options();
-        this.sched = new SimScheduler(o.seed(), o.costs());
+        this.sched = new SimScheduler(o.seed(), o.costs(), o.hostCpus());
         sched.attachCurrent(Thread.currentThread().getName(), 0);
         this.phys = new PhysMem();
         this.mm = new HostMm(sched, phys);
@@ -343,6 +343,7 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
         m.put("mmu_lock_contended", lock.contendedAcquisitions());
         m.put("mmu_lock_wait_ns", lock.waitNs());
         m.put("mmu_lock_max_wait_ns", lock.maxWaitNs());
+        hostReport(m);
         agingReport(m);
         if (kvm.config().oracle()) {
             var violations = oracle.violations();
@@ -356,6 +357,35 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
             m.put("oracle", "off");
         }
         return m;
+    }
+
+    /**
+     * The host's shared resources a demand fault goes through (mmap_lock, its count word's cache line, the zone
+     * lock, the memory bus), and the time vCPUs spent in get_user_pages and handlers in the uffd fill ioctls.
+     */
+    private void hostReport(Map<String, Object> m) {
+        var sem = mm.mmapSemaphore();
+        m.put("mmap_lock_acquisitions", sem.acquisitions());
+        m.put("mmap_lock_contended", sem.contendedAcquisitions());
+        m.put("mmap_lock_wait_ns", sem.waitNs());
+        var line = mm.mmapLockLine();
+        m.put("mmap_lock_line_transfers", line.requests());
+        m.put("mmap_lock_line_wait_ns", line.waitNs());
+        var zone = mm.zoneLock();
+        m.put("zone_lock_acquisitions", zone.acquisitions());
+        m.put("zone_lock_contended", zone.contendedAcquisitions());
+        m.put("zone_lock_wait_ns", zone.waitNs());
+        var bus = mm.memoryBus();
+        m.put("memory_bus_requests", bus.requests());
+        m.put("memory_bus_wait_ns", bus.waitNs());
+        if (sched.hostCpus() > 0) {
+            m.put("host_cpus", sched.hostCpus());
+            m.put("cpu_waits", sched.cpuWaits());
+            m.put("cpu_wait_ns", sched.cpuWaitNs());
+            m.put("cpu_preemptions", sched.cpuPreemptions());
+        }
+        m.put("gup_ns", mm.gupNs());
+        m.put("uffd_fill_ioctl_ns", mm.uffdFillNs());
     }
 
     /**

@@ -4,6 +4,8 @@ package dev.kvmharness.mmu.host;
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.sched.SharedResource;
+import dev.kvmharness.mmu.sched.SimRwLock;
 import dev.kvmharness.mmu.sched.SimScheduler;
 
 /**
@@ -24,8 +26,9 @@ import dev.kvmharness.mmu.sched.SimScheduler;
  * <p>A call changes shared state only after a scheduling point (a fault first charges what populating costs
  * and yields, then re-checks and maps), and then atomically, except where the kernel can sleep and let others
  * in: inside MMU notifier callbacks (KVM takes its mmu_lock there) and while a fault waits for a userfaultfd.
- * {@code mmap_lock} is not modelled beyond that: munmap detaches its VMAs before it calls notifiers, so a
- * concurrent fault on the range already sees no VMA.
+ * {@code mmap_lock} ({@link MmapLock}) is taken for write by mmap, munmap and mprotect, and for read by madvise,
+ * by faults that populate and by the uffd ioctls that fill pages; {@link PageAllocator} charges what
+ * allocating, clearing and copying pages cost when CPUs share the zone lock and the memory bus.
  *
  * <p>Virtual addresses come from a top-down bump allocator below {@link #MMAP_BASE}; each mapping is aligned
  * to its page size (2 MiB at least, so THP and shmem windows line up) and separated from the previous one by
@@ -51,14 +54,22 @@ public final class HostMm implements AutoCloseable {
     private final Rmap rmap;
     private final Pagemap pagemap;
     private final PageIdle pageIdle;
+    private final MmapLock mmapLock;
+    private final PageAllocator pages;
     private boolean closed;
+    /** Virtual time threads spent in {@link #faultIn} (KVM's get_user_pages, with any userfault wait in it). */
+    private long gupNs;
+    /** Virtual time spent in the fill ioctls (UFFDIO_COPY, _ZEROPAGE, _CONTINUE) of this mm's userfaultfds. */
+    private long uffdFillNs;
 
     public HostMm(SimScheduler sched, PhysMem phys) {
         this.sched = sched;
         this.phys = phys;
         this.notifiers = new MmuNotifierChain(sched, pt);
+        this.mmapLock = new MmapLock(sched);
+        this.pages = new PageAllocator(sched);
         this.userfaults = new MmUserfaultfd(this, sched, vmas);
-        this.faults = new MemoryFault(this, sched, phys, pt, vmas, userfaults);
+        this.faults = new MemoryFault(this, sched, phys, pt, vmas, userfaults, mmapLock, pages);
         this.gup = new Gup(pt, faults);
         this.access = new UserAccess(phys, pt, vmas, faults);
         this.unmap = new MemoryUnmap(phys, pt, vmas, notifiers);
@@ -90,8 +101,12 @@ public final class HostMm implements AutoCloseable {
     public long mmap(long len, Backing backing, boolean writable) {
         checkOpen();
         sched.charge(Cost.HOST_MM_SYSCALL);
-        sched.yieldPoint();
-        return vmas.mmapAnon(len, backing, writable);
+        mmapLock.writeLock();
+        try {
+            return vmas.mmapAnon(len, backing, writable);
+        } finally {
+            mmapLock.writeUnlock();
+        }
     }
 
     /** {@code mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset)} of a memfd. */
@@ -103,8 +118,12 @@ public final class HostMm implements AutoCloseable {
     public long mmap(long len, MemFd file, long offset, boolean writable) {
         checkOpen();
         sched.charge(Cost.HOST_MM_SYSCALL);
-        sched.yieldPoint();
-        return vmas.mmapFile(len, file, offset, writable);
+        mmapLock.writeLock();
+        try {
+            return vmas.mmapFile(len, file, offset, writable);
+        } finally {
+            mmapLock.writeUnlock();
+        }
     }
 
     /**
@@ -115,8 +134,12 @@ public final class HostMm implements AutoCloseable {
     public void munmap(long hva, long len) {
         checkOpen();
         sched.charge(Cost.HOST_MM_SYSCALL);
-        sched.yieldPoint();
-        unmap.munmap(hva, len);
+        mmapLock.writeLock();
+        try {
+            unmap.munmap(hva, len);
+        } finally {
+            mmapLock.writeUnlock();
+        }
         phys.wakeAllWatchers();
     }
 
@@ -131,8 +154,12 @@ public final class HostMm implements AutoCloseable {
     public void mprotect(long hva, long len, boolean writable) {
         checkOpen();
         sched.charge(Cost.HOST_MM_SYSCALL);
-        sched.yieldPoint();
-        unmap.mprotect(hva, len, writable);
+        mmapLock.writeLock();
+        try {
+            unmap.mprotect(hva, len, writable);
+        } finally {
+            mmapLock.writeUnlock();
+        }
         phys.wakeAllWatchers();
     }
 
@@ -145,8 +172,12 @@ public final class HostMm implements AutoCloseable {
     public void madviseDontneed(long hva, long len) {
         checkOpen();
         sched.charge(Cost.HOST_MM_SYSCALL);
-        sched.yieldPoint();
-        unmap.madviseDontneed(hva, len);
+        mmapLock.readLock();
+        try {
+            unmap.madviseDontneed(hva, len);
+        } finally {
+            mmapLock.readUnlock();
+        }
     }
 
     // ---- faults ----
@@ -159,7 +190,12 @@ public final class HostMm implements AutoCloseable {
      *                         file (SIGBUS), or a write hits a read-only mapping
      */
     public FaultResult faultIn(long hva, boolean write) {
-        return gup.getUserPage(hva, write, false);
+        long start = sched.now();
+        try {
+            return gup.getUserPage(hva, write, false);
+        } finally {
+            gupNs += sched.now() - start;
+        }
     }
 
     /**
@@ -293,6 +329,48 @@ public final class HostMm implements AutoCloseable {
         vmas.clear();
         pt.freeAll();
         closed = true;
+    }
+
+    /** {@code mm->mmap_lock}'s semaphore: acquisitions, and waits for (or behind) writers. */
+    public SimRwLock mmapSemaphore() {
+        return mmapLock.semaphore();
+    }
+
+    /** The cache line of {@code mmap_lock}'s count word, which every reader's atomics pass around. */
+    public SharedResource mmapLockLine() {
+        return mmapLock.countLine();
+    }
+
+    /** The zone lock that refills per-CPU page lists. */
+    public SimRwLock zoneLock() {
+        return pages.zoneLock();
+    }
+
+    /** The memory bus that page clearing and copying share. */
+    public SharedResource memoryBus() {
+        return pages.memBus();
+    }
+
+    /** Virtual ns threads spent in KVM's get_user_pages ({@link #faultIn}), userfault waits included. */
+    public long gupNs() {
+        return gupNs;
+    }
+
+    /** Virtual ns threads spent in UFFDIO_COPY, UFFDIO_ZEROPAGE and UFFDIO_CONTINUE on this mm. */
+    public long uffdFillNs() {
+        return uffdFillNs;
+    }
+
+    void addUffdFillNs(long ns) {
+        uffdFillNs += ns;
+    }
+
+    MmapLock mmapLock() {
+        return mmapLock;
+    }
+
+    PageAllocator pageAllocator() {
+        return pages;
     }
 
     public boolean isClosed() {

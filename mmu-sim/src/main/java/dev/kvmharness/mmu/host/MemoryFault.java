@@ -36,6 +36,8 @@ final class MemoryFault {
     private final HostPageTable pt;
     private final VmaTree vmas;
     private final MmUserfaultfd userfaults;
+    private final MmapLock mmapLock;
+    private final PageAllocator pages;
     private long faultsHandled;
     /**
      * The leaf the last successful {@link #fault} found or installed at its hva: {@code follow_page_mask()}'s
@@ -47,8 +49,10 @@ final class MemoryFault {
     private int leafLevel;
 
     MemoryFault(HostMm mm, SimScheduler sched, PhysMem phys, HostPageTable pt, VmaTree vmas,
-            MmUserfaultfd userfaults) {
+            MmUserfaultfd userfaults, MmapLock mmapLock, PageAllocator pages) {
         this.mm = mm;
+        this.mmapLock = mmapLock;
+        this.pages = pages;
         this.sched = sched;
         this.phys = phys;
         this.pt = pt;
@@ -87,72 +91,110 @@ final class MemoryFault {
         }
         boolean populatePaid = false;
         boolean userfaultPaid = false;
-        for (;;) {
-            Vma vma = vmas.find(hva);
-            if (vma == null) {
-                throw new SimKvmException(call, KvmErrno.EFAULT, String.format("no mapping at 0x%x", hva));
-            }
-            if (write && !vma.writable) {
-                // Concatenation, not String.format: mmu_stress_test takes this path once per page.
-                throw new SimKvmException(call, KvmErrno.EFAULT, "0x" + Long.toHexString(hva) + " is mapped read-only");
-            }
-            PageWalk w = pt.walk(hva);
-            if (w.mapped()) {
-                long pfn = w.pfn();
-                leafPfn = pfn;
-                leafLevel = w.level;
-                if (!user) {
-                    sched.charge(Cost.GUP_FAST);
-                } else {
-                    w.markYoung();
+        boolean locked = false;
+        try {
+            for (;;) {
+                Vma vma = vmas.find(hva);
+                if (vma == null) {
+                    throw new SimKvmException(call, KvmErrno.EFAULT, String.format("no mapping at 0x%x", hva));
+                }
+                if (write && !vma.writable) {
+                    // Concatenation, not String.format: mmu_stress_test takes this path once per page.
+                    throw new SimKvmException(call, KvmErrno.EFAULT, "0x" + Long.toHexString(hva) + " is mapped read-only");
+                }
+                PageWalk w = pt.walk(hva);
+                if (w.mapped()) {
+                    long pfn = w.pfn();
+                    leafPfn = pfn;
+                    leafLevel = w.level;
+                    if (!user) {
+                        sched.charge(Cost.GUP_FAST);
+                    } else {
+                        w.markYoung();
+                        if (write) {
+                            phys.markDirty(pfn);
+                        }
+                    }
+                    return vma;
+                }
+                if (!locked) {
+                    // Past GUP's lockless fast path (or the hardware walk): mmap_read_lock, a scheduling point,
+                    // after which the VMA and the page table must be looked at again.
+                    mmapLock.readLock();
+                    locked = true;
+                    continue;
+                }
+                Resolver resolver = resolver(vma, hva, call);
+                if (resolver != Resolver.FAULT) {
+                    if (noWait) {
+                        return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
+                    }
+                    if (!userfaultPaid) {
+                        userfaultPaid = true;
+                        sched.charge(Cost.UFFD_FAULT);
+                        sched.yieldPoint();
+                        continue; // userfaultfd_must_wait(): look again before queueing
+                    }
+                    // handle_userfault drops mmap_lock before it sleeps; the retry takes it again
+                    mmapLock.readUnlock();
+                    locked = false;
+                    userfaults.handleUserfault(vma, hva, write, resolver == Resolver.UFFD_MINOR);
+                    userfaultPaid = false;
+                    if (!user) {
+                        // VM_FAULT_RETRY in __get_user_pages_locked(): mmap_read_lock again, fault again (now
+                        // it finds the page) and follow it. A CPU access just re-executes and, the page mapped,
+                        // takes no fault.
+                        mmapLock.readLock();
+                        locked = true;
+                    }
+                    continue;
+                }
+                if (!populatePaid) {
+                    populatePaid = true;
+                    chargePopulate(vma, hva);
+                    if (sched.yieldPoint()) {
+                        continue; // another thread ran: look again
+                    }
+                    // Nobody ran during the yield: the VMA and the walk still hold, and looking again would find
+                    // what the first look found.
+                }
+                long pfn = populate(vma, hva, w);
+                faultsHandled++;
+                if (user) {
+                    pt.walk(hva).markYoung();
                     if (write) {
                         phys.markDirty(pfn);
                     }
+                } else {
+                    phys.markTouched(pfn, write); // FOLL_TOUCH
                 }
                 return vma;
             }
-            Resolver resolver = resolver(vma, hva, call);
-            if (resolver != Resolver.FAULT) {
-                if (noWait) {
-                    return null; // FAULT_FLAG_RETRY_NOWAIT: handle_userfault returns before queueing a message
-                }
-                if (!userfaultPaid) {
-                    userfaultPaid = true;
-                    sched.charge(Cost.UFFD_FAULT);
-                    sched.yieldPoint();
-                    continue; // userfaultfd_must_wait(): look again before queueing
-                }
-                userfaults.handleUserfault(vma, hva, write, resolver == Resolver.UFFD_MINOR);
-                userfaultPaid = false;
-                continue; // VM_FAULT_RETRY
+        } finally {
+            if (locked) {
+                mmapLock.readUnlock();
             }
-            if (!populatePaid) {
-                populatePaid = true;
-                long need = populateBytes(vma, hva);
-                if (need == 0) {
-                    sched.charge(Cost.GUP_FAST); // only a page-table update: the page is in the cache
-                } else {
-                    sched.charge(Cost.HOST_PAGE_ALLOC);
-                    sched.charge(Cost.HOST_PAGE_ZERO, need / PAGE);
-                }
-                if (sched.yieldPoint()) {
-                    continue; // another thread ran: look again
-                }
-                // Nobody ran during the yield: the VMA and the walk still hold, and looking again would find
-                // what the first look found.
-            }
-            long pfn = populate(vma, hva, w);
-            faultsHandled++;
-            if (user) {
-                pt.walk(hva).markYoung();
-                if (write) {
-                    phys.markDirty(pfn);
-                }
-            } else {
-                phys.markTouched(pfn, write); // FOLL_TOUCH
-            }
-            return vma;
         }
+    }
+
+    /**
+     * What populating a not-present hva costs, as populate() will do it: a page-cache hit only updates the page
+     * table; otherwise allocate (per-CPU list, zone, or hugetlb pool) and clear the folio.
+     */
+    private void chargePopulate(Vma vma, long hva) {
+        long need = populateBytes(vma, hva);
+        if (need == 0) {
+            sched.charge(Cost.GUP_FAST); // only a page-table update: the page is in the cache
+            return;
+        }
+        if (vma.isHugetlb() || (vma.file != null && vma.pageSize() > PAGE)) {
+            pages.allocHugetlb();
+        } else if (need > PAGE) {
+            pages.allocFolio(need / PAGE);
+        } else {
+            pages.allocPage();
+        }
+        pages.zero(need / PAGE);
     }
 
     /** The PTE table for an anonymous 4K page at hva, installing one with a reserved pfn block if needed. */

@@ -4,6 +4,7 @@ package dev.kvmharness.mmu.host;
 import dev.kvmharness.mmu.KvmErrno;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.sched.SharedResource;
 import dev.kvmharness.mmu.sched.SimScheduler;
 import dev.kvmharness.mmu.sched.WaitQueue;
 import java.util.ArrayDeque;
@@ -37,6 +38,12 @@ public final class Userfaultfd implements AutoCloseable {
     /** {@code fault_wqh}: faults whose message was read, still waiting to be woken. */
     private final List<UffdFault> reading = new ArrayList<>();
     private final WaitQueue readers;
+    /**
+     * The cache line of the context's wait-queue spinlock ({@code fault_pending_wqh.lock}): the faulting
+     * thread queues its message under it, a reader dequeues it, UFFDIO_COPY's wake takes it again. With one
+     * context per vCPU the line passes between a vCPU and its reader; with one shared context, among all.
+     */
+    private final SharedResource queueLine;
     private boolean closed;
 
     private long faultsRaised;
@@ -51,6 +58,7 @@ public final class Userfaultfd implements AutoCloseable {
         this.mm = mm;
         this.sched = sched;
         this.readers = sched.newWaitQueue("userfaultfd readers");
+        this.queueLine = sched.newSharedResource("userfaultfd wait queue");
     }
 
     /**
@@ -130,6 +138,7 @@ public final class Userfaultfd implements AutoCloseable {
             return null;
         }
         UffdFault f = pending.pollFirst();
+        queueLine.atomic();
         reading.add(f);
         sched.charge(Cost.UFFD_READ);
         return f.msg;
@@ -226,6 +235,7 @@ public final class Userfaultfd implements AutoCloseable {
 
     /** Queues a fault message and wakes one reader; returns the wait entry the faulting thread sleeps on. */
     UffdFault raise(UffdMsg msg, WaitQueue queue) {
+        queueLine.atomic();
         UffdFault f = new UffdFault(msg, queue, sched.now());
         pending.addLast(f);
         faultsRaised++;
@@ -288,49 +298,74 @@ public final class Userfaultfd implements AutoCloseable {
 
     /** {@code mfill_atomic()}: the shared body of COPY, ZEROPAGE and CONTINUE. */
     private long mfill(String call, Fill mode, long dst, long len, byte fill, byte[] src) {
+        long start = sched.now();
+        try {
+            return mfillTimed(call, mode, dst, len, fill, src);
+        } finally {
+            mm.addUffdFillNs(sched.now() - start);
+        }
+    }
+
+    private long mfillTimed(String call, Fill mode, long dst, long len, byte fill, byte[] src) {
         enter();
         HostMm.checkRange(call, dst, len);
-        Vma vma = mm.vmas().find(dst);
-        if (vma == null || dst + len > vma.end || vma.uffd == null) {
-            throw new SimKvmException(call, KvmErrno.ENOENT,
-                    String.format("[0x%x, 0x%x) is not inside one registered VMA", dst, dst + len));
-        }
-        long unit = vma.isHugetlb() ? vma.pageSize() : PAGE;
-        if (vma.isHugetlb()) {
-            if (mode == Fill.ZEROPAGE) {
-                throw new SimKvmException(call, KvmErrno.EINVAL, "no zeropage on hugetlb");
+        MmapLock mmapLock = mm.mmapLock();
+        mmapLock.readLock(); // mfill_atomic: the range is filled under mmap_lock (the VMA lock since 6.8)
+        long done;
+        try {
+            Vma vma = mm.vmas().find(dst);
+            if (vma == null || dst + len > vma.end || vma.uffd == null) {
+                throw new SimKvmException(call, KvmErrno.ENOENT,
+                        String.format("[0x%x, 0x%x) is not inside one registered VMA", dst, dst + len));
             }
-            if (dst % unit != 0 || len % unit != 0) {
-                throw new SimKvmException(call, KvmErrno.EINVAL, "range is not in whole hugetlb pages of " + unit);
-            }
-        } else if (mode == Fill.CONTINUE && !vma.isShmem()) {
-            throw new SimKvmException(call, KvmErrno.EINVAL, "CONTINUE on anonymous memory");
-        }
-        long done = 0;
-        SimKvmException error = null;
-        for (; done < len; done += unit) {
-            // pay for the page, let threads behind in time run, then check and publish it
-            if (mode == Fill.CONTINUE) {
-                sched.charge(Cost.GUP_FAST);
-            } else {
-                sched.charge(Cost.HOST_PAGE_ALLOC);
-                sched.charge(mode == Fill.COPY ? Cost.HOST_PAGE_COPY : Cost.HOST_PAGE_ZERO, unit / PAGE);
-            }
-            sched.yieldPoint();
-            long a = dst + done;
-            Vma now = mm.vmas().find(a);
-            try {
-                if (now == null || now.uffd == null || now.isHugetlb() != vma.isHugetlb()) {
-                    throw new SimKvmException(call, KvmErrno.ENOENT, hex(a) + " is no longer registered");
+            long unit = vma.isHugetlb() ? vma.pageSize() : PAGE;
+            if (vma.isHugetlb()) {
+                if (mode == Fill.ZEROPAGE) {
+                    throw new SimKvmException(call, KvmErrno.EINVAL, "no zeropage on hugetlb");
                 }
-                fillOne(call, mode, now, a, unit, fill, src, (int) done);
-            } catch (SimKvmException e) {
-                error = e;
-                break;
+                if (dst % unit != 0 || len % unit != 0) {
+                    throw new SimKvmException(call, KvmErrno.EINVAL, "range is not in whole hugetlb pages of " + unit);
+                }
+            } else if (mode == Fill.CONTINUE && !vma.isShmem()) {
+                throw new SimKvmException(call, KvmErrno.EINVAL, "CONTINUE on anonymous memory");
             }
-        }
-        if (done == 0) {
-            throw error;
+            done = 0;
+            SimKvmException error = null;
+            for (; done < len; done += unit) {
+                // pay for the page, let threads behind in time run, then check and publish it
+                if (mode == Fill.CONTINUE) {
+                    sched.charge(Cost.GUP_FAST);
+                } else {
+                    PageAllocator pages = mm.pageAllocator();
+                    if (vma.isHugetlb()) {
+                        pages.allocHugetlb();
+                    } else {
+                        pages.allocPage();
+                    }
+                    if (mode == Fill.COPY) {
+                        pages.copy(unit / PAGE);
+                    } else {
+                        pages.zero(unit / PAGE);
+                    }
+                }
+                sched.yieldPoint();
+                long a = dst + done;
+                Vma now = mm.vmas().find(a);
+                try {
+                    if (now == null || now.uffd == null || now.isHugetlb() != vma.isHugetlb()) {
+                        throw new SimKvmException(call, KvmErrno.ENOENT, hex(a) + " is no longer registered");
+                    }
+                    fillOne(call, mode, now, a, unit, fill, src, (int) done);
+                } catch (SimKvmException e) {
+                    error = e;
+                    break;
+                }
+            }
+            if (done == 0) {
+                throw error;
+            }
+        } finally {
+            mmapLock.readUnlock();
         }
         long pages = done / PAGE;
         switch (mode) {
@@ -344,6 +379,7 @@ public final class Userfaultfd implements AutoCloseable {
                 pagesContinued += pages;
                 break;
         }
+        queueLine.atomic(); // wake_userfault() takes the wait queue's lock
         wakeRange(dst, done);
         return done;
     }

@@ -60,6 +60,26 @@ public enum Cost {
      * 4 KiB page takes about 2 us in memslot_perf_test's unmap test, all of it included.
      */
     HOST_MM_SYSCALL(700),
+    /**
+     * Moving a cache line to the CPU that does an atomic on it, when another CPU wrote it last: the service time
+     * of a contended line, which passes from CPU to CPU one transfer at a time (the count word of mmap_lock
+     * when every vCPU's get_user_pages takes it). An estimate of a same-socket core-to-core transfer on a
+     * current server; across sockets it is two to three times more.
+     */
+    CACHELINE_TRANSFER(50),
+    /**
+     * What rmqueue_bulk() spends per 4 KiB page under the zone lock when a CPU's per-CPU page list
+     * (struct per_cpu_pages) runs empty and is refilled with a batch; estimate (list and struct page work, one
+     * or two cache misses).
+     */
+    ZONE_LOCK_PAGE(40),
+    /**
+     * The memory bus's time for 4 KiB of page traffic: clearing a page writes 4 KiB, copying one reads and
+     * writes 4 KiB each. The bus serves every CPU's clearing and copying together, so with many CPUs faulting it
+     * is what they queue for; the default is ~100 GB/s of host memory bandwidth, an estimate for a
+     * multi-channel server socket.
+     */
+    MEM_BUS_4K(40),
     /** One MMU-notifier callback into KVM (kvm_mmu_notifier_* entry, SRCU, range lookup), excluding zapping; estimate. */
     HOST_NOTIFIER(80),
     /** handle_userfault on the faulting thread: queue the uffd_msg, wake readers, go to sleep; estimate. */
@@ -87,6 +107,11 @@ public enum Cost {
     MEMSLOT_SWAP(3000),
     /** synchronize_srcu_expedited on kvm->srcu after a memslot change; estimate. */
     SRCU_SYNC(10_000),
+    /**
+     * How long a thread runs on a host CPU before it gives the CPU to a thread waiting for one, when the run
+     * gives a host CPU count: EEVDF's base slice, 0.75 ms scaled by 1 + log2(CPUs) up to 8 CPUs.
+     */
+    SCHED_SLICE(3_000_000),
     /** Starting a host thread (pthread_create until the new thread first runs); estimate. */
     THREAD_START(30_000),
     /** A guest ucall round trip: exit to userspace, KVM_RUN returns, decode, KVM_RUN again; estimate. */

@@ -42,6 +42,8 @@ public final class SimScheduler implements AutoCloseable {
     /** Live threads in creation order (the order of deadlock reports and shutdown). */
     private final List<SimThread> alive = new ArrayList<>();
     private final Rcu rcu;
+    /** The host's CPUs, when the run gives their number; null: every simulated thread has a CPU of its own. */
+    private final HostCpus cpus;
 
     private volatile SimThread holder;
     private volatile boolean closing;
@@ -64,6 +66,18 @@ public final class SimScheduler implements AutoCloseable {
     }
 
     public SimScheduler(long seed, CostModel costs) {
+        this(seed, costs, 0);
+    }
+
+    /**
+     * A scheduler whose threads share {@code hostCpus} host CPUs ({@link HostCpus}); 0 gives every simulated
+     * thread a CPU of its own, which is what runs without a CPU count get.
+     */
+    public SimScheduler(long seed, CostModel costs, int hostCpus) {
+        if (hostCpus < 0) {
+            throw new IllegalArgumentException("host CPUs must be at least 1 (or 0: one per thread), not " + hostCpus);
+        }
+        this.cpus = hostCpus == 0 ? null : new HostCpus(hostCpus);
         this.seed = seed;
         this.costs = Objects.requireNonNull(costs, "costs");
         SplittableRandom root = new SplittableRandom(seed);
@@ -100,6 +114,9 @@ public final class SimScheduler implements AutoCloseable {
             SimThread t = new SimThread(this, name, nextId++, startNs);
             t.thread = Thread.currentThread();
             t.state = SimThread.RUNNING;
+            if (cpus != null && !cpus.tryTake(t)) {
+                throw new IllegalStateException("attachCurrent(" + name + "): no host CPU is free");
+            }
             alive.add(t);
             attached = t;
             holder = t;
@@ -240,6 +257,14 @@ public final class SimScheduler implements AutoCloseable {
         if (closing) {
             shutdown(cur);
         }
+        if (cpus != null && !cur.inRcuCallback && cpus.sliceOver(cur, costs.ns(Cost.SCHED_SLICE))) {
+            // the slice is used up and others wait for a CPU: go to the back of the line
+            cpus.countPreemption();
+            grantCpu(cpus.release(cur));
+            cpus.enqueue(cur);
+            blockUntilWoken(cur, cpus.waitDescription(), NO_DEADLINE);
+            return true;
+        }
         boolean others = false;
         if (cur.now >= rcuNextDue) {
             rcu.poll(cur);
@@ -290,6 +315,10 @@ public final class SimScheduler implements AutoCloseable {
 
     public SimRwLock newRwLock(String name) {
         return new SimRwLock(this, Objects.requireNonNull(name, "name"));
+    }
+
+    public SharedResource newSharedResource(String name) {
+        return new SharedResource(this, Objects.requireNonNull(name, "name"));
     }
 
     public Rcu rcu() {
@@ -381,6 +410,24 @@ public final class SimScheduler implements AutoCloseable {
      * @throws SimShutdownException if the simulation was closed
      */
     void block(SimThread cur, String what, long deadline) {
+        if (cpus == null) {
+            blockUntilWoken(cur, what, deadline);
+            return;
+        }
+        if (cur.inRcuCallback) {
+            throw new IllegalStateException("thread '" + cur.name + "' would block on " + what
+                    + " inside an RCU callback; callbacks must not sleep");
+        }
+        if (closing) {
+            shutdown(cur);
+        }
+        grantCpu(cpus.release(cur)); // a blocked thread runs on no CPU
+        blockUntilWoken(cur, what, deadline);
+        acquireCpu(cur);
+    }
+
+    /** block() without the host CPU: the wait itself. */
+    private void blockUntilWoken(SimThread cur, String what, long deadline) {
         if (cur.inRcuCallback) {
             throw new IllegalStateException("thread '" + cur.name + "' would block on " + what
                     + " inside an RCU callback; callbacks must not sleep");
@@ -411,6 +458,44 @@ public final class SimScheduler implements AutoCloseable {
         dispatch(next);
         awaitBaton(cur);
         resumed(cur);
+    }
+
+    /** The thread that just got a CPU given up by another (if any) may run. */
+    private void grantCpu(SimThread t) {
+        if (t != null) {
+            t.woken = true;
+            t.waitingOn = null;
+            makeReady(t);
+        }
+    }
+
+    /** cur is about to run: it takes a free CPU or waits in line for one. */
+    private void acquireCpu(SimThread cur) {
+        if (cur.cpu >= 0 || cpus.tryTake(cur)) {
+            return;
+        }
+        cpus.enqueue(cur);
+        blockUntilWoken(cur, cpus.waitDescription(), NO_DEADLINE);
+    }
+
+    /** The number of host CPUs the threads share, or 0 if each has its own. */
+    public int hostCpus() {
+        return cpus == null ? 0 : cpus.count();
+    }
+
+    /** Times a thread that could run had to wait for a host CPU (0 without a CPU count). */
+    public long cpuWaits() {
+        return cpus == null ? 0 : cpus.waits();
+    }
+
+    /** Total virtual time threads that could run waited for a host CPU, ns. */
+    public long cpuWaitNs() {
+        return cpus == null ? 0 : cpus.waitNs();
+    }
+
+    /** Threads that gave up their CPU at the end of a slice. */
+    public long cpuPreemptions() {
+        return cpus == null ? 0 : cpus.preemptions();
     }
 
     /** Makes a blocked thread runnable at max(its now, waker's now). Not a scheduling point. */
@@ -444,6 +529,9 @@ public final class SimScheduler implements AutoCloseable {
             if (closing) {
                 shutdown(t);
             }
+            if (cpus != null) {
+                acquireCpu(t);
+            }
             body.run();
         } catch (Throwable e) {
             failure = e;
@@ -468,6 +556,9 @@ public final class SimScheduler implements AutoCloseable {
 
     /** t (the holder) is done: wake its joiners, drop it from the live set and hand the baton on. */
     private void leave(SimThread t) {
+        if (cpus != null) {
+            grantCpu(cpus.release(t));
+        }
         t.state = SimThread.DONE;
         SimThread j;
         while ((j = t.joiners.poll()) != null) {

@@ -50,6 +50,10 @@ public final class SimThread {
     int waitMode;
     long waitSince;
 
+    /** The host CPU this thread runs on (HostCpus), or -1; and since when. */
+    int cpu = -1;
+    long cpuSince;
+
     /** Threads blocked in join() on this one. */
     final WaitList joiners = new WaitList();
     final String joinDescription;
