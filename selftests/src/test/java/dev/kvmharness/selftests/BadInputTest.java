@@ -130,6 +130,12 @@ class BadInputTest {
         assertUsageError(run("set_memory_region_test", "99999999999"), "Number of iterations: 99999999999 not in range");
     }
 
+    @Test
+    void hostCpusOutOfRangeIsAUsageError() {
+        assertUsageError(run("demand_paging_test", "-b", "4M", "--host-cpus", "-1"),
+                "--host-cpus must be between 1 and 8192 (0: one per thread), not -1");
+    }
+
     // ------------------------------------------------------------------ output paths
 
     @Test

@@ -69,6 +69,34 @@ class DemandPagingSimIT {
         assertThat(waits[1]).isPositive();
     }
 
+    /**
+     * Seed 004's account of its 416-vCPU run, small: before the TDP MMU the vCPUs wait for mmu_lock; after it,
+     * they spend their time in get_user_pages (with the userfault wait inside), queueing for mmap_lock's cache
+     * line, and the run is shorter.
+     */
+    @Test
+    void withoutMmuLockContentionTheFaultsWaitInGetUserPages(@TempDir Path dir) throws Exception {
+        int vcpus = 64;
+        JsonNode[] runs = new JsonNode[2];
+        String[] policies = {"pre-tdp", "current"};
+        for (int i = 0; i < 2; i++) {
+            Path json = dir.resolve(policies[i] + ".json");
+            SelftestsJar.Result r = SelftestsJar.run(300, "demand_paging_test", "-v", "" + vcpus, "-b", "512K", "-u", "MISSING",
+                    "--policy", policies[i], "--json", json.toString());
+            assertThat(r.exit()).as(r.all()).isZero();
+            runs[i] = new ObjectMapper().readTree(json.toFile());
+        }
+        long preTdp = runs[0].at("/timings/total_guest_execution_ns").asLong();
+        long current = runs[1].at("/timings/total_guest_execution_ns").asLong();
+        assertThat(current).isLessThan(preTdp / 2);
+        double mmuLockShare = runs[0].at("/backend_report/mmu_lock_wait_ns").asDouble() / ((double) vcpus * preTdp);
+        assertThat(mmuLockShare).as("pre-tdp: share of vCPU time waiting for mmu_lock").isGreaterThan(0.7);
+        double gupShare = runs[1].at("/backend_report/gup_ns").asDouble() / ((double) vcpus * current);
+        assertThat(gupShare).as("current: share of vCPU time in get_user_pages").isGreaterThan(0.7);
+        assertThat(runs[1].at("/backend_report/mmap_lock_line_wait_ns").asLong()).isPositive();
+        assertThat(runs[1].at("/backend_report/uffd_fill_ioctl_ns").asLong()).isPositive();
+    }
+
     /** --cost-model changes virtual time and nothing else: a dearer VM exit makes the same run take longer. */
     @Test
     void aCostModelFileChangesVirtualTime(@TempDir Path dir) throws Exception {
