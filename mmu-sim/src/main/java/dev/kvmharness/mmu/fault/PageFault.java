@@ -76,7 +76,7 @@ public final class PageFault {
 
     /** handle_mmio_page_fault(): a cached MMIO SPTE of the current generation means "emulate", no fault taken. */
     private void handleMmioPageFault(long gfn, boolean write, long spte) {
-        long gen = kvm.memslots().generation(0);
+        long gen = kvm.memslots().generation(vcpu.asId());
         boolean updating = gen < 0;
         if (!updating && Spte.mmioGeneration(spte) == (gen & Spte.MMIO_GEN_MASK)) {
             kvm.sched().charge(Cost.MMIO_EXIT);
@@ -112,7 +112,7 @@ public final class PageFault {
             if (!Spte.isMmuWritable(spte)) {
                 return null;
             }
-            Memslot slot = kvm.memslots().lookup(0, gfn);
+            Memslot slot = kvm.memslots().lookup(vcpu.asId(), gfn);
             if (slot == null || (level > Spte.PG_LEVEL_4K && slot.dirtyLogging())) {
                 return null;
             }
@@ -140,8 +140,8 @@ public final class PageFault {
         f.mmuSeq = kvm.invalidate().seq();
         // Under SRCU the lookup and the generation go together: a swap after this point makes the MMIO SPTE
         // this fault may create stale, and the next access takes a real fault instead of trusting it.
-        f.memslotsGeneration = kvm.memslots().generation(0);
-        Memslot slot = kvm.memslots().lookup(0, gfn);
+        f.memslotsGeneration = kvm.memslots().generation(vcpu.asId());
+        Memslot slot = kvm.memslots().lookup(vcpu.asId(), gfn);
         if (slot == null) {
             if (!kvm.config().mmioCaching() || gfn > kvm.config().maxGfn()) {
                 return PfResult.EMULATE;

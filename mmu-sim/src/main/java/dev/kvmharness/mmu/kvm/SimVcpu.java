@@ -36,6 +36,8 @@ public final class SimVcpu {
     private VcpuMode mode = VcpuMode.OUTSIDE_GUEST_MODE;
     private int requests;
     private KvmMmuPage root;
+    /** In system management mode (HF_SMM_MASK): the MMU role's smm bit, hence address space 1. */
+    private boolean smm;
     private boolean everLoaded;
     /** Guest CR3 (4-level paging), or -1 when the guest runs with paging off (gva == gpa). */
     private long cr3 = -1;
@@ -84,6 +86,28 @@ public final class SimVcpu {
 
     public Tlb tlb() {
         return tlb;
+    }
+
+    /** kvm_mmu_role_as_id(): the address space of this vCPU's memslots and root, 1 in SMM. */
+    public int asId() {
+        return smm ? 1 : 0;
+    }
+
+    public boolean inSmm() {
+        return smm;
+    }
+
+    /**
+     * An SMI taken (enter_smm()) or RSM (emulator_leave_smm()): kvm_smm_changed() flips the mode and calls
+     * kvm_mmu_reset_context(), so the vCPU drops its root and loads one of the other address space on its
+     * next entry. On kernels that free a root with its last reference, leaving a root nobody else uses zaps it.
+     */
+    public void setSmm(boolean on) {
+        if (smm == on) {
+            return;
+        }
+        smm = on;
+        resetMmuContext();
     }
 
     public KvmMmuPage root() {
@@ -266,7 +290,7 @@ public final class SimVcpu {
     /** kvm_mmu_load(): take a reference to the current root and flush this vCPU's TLB locally. */
     private void loadRoot() {
         kvm.mmuLock().readLock();
-        root = kvm.tdpMmu().allocRoot(0);
+        root = kvm.tdpMmu().allocRoot(asId());
         kvm.mmuLock().readUnlock();
         if (kvm.policy().flushes(FlushSite.ROOT_LOAD)) {
             tlb.flushAll();

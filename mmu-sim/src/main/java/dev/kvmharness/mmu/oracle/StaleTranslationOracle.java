@@ -150,6 +150,16 @@ public final class StaleTranslationOracle implements MmuObserver {
      * every guest access, alternating between the page tables' slot and the data's, which would only make the
      * model's cache miss, and would make a one-entry cache of its own miss as often.
      */
+    /** The address space vCPU {@code vcpu} accesses memory in (1 while in SMM). */
+    private int asOf(int vcpu) {
+        return vcpu >= 0 && vcpu < kvm.vcpus().size() ? kvm.vcpus().get(vcpu).asId() : 0;
+    }
+
+    /** slotOf(gfn) in address space {@code as}; only address space 0 goes through the two-entry cache. */
+    private Memslot slotOf(int as, long gfn) {
+        return as == 0 ? slotOf(gfn) : kvm.memslots().find(as, gfn);
+    }
+
     private Memslot slotOf(long gfn) {
         long generation = kvm.memslots().generation(0);
         if (generation == lastSlotGeneration) {
@@ -185,6 +195,11 @@ public final class StaleTranslationOracle implements MmuObserver {
      */
     @Override
     public void spteUsed(int vcpu, long gfn, long pfn, boolean writable) {
+        int as = asOf(vcpu);
+        if (as != 0) {
+            checkSpteUsed(vcpu, as, gfn, pfn, writable); // SMM: rare, so not remembered
+            return;
+        }
         long generation = kvm.memslots().generation(0);
         long hostChanges = kvm.mm().mappingChanges();
         boolean known = checked.holds(gfn, pfn, writable, generation, hostChanges);
@@ -192,7 +207,7 @@ public final class StaleTranslationOracle implements MmuObserver {
             return;
         }
         int reported = violations.size();
-        boolean stable = checkSpteUsed(vcpu, gfn, pfn, writable);
+        boolean stable = checkSpteUsed(vcpu, 0, gfn, pfn, writable);
         if (known && violations.size() != reported) {
             throw new IllegalStateException("the oracle remembered gfn 0x" + Long.toHexString(gfn) + " -> pfn 0x"
                     + Long.toHexString(pfn) + " as checked, but the check now finds: "
@@ -205,12 +220,12 @@ public final class StaleTranslationOracle implements MmuObserver {
     }
 
     /** spteUsed()'s checks; true if the translation passed them with its host page mapped (or in a private slot). */
-    private boolean checkSpteUsed(int vcpu, long gfn, long pfn, boolean writable) {
+    private boolean checkSpteUsed(int vcpu, int as, long gfn, long pfn, boolean writable) {
         if (!kvm.phys().isLive(pfn)) {
             report(String.format("an SPTE still maps gfn 0x%x to pfn 0x%x, a freed host page", gfn, pfn), vcpu, gfn);
             return false;
         }
-        Memslot slot = slotOf(gfn);
+        Memslot slot = slotOf(as, gfn);
         if (slot == null) {
             report(String.format("a RAM access through an SPTE mapping gfn 0x%x (pfn 0x%x), which no memslot backs:"
                     + " KVM would have exited to userspace with KVM_EXIT_MMIO", gfn, pfn), vcpu, gfn);
@@ -241,10 +256,11 @@ public final class StaleTranslationOracle implements MmuObserver {
      */
     @Override
     public void mmioExit(int vcpu, long gfn, boolean write, long generation, String why) {
-        if (!kvm.config().oracle() || generation != kvm.memslots().generation(0)) {
+        int as = asOf(vcpu);
+        if (!kvm.config().oracle() || generation != kvm.memslots().generation(as)) {
             return;
         }
-        Memslot slot = slotOf(gfn);
+        Memslot slot = slotOf(as, gfn);
         if (slot != null && !(write && slot.readOnly())) {
             report(String.format("KVM_EXIT_MMIO (%s) for a %s of gfn 0x%x, which %s%s backs", why, write ? "write" : "read",
                     gfn, kvm.memslots().isInvalid(slot) ? "the invalid " : "", slot), vcpu, gfn);

@@ -3,6 +3,7 @@ package dev.kvmharness.mmu.bench;
 
 import dev.kvmharness.mmu.host.Backing;
 import dev.kvmharness.mmu.kvm.SimConfig;
+import dev.kvmharness.mmu.kvm.SimVcpu;
 import dev.kvmharness.mmu.memslot.Memslot;
 import dev.kvmharness.mmu.policy.Policy;
 import dev.kvmharness.mmu.sched.SimThread;
@@ -72,6 +73,8 @@ public final class BootWorkload {
     static final long VRAM_BAR = 0xfd000000L;
     static final long VRAM_BAR_MOVED = 0xe0000000L;
     static final long TEXT_MODE_BUFFER = 0xb8000;
+    /** SMBASE after relocation is 0xa0000: the handler starts at SMBASE + 0x8000, the state save area ends the 64 KiB. */
+    static final long SMM_HANDLER = 0xa8000;
     private static final long PAGE = 4096;
 
     /**
@@ -89,10 +92,20 @@ public final class BootWorkload {
      * @param apsSpinInFirmware after the firmware's SMP probe the APs wait in a guest loop (OVMF's MP services
      *     park them polling a mailbox) instead of halting (SeaBIOS: cli; hlt), so they are in guest mode during
      *     the firmware's memslot churn
+     * @param smm the machine has SMM (QEMU's default for pc and q35 under KVM): QEMU's second memory listener
+     *     ("kvm-smram") keeps address space 1, system memory with SMRAM always mapped at 0xa0000, so every memslot
+     *     change outside the VGA window is made twice; the firmware relocates each CPU's SMBASE with an SMI, and
+     *     Linux's ACPI enable is one more SMI on the BSP
+     * @param runtimeSmis SMIs broadcast to every vCPU in the kernel phase (OVMF's variable services run in SMM and
+     *     pull all CPUs in; SeaBIOS has none); needs {@code smm}
      */
     public record Config(int vcpus, long ramBytes, int touchesPerVcpu, int refreshes, long refreshPeriodNs, int thpSplits,
-                         int migrations, int numaScans, int foreignUnmaps, boolean apsSpinInFirmware) {
+                         int migrations, int numaScans, int foreignUnmaps, boolean apsSpinInFirmware, boolean smm,
+                         int runtimeSmis) {
         public Config {
+            if (runtimeSmis < 0 || (runtimeSmis > 0 && !smm)) {
+                throw new IllegalArgumentException("runtime SMIs need SMM and must be >= 0, got " + runtimeSmis);
+            }
             if (vcpus < 1 || vcpus > 256) {
                 throw new IllegalArgumentException("vcpus must be in [1, 256], got " + vcpus);
             }
@@ -104,27 +117,37 @@ public final class BootWorkload {
 
         /** The README's run: 8 vCPUs, 512 MiB. */
         public static Config standard() {
-            return new Config(8, 512L << 20, 4096, 100, 100_000, 24, 48, 8, 32, false);
+            return new Config(8, 512L << 20, 4096, 100, 100_000, 24, 48, 8, 32, false, false, 0);
         }
 
         /** A short run for the tests: the same phases, fewer pages and events. */
         public static Config small() {
-            return new Config(8, 128L << 20, 256, 20, 50_000, 4, 8, 2, 4, false);
+            return new Config(8, 128L << 20, 256, 20, 50_000, 4, 8, 2, 4, false, false, 0);
         }
 
         public Config withVcpus(int n) {
             return new Config(n, ramBytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps,
-                    apsSpinInFirmware);
+                    apsSpinInFirmware, smm, runtimeSmis);
         }
 
         public Config withRam(long bytes) {
             return new Config(vcpus, bytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps,
-                    apsSpinInFirmware);
+                    apsSpinInFirmware, smm, runtimeSmis);
         }
 
         public Config withApsSpinningInFirmware(boolean spin) {
             return new Config(vcpus, ramBytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps,
-                    spin);
+                    spin, smm, runtimeSmis);
+        }
+
+        public Config withSmm(boolean on) {
+            return new Config(vcpus, ramBytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps,
+                    apsSpinInFirmware, on, on ? runtimeSmis : 0);
+        }
+
+        public Config withRuntimeSmis(int n) {
+            return new Config(vcpus, ramBytes, touchesPerVcpu, refreshes, refreshPeriodNs, thpSplits, migrations, numaScans, foreignUnmaps,
+                    apsSpinInFirmware, smm, n);
         }
     }
 
@@ -138,13 +161,14 @@ public final class BootWorkload {
      * @param phases remote flush stats by phase, in order (firmware, smp, kernel)
      * @param virtualNs virtual time from the first ioctl to the last vCPU done
      * @param memslotIoctls KVM_SET_USER_MEMORY_REGION calls
-     * @param resets kvm_mmu_reset_context() calls
+     * @param resets kvm_mmu_reset_context() calls, outside SMIs
+     * @param smis SMIs taken, each an entry into SMM and an RSM
      * @param notifications host invalidations (start/end pairs) sent to KVM
      * @param pfTaken page faults taken by all vCPUs
      * @param violations what the stale-translation oracle found
      */
     public record Result(Policy policy, Map<String, Flushes> phases, Map<String, Flushes> sources, long remoteTlbFlush, long remoteTlbFlushRequests, long virtualNs,
-                         long memslotIoctls, long resets, long notifications, long pfTaken, long mmioExits, int violations) {
+                         long memslotIoctls, long resets, long smis, long notifications, long pfTaken, long mmioExits, int violations) {
     }
 
     private final Config cfg;
@@ -160,6 +184,10 @@ public final class BootWorkload {
     private long memslotIoctls;
     private long resets;
     private long notifications;
+    private long smis;
+    /** Broadcast SMIs raised so far in the kernel phase, and how many each vCPU has taken. */
+    private int smisRaised;
+    private int[] smisTaken;
     /** Where the VGA BAR is mapped now, or -1 while memory decode is off. */
     private long vramGpa = -1;
     private final Map<String, long[]> sources = new java.util.TreeMap<>();
@@ -193,7 +221,7 @@ public final class BootWorkload {
             Map<String, Flushes> bySource = new LinkedHashMap<>();
             sources.forEach((k, c) -> bySource.put(k, new Flushes(c[0], c[1])));
             return new Result(policy, phases, bySource, vm.kvm.stats().remoteTlbFlush, vm.kvm.stats().remoteTlbFlushRequests, virtualNs,
-                    memslotIoctls, resets, notifications, pf, vm.mmioExits, vm.oracle.violations().size());
+                    memslotIoctls, resets, smis, notifications, pf, vm.mmioExits, vm.oracle.violations().size());
         }
     }
 
@@ -205,10 +233,33 @@ public final class BootWorkload {
     }
 
     private void slot(int id, int flags, long gpa, long size, long hva) {
+        slotIn(0, id, flags, gpa, size, hva);
+        if (cfg.smm() && id != SLOT_SMRAM && id != SLOT_VGA_WINDOW) {
+            // what the SMM address space shows changed too (SMRAM covers 0xa0000-0xbffff there)
+            slotIn(1, id, flags, gpa, size, hva);
+        }
+    }
+
+    private void slotIn(int as, int id, int flags, long gpa, long size, long hva) {
         memslotIoctls++;
-        boolean exists = vm.kvm.memslots().byId(0, id) != null;
-        String kind = size == 0 ? "memslot delete" : !exists ? "memslot create" : "memslot move";
-        attribute(kind, () -> vm.setSlot(id, flags, gpa, size, hva));
+        boolean exists = vm.kvm.memslots().byId(as, id) != null;
+        String kind = (size == 0 ? "memslot delete" : !exists ? "memslot create" : "memslot move")
+                + (as == 0 ? "" : " (SMM address space)");
+        attribute(kind, () -> vm.setSlot(as << 16 | id, flags, gpa, size, hva));
+    }
+
+    /**
+     * An SMI on vCPU v (v's own thread): enter SMM, run the handler in SMRAM (address space 1), leave with RSM.
+     * Each switch is a kvm_mmu_reset_context(); on legacy kernels the last vCPU to leave a root zaps it.
+     */
+    private void smi(int v) {
+        smis++;
+        SimVcpu c = vm.vcpus.get(v);
+        attribute("SMI", () -> {
+            c.setSmm(true);
+            vm.run(v, 16, i -> SMM_HANDLER + (i % 8) * PAGE, i -> i % 8 == 7, 200);
+            c.setSmm(false);
+        });
     }
 
     private void reset(int v) {
@@ -300,6 +351,9 @@ public final class BootWorkload {
         slot(SLOT_RAM_LOW, 0, 0, LOW_RAM_END, ram);
         slot(SLOT_RAM_HIGH, 0, HIGH_RAM, ramTop - HIGH_RAM, ram + HIGH_RAM);
         slot(SLOT_BIOS, Memslot.KVM_MEM_READONLY, BIOS_GPA, BIOS_SIZE, bios);
+        if (cfg.smm()) {
+            slotIn(1, SLOT_SMRAM, 0, VGA_WINDOW, VGA_WINDOW_SIZE, ram + VGA_WINDOW);
+        }
         for (int i = 0; i < PAM_SEGMENTS; i++) {
             pam(i, Pam.ROM, true);
         }
@@ -317,6 +371,9 @@ public final class BootWorkload {
             aps.add(vm.spawn("ap" + ap + "-probe", () -> {
                 reset(ap);
                 vm.run(ap, 8, i -> 0x10000 + (i & 1) * PAGE, i -> true, 50);
+                if (cfg.smm()) {
+                    smi(ap); // the AP's SMBASE relocated too
+                }
             }));
         }
         touchRange(0, 0x10000, 2 * PAGE, true, 2000);
@@ -353,6 +410,9 @@ public final class BootWorkload {
         slot(SLOT_SMRAM, 0, VGA_WINDOW, VGA_WINDOW_SIZE, ram + VGA_WINDOW);
         touchRange(0, VGA_WINDOW + 0x8000, 0x8000, true, 100);
         slot(SLOT_SMRAM, 0, VGA_WINDOW, 0, 0);
+        if (cfg.smm()) {
+            smi(0); // smm_setup(): the BSP's SMBASE relocated into SMRAM
+        }
         // PCI set-up: the VGA BAR appears once decode is enabled; QEMU logs vram for the display.
         vramGpa = VRAM_BAR;
         slot(SLOT_VRAM, Memslot.KVM_MEM_LOG_DIRTY_PAGES, vramGpa, VRAM_SIZE, vram);
@@ -428,7 +488,11 @@ public final class BootWorkload {
         // The VMM: display refreshes, and Linux's PCI probe (decode off/on twice), BAR reassignment, DRM takeover.
         long[] pciAt = {span / 10, span / 10 + 20_000, span / 5, span / 5 + 20_000, span / 3, span / 2};
         int nextPci = 0;
+        smisTaken = new int[cfg.vcpus()];
         for (int r = 0; r < cfg.refreshes(); r++) {
+            if (cfg.runtimeSmis() > 0 && smisRaised < cfg.runtimeSmis() && r % Math.max(1, cfg.refreshes() / cfg.runtimeSmis()) == 1) {
+                smisRaised++; // the VMM raises a broadcast SMI (KVM_SMI on every vCPU)
+            }
             long now = vm.sched.now() - start;
             while (nextPci < pciAt.length && pciAt[nextPci] <= now) {
                 pciEvent(nextPci++);
@@ -468,6 +532,9 @@ public final class BootWorkload {
     private void kernelVcpu(int v, SplittableRandom r, long span) {
         long ramLen = cfg.ramBytes() - (64L << 20);
         int left = cfg.touchesPerVcpu();
+        if (cfg.smm() && v == 0) {
+            smi(0); // acpi_enable(): ACPI_ENABLE written to the SMI command port
+        }
         long idleMean = Math.max(1, span / Math.max(1, cfg.touchesPerVcpu() / 64) / 2);
         while (left > 0) {
             int n = Math.min(64, left);
@@ -483,6 +550,10 @@ public final class BootWorkload {
                 vm.run(0, 8, i -> fb + (line * 8L + i) * PAGE, i -> true, 200);
             }
             vm.halt(r.nextLong(2 * idleMean));
+            while (smisTaken[v] < smisRaised) { // a halted vCPU takes the SMI when its halt ends
+                smisTaken[v]++;
+                smi(v);
+            }
         }
     }
 
@@ -523,14 +594,15 @@ public final class BootWorkload {
     // ---------------------------------------------------------------- the command line
 
     public static void main(String[] args) {
-        BenchArgs a = new BenchArgs("seed-boot", args, Set.of("seed", "vcpus", "ram-mib", "aps-spin"));
+        BenchArgs a = new BenchArgs("seed-boot", args, Set.of("seed", "vcpus", "ram-mib", "aps-spin", "smm", "smis"));
         Config cfg = Config.standard().withVcpus((int) a.number("vcpus", 8)).withRam(a.number("ram-mib", 512) << 20)
-                .withApsSpinningInFirmware(a.number("aps-spin", 0) != 0);
+                .withApsSpinningInFirmware(a.number("aps-spin", 0) != 0).withSmm(a.number("smm", 0) != 0).withRuntimeSmis((int) a.number("smis", 0));
         long seed = a.number("seed", 1);
-        System.out.printf(Locale.ROOT, "# seed-boot: %d vCPUs, %d MiB THP-backed RAM, APs %s in firmware, seed %d%n", cfg.vcpus(),
-                cfg.ramBytes() >> 20, cfg.apsSpinInFirmware() ? "polling a mailbox" : "halted", seed);
-        System.out.println("| policy | remote_tlb_flush | remote_tlb_flush_requests | firmware | smp | kernel | virtual time | memslot ioctls | resets | notifications | pf_taken | oracle |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        System.out.printf(Locale.ROOT, "# seed-boot: %d vCPUs, %d MiB THP-backed RAM, APs %s in firmware, %s, seed %d%n", cfg.vcpus(),
+                cfg.ramBytes() >> 20, cfg.apsSpinInFirmware() ? "polling a mailbox" : "halted",
+                cfg.smm() ? "SMM (" + cfg.runtimeSmis() + " broadcast SMIs after boot)" : "no SMM", seed);
+        System.out.println("| policy | remote_tlb_flush | remote_tlb_flush_requests | firmware | smp | kernel | virtual time | memslot ioctls | resets | SMIs | notifications | pf_taken | oracle |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         List<Result> results = new ArrayList<>();
         for (Policy p : a.policies("legacy", "current", "pre-tdp")) {
             Result r = new BootWorkload(cfg, p, seed).run();
@@ -566,8 +638,8 @@ public final class BootWorkload {
         for (Flushes f : r.phases().values()) {
             phases.append(String.format(Locale.ROOT, " | %d (%d)", f.flushes(), f.requests()));
         }
-        return String.format(Locale.ROOT, "| `%s` | %d | %d%s | %.3f ms | %d | %d | %d | %d | %d |", r.policy().name(), r.remoteTlbFlush(),
-                r.remoteTlbFlushRequests(), phases, r.virtualNs() / 1e6, r.memslotIoctls(), r.resets(), r.notifications(), r.pfTaken(),
+        return String.format(Locale.ROOT, "| `%s` | %d | %d%s | %.3f ms | %d | %d | %d | %d | %d | %d |", r.policy().name(), r.remoteTlbFlush(),
+                r.remoteTlbFlushRequests(), phases, r.virtualNs() / 1e6, r.memslotIoctls(), r.resets(), r.smis(), r.notifications(), r.pfTaken(),
                 r.violations());
     }
 }

@@ -105,8 +105,9 @@ class HostContentionTest {
             sched.join(vcpu);
             sched.join(handler);
             uffd.close();
-            // GUP (dropped by handle_userfault), UFFDIO_COPY, and GUP's retry after VM_FAULT_RETRY
-            assertThat(mm.mmapSemaphore().acquisitions() - before).isEqualTo(3);
+            assertThat(mm.mmapSemaphore().acquisitions() - before)
+                    .as("mmap_read_lock by GUP (dropped by handle_userfault), UFFDIO_COPY, and GUP's retry after VM_FAULT_RETRY")
+                    .isEqualTo(3);
             assertThat(mm.gupNs()).isPositive();
             assertThat(mm.uffdFillNs()).isPositive();
         }
