@@ -40,19 +40,20 @@ final class CalibrateCommand implements Callable<Integer> {
     static final String TEST = "demand_paging_test";
     /**
      * One and two vCPUs: the one-vCPU sets fix the per-instruction, per-fault and userfaultfd costs, the two-vCPU
-     * set the vCPU count scaling ({@link Cost#GUEST_INSN_SMP}); the 32M sizes and the two-vCPU userfaultfd set are
-     * held out.
+     * sets the vCPU count scaling ({@link Cost#GUEST_INSN_SMP}) and, with userfaultfd, how often a wake-up finds
+     * its CPU idle ({@link Cost#CPU_IDLE_EXIT}: a vCPU and its reader alone on the host wake each other onto idle
+     * CPUs, two pairs mostly find a CPU just left); the 32M sizes are held out.
      */
     static final List<String> DEFAULT_TRAIN = List.of("-b 16M", "-b 48M", "-u MISSING -b 16M", "-u MISSING -b 48M",
-            "-s shmem -u MINOR -b 16M", "-s shmem -b 16M", "-v 2 -b 16M");
+            "-s shmem -u MINOR -b 16M", "-s shmem -b 16M", "-v 2 -b 16M", "-v 2 -u MISSING -b 16M");
     static final List<String> DEFAULT_HELD_OUT = List.of("-b 32M", "-u MISSING -b 32M", "-s shmem -u MINOR -b 32M",
             "-v 2 -b 32M", "-s shmem -b 32M", "-v 2 -u MISSING -b 32M");
     /**
-     * The costs fitted: per guest instruction, per fault, page zeroing, UFFDIO_COPY, the uffd round trip, and what an
-     * instruction costs more per other running vCPU.
+     * The costs fitted: per guest instruction, per fault, page zeroing, UFFDIO_COPY, the uffd round trip, what an
+     * instruction costs more per other running vCPU, and a wake-up onto an idle host CPU.
      */
     static final List<Cost> FITTED = List.of(Cost.GUEST_INSN, Cost.FAULT_BASE, Cost.HOST_PAGE_ZERO, Cost.HOST_PAGE_COPY,
-            Cost.UFFD_WAKE, Cost.GUEST_INSN_SMP);
+            Cost.UFFD_WAKE, Cost.GUEST_INSN_SMP, Cost.CPU_IDLE_EXIT);
     static final double TARGET = 0.25;
 
     @Option(names = "--rounds", paramLabel = "N", description = "Real rounds per option set. Default: ${DEFAULT-VALUE}.")
@@ -292,8 +293,11 @@ final class CalibrateCommand implements Callable<Integer> {
         sb.append("# Simulator costs fitted to this host by `java -jar selftests/target/selftests.jar calibrate");
         sb.append(" --rounds ").append(rounds).append("` on ").append(Instant.now()).append(".\n");
         sb.append("# Host: ").append(host.describe()).append(".\n");
-        sb.append("# Simulated with --policy ").append(policy).append(" (the fault locking of this host's MMU); use it with the same\n");
-        sb.append("# policy, e.g. demand_paging_test --policy ").append(policy).append(" --cost-model <this file>.\n");
+        int cpus = Runtime.getRuntime().availableProcessors();
+        sb.append("# Simulated with --policy ").append(policy).append(" (the fault locking of this host's MMU) and --host-cpus ")
+                .append(cpus).append(" (its CPUs);\n");
+        sb.append("# use it with both, e.g. demand_paging_test --policy ").append(policy).append(" --host-cpus ").append(cpus)
+                .append(" --cost-model <this file>.\n");
         sb.append("# Fitted (least squares on relative errors, Commons Math Levenberg-Marquardt) to the median total guest\n");
         sb.append("# execution time and p50 first-touch latency (demand_paging_test --touch-latency on /dev/kvm) of:\n");
         for (String set : train) {

@@ -382,6 +382,7 @@ final class SimVm extends AbstractVm<SimMemRegion, SimGuestVcpu> {
             m.put("host_cpus", sched.hostCpus());
             m.put("cpu_waits", sched.cpuWaits());
             m.put("cpu_wait_ns", sched.cpuWaitNs());
+            m.put("cpu_idle_exits", sched.cpuIdleExits());
             m.put("cpu_preemptions", sched.cpuPreemptions());
         }
         m.put("gup_ns", mm.gupNs());

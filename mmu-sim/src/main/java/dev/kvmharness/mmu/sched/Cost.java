@@ -112,6 +112,12 @@ public enum Cost {
      * gives a host CPU count: EEVDF's base slice, 0.75 ms scaled by 1 + log2(CPUs) up to 8 CPUs.
      */
     SCHED_SLICE(3_000_000),
+    /**
+     * Waking a thread onto a host CPU that was idle, when the run gives a CPU count: the IPI and the CPU's exit
+     * from its idle state before the thread runs. An estimate for a shallow C-state on bare metal; inside a VM
+     * (a nested or paravirtualized host) an idle vCPU must first be scheduled by the outer hypervisor, tens of us.
+     */
+    CPU_IDLE_EXIT(2000),
     /** Starting a host thread (pthread_create until the new thread first runs); estimate. */
     THREAD_START(30_000),
     /** A guest ucall round trip: exit to userspace, KVM_RUN returns, decode, KVM_RUN again; estimate. */

@@ -7,7 +7,9 @@ package dev.kvmharness.mmu.sched;
  * when it blocks (any wait: a userfault, a lock's queue, a join, a sleep, a guest spinning in a wait) or ends, or
  * at a scheduling point once it has run for a slice ({@link Cost#SCHED_SLICE}) while others wait. A thread that
  * wakes, or starts, takes the CPU that has been free longest, or queues for one, first come first served. The
- * time it waits is its runqueue wait.
+ * time it waits is its runqueue wait. A CPU that was already idle when the thread became runnable must first
+ * leave its idle state ({@link Cost#CPU_IDLE_EXIT}): what a wake-up costs when it goes to an idle CPU, as Linux
+ * sends it when one is free, instead of to the waker's CPU, which the waker is about to leave.
  *
  * <p>What this leaves out of a real scheduler: wake-up preemption (a woken thread waits for a CPU to be given up
  * even if the runner has used little of its slice), CPU affinity and migration costs, and spinning: a thread
@@ -25,12 +27,15 @@ final class HostCpus {
     private long waits;
     private long waitNs;
     private long preemptions;
+    private final long idleExitNs;
+    private long idleExits;
 
-    HostCpus(int n) {
+    HostCpus(int n, long idleExitNs) {
         if (n < 1) {
             throw new IllegalArgumentException("host CPUs must be at least 1, not " + n);
         }
         freeSince = new long[n];
+        this.idleExitNs = idleExitNs;
     }
 
     int count() {
@@ -51,6 +56,9 @@ final class HostCpus {
         if (freeSince[best] > t.now) {
             recordWait(freeSince[best] - t.now);
             t.now = freeSince[best];
+        } else if (freeSince[best] < t.now) {
+            idleExits++;
+            t.now += idleExitNs;
         }
         take(t, best);
         return true;
@@ -116,6 +124,11 @@ final class HostCpus {
     /** Total virtual time threads waited for a CPU, ns. */
     long waitNs() {
         return waitNs;
+    }
+
+    /** Wake-ups that found their CPU idle. */
+    long idleExits() {
+        return idleExits;
     }
 
     /** Threads that gave up their CPU at the end of a slice. */

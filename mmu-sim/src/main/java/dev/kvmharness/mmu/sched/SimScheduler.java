@@ -77,7 +77,7 @@ public final class SimScheduler implements AutoCloseable {
         if (hostCpus < 0) {
             throw new IllegalArgumentException("host CPUs must be at least 1 (or 0: one per thread), not " + hostCpus);
         }
-        this.cpus = hostCpus == 0 ? null : new HostCpus(hostCpus);
+        this.cpus = hostCpus == 0 ? null : new HostCpus(hostCpus, costs.ns(Cost.CPU_IDLE_EXIT));
         this.seed = seed;
         this.costs = Objects.requireNonNull(costs, "costs");
         SplittableRandom root = new SplittableRandom(seed);
@@ -491,6 +491,11 @@ public final class SimScheduler implements AutoCloseable {
     /** Total virtual time threads that could run waited for a host CPU, ns. */
     public long cpuWaitNs() {
         return cpus == null ? 0 : cpus.waitNs();
+    }
+
+    /** Wake-ups that went to an idle host CPU and paid for its idle exit. */
+    public long cpuIdleExits() {
+        return cpus == null ? 0 : cpus.idleExits();
     }
 
     /** Threads that gave up their CPU at the end of a slice. */

@@ -88,6 +88,43 @@ class HostCpusTest {
     }
 
     @Test
+    void aWakeUpOntoAnIdleCpuPaysItsIdleExitAndOneOntoACpuJustLeftDoesNot() {
+        long idleExit = CostModel.defaults().ns(Cost.CPU_IDLE_EXIT);
+        try (SimScheduler s = withCpus(2)) {
+            WaitQueue q = s.newWaitQueue("q");
+            boolean[] go = {false};
+            SimThread sleeper = s.spawn("sleeper", () -> q.await(() -> go[0]));
+            SimThread waker = s.spawn("waker", () -> {
+                s.advance(10_000);
+                go[0] = true;
+                q.wakeAll();
+                s.advance(5_000); // the waker keeps its CPU a while
+            });
+            s.join(waker);
+            s.join(sleeper);
+            // main waits in join and the waker keeps its CPU: the sleeper wakes onto the CPU idle since it slept
+            assertThat(sleeper.now()).isEqualTo(10_000 + idleExit);
+            assertThat(s.cpuIdleExits()).isPositive();
+        }
+        try (SimScheduler s = withCpus(1)) {
+            WaitQueue q = s.newWaitQueue("q");
+            boolean[] go = {false};
+            SimThread sleeper = s.spawn("sleeper", () -> q.await(() -> go[0]));
+            SimThread waker = s.spawn("waker", () -> {
+                s.advance(10_000);
+                go[0] = true;
+                q.wakeAll();
+                s.advance(5_000); // the waker keeps its CPU a while
+            });
+            s.join(waker);
+            s.join(sleeper);
+            // one CPU: the sleeper waits for the waker to end and takes the CPU it leaves, warm
+            assertThat(sleeper.now()).isEqualTo(15_000);
+            assertThat(s.cpuIdleExits()).isZero();
+        }
+    }
+
+    @Test
     void aCpuCountBelowOneIsRefused() {
         assertThatThrownBy(() -> new SimScheduler(1, CostModel.defaults(), -1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host CPUs must be at least 1");
