@@ -11,7 +11,9 @@
 #                                       and through JNA (kvm-native's SyscallBenchmark)
 # The seed series' results (docs/measurements.md, the seed series), on the model driven directly (mmu-sim's test tree):
 #   ci/bench.sh seed-boot [ARGS]        (a) 8-vCPU boot-like workload: remote_tlb_flush (requests) per policy;
-#                                       --aps-spin 1: the APs poll a mailbox in firmware instead of halting
+#                                       --aps-spin 1: the APs poll a mailbox in firmware instead of halting;
+#                                       --smm 1: SMM (QEMU's second address space, SMBASE relocation SMIs);
+#                                       --smis N: N SMIs broadcast after boot (needs --smm 1)
 #                                       (--policy SPEC, repeatable; --seed N; --vcpus N; --ram-mib N)
 #   ci/bench.sh seed-notifier [ARGS]    (c) notifier lock elision: callbacks that take mmu_lock per policy
 #                                       (--policy SPEC; --seed N; --vcpus N; --outside N; --inside N)

@@ -43,10 +43,12 @@ import java.util.SplittableRandom;
  *       all eight zeroing and touching pages at random while the display refreshes harvest the vram dirty log
  *       (KVM_GET_DIRTY_LOG, 100 refreshes) that fbcon writes on vCPU 0.</li>
  * </ul>
- * Guest RAM is THP-backed, so most of it maps with 2M SPTEs. Not modelled: SMM itself (its roots are another
- * address space), guest interrupts and timers, and the MMIO of devices other than VGA text mode.
+ * Guest RAM is THP-backed, so most of it maps with 2M SPTEs. With SMM ({@link Config#smm()}) the memslot churn is
+ * repeated in address space 1 and SMIs switch vCPUs to SMM roots and back. Not modelled: guest interrupts and
+ * timers, and the MMIO of devices other than VGA text mode.
  *
- * <p>Run with {@code ci/bench.sh seed-boot [--policy SPEC]... [--seed N] [--vcpus N] [--ram-mib N] [--aps-spin 1]}; the same seed
+ * <p>Run with {@code ci/bench.sh seed-boot [--policy SPEC]... [--seed N] [--vcpus N] [--ram-mib N] [--aps-spin 1]
+ * [--smm 1 [--smis N]]}; the same seed
  * gives the same numbers.
  */
 public final class BootWorkload {
