@@ -151,8 +151,11 @@ final class MemoryFault {
                 }
                 if (!populatePaid) {
                     populatePaid = true;
+                    // Paying can itself let others run (a refill of the per-CPU list takes the zone lock): any
+                    // handoff meanwhile, like one in the yield, means the walk may be stale.
+                    long handoffs = sched.handoffs();
                     chargePopulate(vma, hva);
-                    if (sched.yieldPoint()) {
+                    if (sched.yieldPoint() || sched.handoffs() != handoffs) {
                         continue; // another thread ran: look again
                     }
                     // Nobody ran during the yield: the VMA and the walk still hold, and looking again would find

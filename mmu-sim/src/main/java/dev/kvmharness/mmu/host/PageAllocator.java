@@ -31,6 +31,9 @@ final class PageAllocator {
     private final SharedResource memBus;
     /** Pages left on each simulated thread's per-CPU list (each thread is its own CPU). */
     private final IdentityHashMap<SimThread, int[]> pcp = new IdentityHashMap<>();
+    /** The last thread that allocated and its list: most allocations follow one by the same thread. */
+    private SimThread lastThread;
+    private int[] lastList;
 
     PageAllocator(SimScheduler sched) {
         this.sched = sched;
@@ -41,7 +44,10 @@ final class PageAllocator {
     /** Allocating one order-0 page: from the per-CPU list, refilling it under the zone lock when empty. */
     void allocPage() {
         sched.charge(Cost.HOST_PAGE_ALLOC);
-        int[] left = pcp.computeIfAbsent(sched.current(), t -> new int[1]);
+        SimThread cur = sched.current();
+        int[] left = cur == lastThread ? lastList : pcp.computeIfAbsent(cur, t -> new int[1]);
+        lastThread = cur;
+        lastList = left;
         if (left[0] == 0) {
             zoneLock.writeLock();
             sched.charge(Cost.ZONE_LOCK_PAGE, PCP_BATCH);

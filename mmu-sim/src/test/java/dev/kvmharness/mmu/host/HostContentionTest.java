@@ -113,6 +113,35 @@ class HostContentionTest {
         }
     }
 
+    /**
+     * Threads faulting the same pages at once: one populates each page, the others find it populated, even when
+     * a refill of the per-CPU list (the zone lock, a scheduling point) lets them in while the first pays.
+     */
+    @Test
+    void faultsOnTheSamePageWhileOthersRefillTheirListsPopulateItOnce() {
+        try (SimScheduler sched = Sims.attached(3); HostMm mm = new HostMm(sched, new PhysMem())) {
+            long shared = mm.mmap(PAGES * K4, Backing.ANON);
+            long[][] pfns = new long[THREADS][PAGES];
+            List<SimThread> threads = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                int me = t;
+                threads.add(sched.spawn("vcpu" + t, () -> {
+                    sched.sleep(START_NS - sched.now());
+                    for (int p = 0; p < PAGES; p++) {
+                        pfns[me][p] = mm.faultIn(shared + p * K4, true).pfn();
+                    }
+                }));
+            }
+            for (SimThread t : threads) {
+                sched.join(t);
+            }
+            for (int t = 1; t < THREADS; t++) {
+                assertThat(pfns[t]).as("thread %d sees the pages thread 0 sees", t).containsExactly(pfns[0]);
+            }
+            assertThat(mm.faultsHandled()).as("each page populated once").isEqualTo(PAGES);
+        }
+    }
+
     @Test
     void munmapExcludesFaultsWithTheWriteLock() {
         try (SimScheduler sched = Sims.attached(3); HostMm mm = new HostMm(sched, new PhysMem())) {
