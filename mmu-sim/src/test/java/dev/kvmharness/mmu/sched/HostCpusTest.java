@@ -87,39 +87,36 @@ class HostCpusTest {
         }
     }
 
+    /**
+     * A sleeper blocks at once; a waker computes 10 us, wakes it and keeps its CPU 5 us more; main waits for both.
+     * Returns the sleeper's end time.
+     */
+    private static long sleeperWokenWhileTheWakerRuns(SimScheduler s) {
+        WaitQueue q = s.newWaitQueue("q");
+        boolean[] go = {false};
+        SimThread sleeper = s.spawn("sleeper", () -> q.await(() -> go[0]));
+        SimThread waker = s.spawn("waker", () -> {
+            s.advance(10_000);
+            go[0] = true;
+            q.wakeAll();
+            s.advance(5_000);
+        });
+        s.join(waker);
+        s.join(sleeper);
+        return sleeper.now();
+    }
+
     @Test
     void aWakeUpOntoAnIdleCpuPaysItsIdleExitAndOneOntoACpuJustLeftDoesNot() {
         long idleExit = CostModel.defaults().ns(Cost.CPU_IDLE_EXIT);
         try (SimScheduler s = withCpus(2)) {
-            WaitQueue q = s.newWaitQueue("q");
-            boolean[] go = {false};
-            SimThread sleeper = s.spawn("sleeper", () -> q.await(() -> go[0]));
-            SimThread waker = s.spawn("waker", () -> {
-                s.advance(10_000);
-                go[0] = true;
-                q.wakeAll();
-                s.advance(5_000); // the waker keeps its CPU a while
-            });
-            s.join(waker);
-            s.join(sleeper);
             // main waits in join and the waker keeps its CPU: the sleeper wakes onto the CPU idle since it slept
-            assertThat(sleeper.now()).isEqualTo(10_000 + idleExit);
+            assertThat(sleeperWokenWhileTheWakerRuns(s)).isEqualTo(10_000 + idleExit);
             assertThat(s.cpuIdleExits()).isPositive();
         }
         try (SimScheduler s = withCpus(1)) {
-            WaitQueue q = s.newWaitQueue("q");
-            boolean[] go = {false};
-            SimThread sleeper = s.spawn("sleeper", () -> q.await(() -> go[0]));
-            SimThread waker = s.spawn("waker", () -> {
-                s.advance(10_000);
-                go[0] = true;
-                q.wakeAll();
-                s.advance(5_000); // the waker keeps its CPU a while
-            });
-            s.join(waker);
-            s.join(sleeper);
             // one CPU: the sleeper waits for the waker to end and takes the CPU it leaves, warm
-            assertThat(sleeper.now()).isEqualTo(15_000);
+            assertThat(sleeperWokenWhileTheWakerRuns(s)).isEqualTo(15_000);
             assertThat(s.cpuIdleExits()).isZero();
         }
     }
