@@ -598,7 +598,12 @@ public final class BootWorkload {
     public static void main(String[] args) {
         BenchArgs a = new BenchArgs("seed-boot", args, Set.of("seed", "vcpus", "ram-mib", "aps-spin", "smm", "smis"));
         Config cfg = Config.standard().withVcpus((int) a.number("vcpus", 8)).withRam(a.number("ram-mib", 512) << 20)
-                .withApsSpinningInFirmware(a.number("aps-spin", 0) != 0).withSmm(a.number("smm", 0) != 0).withRuntimeSmis((int) a.number("smis", 0));
+                .withApsSpinningInFirmware(a.number("aps-spin", 0) != 0).withSmm(a.number("smm", 0) != 0);
+        long smis = a.number("smis", 0);
+        if (smis > 0 && !cfg.smm()) {
+            throw new IllegalArgumentException("seed-boot: --smis " + smis + " needs --smm 1 (SMIs need a machine with SMM)");
+        }
+        cfg = cfg.withRuntimeSmis((int) Math.min(smis, 10_000));
         long seed = a.number("seed", 1);
         System.out.printf(Locale.ROOT, "# seed-boot: %d vCPUs, %d MiB THP-backed RAM, APs %s in firmware, %s, seed %d%n", cfg.vcpus(),
                 cfg.ramBytes() >> 20, cfg.apsSpinInFirmware() ? "polling a mailbox" : "halted",
