@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package dev.kvmharness.harness;
 
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
 /**
  * A guest paging mode (enum vm_guest_mode, lib/guest_modes.c). x86-64 has one: 4-level paging with 4K base
  * pages and whatever physical address width the host CPUID reports.
@@ -59,5 +63,17 @@ public enum GuestMode {
                     + PXXV48_4K_ID + ": " + PXXV48_4K.label + ")");
         }
         return PXXV48_4K;
+    }
+
+    /**
+     * guest_modes_cmdline() over all of a test's -m arguments: each enables a mode, enabling one twice runs it
+     * once, and without any the default mode runs. The modes in enum order.
+     */
+    public static List<GuestMode> fromCmdline(List<String> args) {
+        Set<GuestMode> enabled = EnumSet.noneOf(GuestMode.class);
+        for (String s : args) {
+            enabled.add(parse(s));
+        }
+        return enabled.isEmpty() ? List.of(PXXV48_4K) : List.copyOf(enabled);
     }
 }

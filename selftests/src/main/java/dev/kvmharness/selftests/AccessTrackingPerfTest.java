@@ -22,12 +22,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
@@ -135,14 +133,7 @@ public final class AccessTrackingPerfTest implements Callable<Integer>, Port {
 
     /** main()'s option loop, "hm:b:v:os:", with memstress_create_vm()'s size checks up front as usage errors. */
     Params parse() {
-        Set<GuestMode> enabled = EnumSet.noneOf(GuestMode.class);
-        for (String s : modes) {
-            enabled.add(GuestMode.parse(s));
-        }
-        List<GuestMode> m = new ArrayList<>(enabled);
-        if (m.isEmpty()) {
-            m.add(GuestMode.PXXV48_4K);
-        }
+        List<GuestMode> m = GuestMode.fromCmdline(modes);
         long size = memory == null ? Memstress.DEFAULT_PER_VCPU_MEM_SIZE : parseMemory(memory, m);
         int n = vcpus == null ? 1 : TestUtil.atoiPositive("Number of vCPUs", vcpus);
         BackingSource src = backing == null ? BackingSource.ANONYMOUS : BackingSource.parse(backing);

@@ -18,7 +18,6 @@ import dev.kvmharness.harness.memstress.VcpuThreads;
 import dev.kvmharness.sys.Sys;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,15 +124,7 @@ public final class DemandPagingTest implements Callable<Integer>, Port {
 
     /** Validates and resolves the options the way main() does; bad values are usage errors. */
     Params parse() {
-        // Like guest_modes_cmdline(): each -m enables a mode; enabling one twice runs it once.
-        Set<GuestMode> enabled = EnumSet.noneOf(GuestMode.class);
-        for (String s : modes) {
-            enabled.add(GuestMode.parse(s));
-        }
-        List<GuestMode> m = new ArrayList<>(enabled);
-        if (m.isEmpty()) {
-            m.add(GuestMode.PXXV48_4K);
-        }
+        List<GuestMode> m = GuestMode.fromCmdline(modes);
         DemandPaging.Mode mode = null;
         if (uffdMode != null) {
             if (uffdMode.equals("MISSING")) {

@@ -19,12 +19,10 @@ import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.sys.Sys;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -149,14 +147,7 @@ public final class DirtyLogPerfTest implements Callable<Integer>, Port {
 
     /** main()'s option loop and checks; a bad value is a usage error here instead of an assertion at run time. */
     Params parse() {
-        Set<GuestMode> enabled = EnumSet.noneOf(GuestMode.class);
-        for (String s : modes) {
-            enabled.add(GuestMode.parse(s));
-        }
-        List<GuestMode> m = new ArrayList<>(enabled);
-        if (m.isEmpty()) {
-            m.add(GuestMode.PXXV48_4K);
-        }
+        List<GuestMode> m = GuestMode.fromCmdline(modes);
         long size = memory == null ? Memstress.DEFAULT_PER_VCPU_MEM_SIZE : DemandPagingTest.parseMemory(memory, m);
         int iterations = iterationsArg == null ? TEST_HOST_LOOP_N : TestUtil.atoiPositive("Number of iterations", iterationsArg);
         long physOffset = physOffsetArg == null ? 0 : strtoull("-p", physOffsetArg);

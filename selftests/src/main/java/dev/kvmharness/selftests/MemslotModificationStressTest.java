@@ -18,11 +18,9 @@ import dev.kvmharness.harness.memstress.VcpuArgs;
 import dev.kvmharness.kvm.bindings.KvmApi;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLongArray;
 import picocli.CommandLine.Command;
@@ -115,14 +113,7 @@ public final class MemslotModificationStressTest implements Callable<Integer>, P
 
     /** main()'s option loop; a bad value is a usage error here instead of an assertion at run time. */
     Params parse() {
-        Set<GuestMode> enabled = EnumSet.noneOf(GuestMode.class);
-        for (String s : modes) {
-            enabled.add(GuestMode.parse(s));
-        }
-        List<GuestMode> m = new ArrayList<>(enabled);
-        if (m.isEmpty()) {
-            m.add(GuestMode.PXXV48_4K);
-        }
+        List<GuestMode> m = GuestMode.fromCmdline(modes);
         long delay = delayArg == null ? 0 : TestUtil.atoiNonNegative("Delay", delayArg);
         long size = memory == null ? Memstress.DEFAULT_PER_VCPU_MEM_SIZE : DemandPagingTest.parseMemory(memory, m);
         int n = vcpus == null ? 1 : TestUtil.atoiPositive("Number of vCPUs", vcpus);
