@@ -7,6 +7,7 @@ import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.sched.SharedResource;
 import dev.kvmharness.mmu.sched.SimRwLock;
 import dev.kvmharness.mmu.sched.SimScheduler;
+import dev.kvmharness.mmu.sched.SimThread;
 
 /**
  * {@code struct mm_struct} of the simulated VMM process: its VMAs, its page tables, the MMU notifiers KVM
@@ -190,11 +191,12 @@ public final class HostMm implements AutoCloseable {
      *                         file (SIGBUS), or a write hits a read-only mapping
      */
     public FaultResult faultIn(long hva, boolean write) {
-        long start = sched.now();
+        SimThread cur = sched.current();
+        long start = cur.now();
         try {
             return gup.getUserPage(hva, write, false);
         } finally {
-            gupNs += sched.now() - start;
+            gupNs += cur.now() - start;
         }
     }
 

@@ -193,7 +193,7 @@ final class MemoryFault {
         if (vma.isHugetlb() || (vma.file != null && vma.pageSize() > PAGE)) {
             pages.allocHugetlb();
         } else if (need > PAGE) {
-            pages.allocFolio(need / PAGE);
+            pages.allocFolio();
         } else {
             pages.allocPage();
         }

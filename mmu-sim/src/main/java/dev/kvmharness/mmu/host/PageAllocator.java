@@ -49,20 +49,22 @@ final class PageAllocator {
         lastThread = cur;
         lastList = left;
         if (left[0] == 0) {
-            zoneLock.writeLock();
-            sched.charge(Cost.ZONE_LOCK_PAGE, PCP_BATCH);
-            sched.yieldPoint(); // CPUs that arrive while the batch moves find the lock held
-            zoneLock.writeUnlock();
+            underZoneLock(PCP_BATCH);
             left[0] = PCP_BATCH;
         }
         left[0]--;
     }
 
-    /** Allocating one THP folio of {@code pages} 4 KiB pages from the zone directly. */
-    void allocFolio(long pages) {
+    /** Allocating one THP folio from the zone directly: one buddy allocation under the zone lock. */
+    void allocFolio() {
         sched.charge(Cost.HOST_PAGE_ALLOC);
+        underZoneLock(1);
+    }
+
+    /** {@code pages} pages' worth of work under the zone lock; CPUs that arrive meanwhile find it held. */
+    private void underZoneLock(long pages) {
         zoneLock.writeLock();
-        sched.charge(Cost.ZONE_LOCK_PAGE);
+        sched.charge(Cost.ZONE_LOCK_PAGE, pages);
         sched.yieldPoint();
         zoneLock.writeUnlock();
     }

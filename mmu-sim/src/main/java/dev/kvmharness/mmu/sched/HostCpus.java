@@ -23,7 +23,7 @@ final class HostCpus {
     /** For each CPU, when it became free, or BUSY. */
     private final long[] freeSince;
     private final WaitList waiters = new WaitList();
-    private final String waitDescription = "a host CPU";
+    private static final String WAIT_DESCRIPTION = "a host CPU";
     private long waits;
     private long waitNs;
     private long preemptions;
@@ -108,7 +108,7 @@ final class HostCpus {
     }
 
     String waitDescription() {
-        return waitDescription;
+        return WAIT_DESCRIPTION;
     }
 
     private void recordWait(long ns) {

@@ -77,9 +77,9 @@ public final class SimScheduler implements AutoCloseable {
         if (hostCpus < 0) {
             throw new IllegalArgumentException("host CPUs must be at least 1 (or 0: one per thread), not " + hostCpus);
         }
-        this.cpus = hostCpus == 0 ? null : new HostCpus(hostCpus, costs.ns(Cost.CPU_IDLE_EXIT));
         this.seed = seed;
         this.costs = Objects.requireNonNull(costs, "costs");
+        this.cpus = hostCpus == 0 ? null : new HostCpus(hostCpus, costs.ns(Cost.CPU_IDLE_EXIT));
         SplittableRandom root = new SplittableRandom(seed);
         this.tieRandom = root.split();
         this.policyRandom = root.split();
@@ -414,13 +414,7 @@ public final class SimScheduler implements AutoCloseable {
             blockUntilWoken(cur, what, deadline);
             return;
         }
-        if (cur.inRcuCallback) {
-            throw new IllegalStateException("thread '" + cur.name + "' would block on " + what
-                    + " inside an RCU callback; callbacks must not sleep");
-        }
-        if (closing) {
-            shutdown(cur);
-        }
+        checkMayBlock(cur, what); // before giving the CPU up
         grantCpu(cpus.release(cur)); // a blocked thread runs on no CPU
         blockUntilWoken(cur, what, deadline);
         acquireCpu(cur);
@@ -428,13 +422,7 @@ public final class SimScheduler implements AutoCloseable {
 
     /** block() without the host CPU: the wait itself. */
     private void blockUntilWoken(SimThread cur, String what, long deadline) {
-        if (cur.inRcuCallback) {
-            throw new IllegalStateException("thread '" + cur.name + "' would block on " + what
-                    + " inside an RCU callback; callbacks must not sleep");
-        }
-        if (closing) {
-            shutdown(cur);
-        }
+        checkMayBlock(cur, what);
         cur.state = SimThread.BLOCKED;
         cur.waitingOn = what;
         cur.woken = false;
@@ -458,6 +446,17 @@ public final class SimScheduler implements AutoCloseable {
         dispatch(next);
         awaitBaton(cur);
         resumed(cur);
+    }
+
+    /** RCU callbacks must not sleep; a closed simulation stops every thread that would block. */
+    private void checkMayBlock(SimThread cur, String what) {
+        if (cur.inRcuCallback) {
+            throw new IllegalStateException("thread '" + cur.name + "' would block on " + what
+                    + " inside an RCU callback; callbacks must not sleep");
+        }
+        if (closing) {
+            shutdown(cur);
+        }
     }
 
     /** The thread that just got a CPU given up by another (if any) may run. */
