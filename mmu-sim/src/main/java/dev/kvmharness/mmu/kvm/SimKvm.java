@@ -479,5 +479,10 @@ public final class SimKvm implements AutoCloseable {
         public boolean lpageAllowed(Memslot slot, long gfn, int level) {
             return memslots.lpageAllowed(slot, gfn, level);
         }
+
+        @Override
+        public boolean nxHugePages() {
+            return config.nxHugePages();
+        }
     }
 }

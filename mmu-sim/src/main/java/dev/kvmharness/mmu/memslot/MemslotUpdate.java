@@ -10,6 +10,7 @@ import dev.kvmharness.mmu.tdp.TdpDirtyLog;
 import dev.kvmharness.mmu.tdp.TdpZap;
 import java.util.OptionalLong;
 import java.util.function.IntFunction;
+import java.util.function.LongUnaryOperator;
 
 /**
  * kvm_set_memory_region() / kvm_set_memslot() (virt/kvm/kvm_main.c) with the x86 hooks: validate, then for a
@@ -147,7 +148,12 @@ public final class MemslotUpdate {
             kvm.flushRemoteTlbsRange(FlushSite.DIRTY_LOG_ENABLE);
         } else if (old.dirtyLogging() && !updated.dirtyLogging()) {
             long before = kvm.stats().remoteTlbFlushRequests;
-            underReadLock(() -> TdpDirtyLog.zapCollapsibleSptes(kvm.tdpMmu(), updated, gfn -> kvm.mm().mappingLevel(updated.gfnToHva(gfn))));
+            LongUnaryOperator hostLevel = gfn -> kvm.mm().mappingLevel(updated.gfnToHva(gfn));
+            if (kvm.policy().has(Behaviour.RECOVER_HUGE_PAGES_IN_PLACE)) {
+                underReadLock(() -> TdpDirtyLog.recoverHugePages(kvm.tdpMmu(), updated, hostLevel));
+                return;
+            }
+            underReadLock(() -> TdpDirtyLog.zapCollapsibleSptes(kvm.tdpMmu(), updated, hostLevel));
             // Legacy also flushed the whole slot at the end when anything was zapped.
             if (!kvm.policy().has(Behaviour.ZAP_COLLAPSIBLE_NO_FINAL_FLUSH) && kvm.stats().remoteTlbFlushRequests != before) {
                 kvm.flushRemoteTlbsRange(FlushSite.COLLAPSE_FINAL);

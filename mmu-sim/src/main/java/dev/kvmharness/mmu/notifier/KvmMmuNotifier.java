@@ -64,12 +64,19 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
      */
     private NotifierReturn handleHvaRange(String what, long start, long end, Handler handler, Runnable onLock, FlushSite flushOnRet,
                                           boolean mayBlock) {
+        return handleHvaRange(what, start, end, handler, onLock, flushOnRet, mayBlock, false);
+    }
+
+    /** As above; {@code lockless} (range->lockless, the aging notifiers of 6.15) takes no mmu_lock at all. */
+    private NotifierReturn handleHvaRange(String what, long start, long end, Handler handler, Runnable onLock, FlushSite flushOnRet,
+                                          boolean mayBlock, boolean lockless) {
         kvm.sched().charge(Cost.HOST_NOTIFIER);
         callbacks++;
-        boolean locked = false;
+        // Lockless: as if already locked, so no path below takes the lock or counts a locked callback.
+        boolean locked = lockless;
         boolean ret = false;
         boolean elide = kvm.policy().has(Behaviour.NOTIFIER_LOCK_ELISION);
-        if (!elide) {
+        if (!elide && !lockless) {
             locked = true;
             kvm.mmuLock().writeLock();
             if (onLock != null) {
@@ -104,7 +111,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         if (flushOnRet != null && ret) {
             kvm.flushRemoteTlbs(flushOnRet);
         }
-        if (locked) {
+        if (locked && !lockless) {
             lockedCallbacks++;
             kvm.mmuLock().writeUnlock();
         }
@@ -147,22 +154,27 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         }
     }
 
+    /**
+     * kvm_mmu_notifier_clear_flush_young(): ages and, unless the arch elides it (x86 from 6.13), flushes when
+     * anything was young.
+     */
     @Override
     public boolean clearFlushYoung(long start, long end) {
-        return aged(handleHvaRange("clear_flush_young", start, end, this::age, null, FlushSite.AGE, false).ret());
+        FlushSite flush = kvm.policy().has(Behaviour.AGE_WITHOUT_FLUSH) ? null : FlushSite.AGE;
+        return aged(handleHvaRange("clear_flush_young", start, end, this::age, null, flush, false, lockless()).ret());
     }
 
     /** kvm_mmu_notifier_clear_young(): kvm_handle_hva_range_no_flush() of kvm_age_gfn, as idle page tracking calls it. */
     @Override
     public boolean clearYoung(long start, long end) {
-        return aged(handleHvaRange("clear_young", start, end, this::age, null, null, false).ret());
+        return aged(handleHvaRange("clear_young", start, end, this::age, null, null, false, lockless()).ret());
     }
 
     @Override
     public boolean testYoung(long hva) {
         testAgeCallbacks++;
-        boolean young = handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> TdpAge.testAgeGfn(kvm.tdpMmu(), slot.asId(), s),
-                null, null, false).ret();
+        boolean young = handleHvaRange("test_young", hva, hva + 1, (slot, s, e, b) -> TdpAge.testAgeGfn(kvm.tdpMmu(), slot.asId(), s,
+                lockless()), null, null, false, lockless()).ret();
         if (young) {
             testAgeYoung++;
         }
@@ -178,7 +190,12 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
     }
 
     private boolean age(Memslot slot, long gfnStart, long gfnEnd, boolean mayBlock) {
-        return TdpAge.ageGfnRange(kvm.tdpMmu(), slot.asId(), gfnStart, gfnEnd);
+        return TdpAge.ageGfnRange(kvm.tdpMmu(), slot.asId(), gfnStart, gfnEnd, lockless());
+    }
+
+    /** KVM_MMU_LOCKLESS_AGING: x86 with the TDP MMU ages without mmu_lock from 6.15. */
+    private boolean lockless() {
+        return kvm.policy().has(Behaviour.LOCKLESS_AGING);
     }
 
     /** kvm_mmu_notifier_release() → kvm_flush_shadow_all(): the mm is going away; zap everything. */

@@ -4,9 +4,10 @@ package dev.kvmharness.mmu.policy;
 import java.util.Locale;
 
 /**
- * One change in how KVM's TDP MMU behaves, from upstream series of 5.10 to 6.12. A {@link Policy} is a set of
- * these: {@code current} (6.12) has every one that 6.12 has, {@code legacy} (~5.16) none of the zap/flush
- * overhaul's, so each can be switched on or off alone and its effect measured. Each constant cites the
+ * One change in how KVM's TDP MMU behaves, from upstream series of 5.10 to 6.15. A {@link Policy} is a set of
+ * these: {@code 6.12} has every one that 6.12 has, {@code 5.16} none of the zap/flush overhaul's, {@code 6.13}
+ * and {@code 6.15} add the ones merged since ({@link #since()}), so each can be switched on or off alone and
+ * its effect measured. Each constant cites the
  * upstream commit by title; "overhaul" is the series "KVM: x86/mmu: Overhaul TDP MMU zapping and flushing"
  * (Sean Christopherson, v4 queued by Paolo Bonzini in March 2022, Linux 5.18). docs/BEHAVIOURS.md says what
  * each switch changes in the model, and links the series.
@@ -102,17 +103,77 @@ public enum Behaviour {
      * Page faults take mmu_lock for read and install SPTEs with cmpxchg; else for write. "Allow parallel MMU
      * operations with TDP MMU" (Ben Gardon, 5.12).
      */
-    FAULTS_UNDER_READ_LOCK(true);
+    FAULTS_UNDER_READ_LOCK(true),
+    /**
+     * clear_flush_young issues no TLB flush: x86 selects KVM_ELIDE_TLB_FLUSH_IF_YOUNG, so a vCPU may keep using
+     * a cached translation whose Accessed bit was cleared (aging is a heuristic). "KVM: x86: Don't emit TLB
+     * flushes when aging SPTEs" (Sean Christopherson, 6.13).
+     */
+    AGE_WITHOUT_FLUSH("6.13"),
+    /**
+     * Zapping collapsible SPTEs when dirty logging stops clears each with one cmpxchg, no freeze, and flushes
+     * once for the batch (at a yield and at the end) instead of once per SPTE. "KVM: x86/mmu: Batch TLB flushes
+     * when zapping collapsible TDP MMU SPTEs" (David Matlack, 6.13).
+     */
+    BATCH_COLLAPSIBLE_ZAP_FLUSH("6.13"),
+    /**
+     * Disabling dirty logging replaces each collapsible table by the huge SPTE it can become, in place
+     * (kvm_tdp_mmu_recover_huge_pages()), so no vCPU has to fault it back. "KVM: x86/mmu: Recover TDP MMU huge
+     * page mappings in-place instead of zapping" (David Matlack, 6.13).
+     */
+    RECOVER_HUGE_PAGES_IN_PLACE("6.13"),
+    /**
+     * The aging notifiers (clear_young, clear_flush_young, test_young) take no mmu_lock: the TDP MMU walks valid
+     * roots under RCU and clears Accessed bits with an atomic AND. "KVM: x86/mmu: Relax locking for
+     * kvm_test_age_gfn and kvm_age_gfn", from "KVM: x86/mmu: Age sptes locklessly" (James Houghton, 6.15).
+     */
+    LOCKLESS_AGING("6.15");
+
+    /** The kernel all of 6.12's behaviours are in; {@link #since()} is later for the rest. */
+    public static final String BASE_KERNEL = "6.12";
 
     private final boolean inCurrent;
+    private final String since;
 
     Behaviour(boolean inCurrent) {
         this.inCurrent = inCurrent;
+        this.since = null;
+    }
+
+    /** A behaviour merged after 6.12, in kernel {@code since}. */
+    Behaviour(String since) {
+        this.inCurrent = false;
+        this.since = since;
     }
 
     /** Whether 6.12 behaves this way. */
     public boolean inCurrent() {
         return inCurrent;
+    }
+
+    /** The kernel that first behaves this way, for behaviours merged after 6.12; null for the older ones. */
+    public String since() {
+        return since;
+    }
+
+    /** Whether kernel {@code version} (a 6.12 or later one, "6.15") behaves this way. */
+    public boolean inKernel(String version) {
+        return since == null ? inCurrent : compareVersions(since, version) <= 0;
+    }
+
+    /** Orders kernel versions "major.minor" numerically ("6.9" before "6.13"). */
+    static int compareVersions(String a, String b) {
+        int c = Integer.compare(part(a, 0), part(b, 0));
+        return c != 0 ? c : Integer.compare(part(a, 1), part(b, 1));
+    }
+
+    /** Part {@code i} (0: major, 1: minor) of "major.minor". */
+    private static int part(String version, int i) {
+        int dot = version.indexOf('.');
+        if (dot < 0) {
+            throw new IllegalArgumentException("kernel version '" + version + "' is not major.minor");
+        }
+        return Integer.parseInt(i == 0 ? version.substring(0, dot) : version.substring(dot + 1));
     }
 
     /** The name used on the command line: lower case, e.g. {@code defer_removed_pt_flush}. */

@@ -30,6 +30,11 @@ public enum FlushSite {
     REMOVED_PT,
     /** legacy kvm_mmu_zap_collapsible_sptes(): the final memslot flush after zapping collapsible tables. */
     COLLAPSE_FINAL,
+    /**
+     * kvm_tdp_mmu_zap_collapsible_sptes() batched, and kvm_tdp_mmu_recover_huge_pages() (6.13): the one memslot
+     * flush per root after the walk, before dropping RCU.
+     */
+    COLLAPSE_BATCH,
     /** clear_flush_young: the flush after clearing Accessed bits (aging, not correctness). */
     AGE,
     /** kvm_mmu_load(): the local flush of a newly loaded root. */

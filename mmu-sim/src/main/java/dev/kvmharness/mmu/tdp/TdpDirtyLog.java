@@ -2,13 +2,15 @@
 package dev.kvmharness.mmu.tdp;
 
 import dev.kvmharness.mmu.memslot.Memslot;
+import dev.kvmharness.mmu.policy.Behaviour;
+import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
 import dev.kvmharness.mmu.spte.Spte;
 import java.util.function.LongUnaryOperator;
 
 /**
  * The TDP MMU's slot-wide and masked SPTE edits for dirty logging (tdp_mmu.c): write-protection and its undoing,
- * eager huge page splitting, and zapping collapsible tables when logging stops. None of these flush: their
+ * eager huge page splitting, and zapping or recovering collapsible tables when logging stops. None of these flush: their
  * callers do, once, where the spec says. Functions of the {@link TdpMmu} they edit, as the kernel's are of
  * {@code struct kvm}; aging is in {@link TdpAge}.
  */
@@ -113,18 +115,61 @@ public final class TdpDirtyLog {
 
     /**
      * kvm_tdp_mmu_zap_collapsible_sptes() (mmu_lock for read): when logging stops, zap each table (2M/1G entry)
-     * that could be a huge page again, so the next fault maps it huge. Each zap flushes on its own.
+     * that could be a huge page again, so the next fault maps it huge. Up to 6.12 each zap freezes the entry and
+     * flushes on its own; with {@link Behaviour#BATCH_COLLAPSIBLE_ZAP_FLUSH} a cmpxchg clears it and one flush per
+     * root (or per yield) covers the batch.
      */
     public static void zapCollapsibleSptes(TdpMmu mmu, Memslot slot, LongUnaryOperator hostLevelOfGfn) {
+        if (mmu.kvm.policy().has(Behaviour.BATCH_COLLAPSIBLE_ZAP_FLUSH)) {
+            collapse(mmu, slot, hostLevelOfGfn, true, it -> mmu.setSpteAtomic(it, Spte.NONPRESENT) ? CHANGED : LOST);
+        } else {
+            collapse(mmu, slot, hostLevelOfGfn, false, it -> mmu.zapSpteAtomic(it) ? CHANGED : LOST);
+        }
+    }
+
+    /**
+     * kvm_tdp_mmu_recover_huge_pages() (6.13, mmu_lock for read): replaces each table that could be a huge page
+     * again by that huge SPTE, built from the first present leaf below it (tdp_mmu_make_huge_spte()), so no vCPU
+     * has to fault to get it back. The table goes to RCU as a zapped one would; one flush per root covers the
+     * batch, since the vCPUs may still cache the small translations.
+     */
+    public static void recoverHugePages(TdpMmu mmu, Memslot slot, LongUnaryOperator hostLevelOfGfn) {
+        collapse(mmu, slot, hostLevelOfGfn, true, it -> {
+            long huge = makeHugeSpte(mmu, it);
+            if (huge == Spte.NONPRESENT) {
+                return SKIPPED;
+            }
+            return mmu.setSpteAtomic(it, huge) ? CHANGED : LOST;
+        });
+    }
+
+    /** What a collapse step did with one table entry: replaced it, lost a race for it (retry), or left it. */
+    private static final int CHANGED = 0;
+    private static final int LOST = 1;
+    private static final int SKIPPED = 2;
+
+    /** Replaces one collapsible table entry; the iterator's snapshot is a present table. */
+    private interface CollapseStep {
+        int apply(TdpIter it);
+    }
+
+    /**
+     * The walk kvm_tdp_mmu_zap_collapsible_sptes() and kvm_tdp_mmu_recover_huge_pages() share: every valid root,
+     * each 2M/1G table entry of the slot that lpage_info and the host mapping allow to be huge. A batched walk
+     * flushes what it owes before each yield and once before dropping RCU.
+     */
+    private static void collapse(TdpMmu mmu, Memslot slot, LongUnaryOperator hostLevelOfGfn, boolean batched, CollapseStep step) {
         for (KvmMmuPage root : mmu.rootsFor(slot.asId(), true)) {
             if (!mmu.getRoot(root)) {
                 continue;
             }
             try {
                 mmu.kvm.rcu().readLock();
+                boolean flush = false;
                 TdpIter it = new TdpIter(mmu.tables, root, Spte.PG_LEVEL_2M, slot.baseGfn(), slot.baseGfn() + slot.npages());
                 for (; it.hasCurrent(); it.next()) {
-                    if (mmu.condResched(it, false, true)) {
+                    if (mmu.condResched(it, flush, true)) {
+                        flush = false;
                         continue;
                     }
                     long old = it.oldSpte;
@@ -139,11 +184,16 @@ public final class TdpDirtyLog {
                     if (max < it.level()) {
                         continue;
                     }
-                    while (!mmu.zapSpteAtomic(it)) {
+                    int done;
+                    while ((done = step.apply(it)) == LOST) {
                         if (!Spte.isPresent(it.oldSpte) || Spte.isLastLevel(it.oldSpte, it.level())) {
                             break;
                         }
                     }
+                    flush |= batched && done == CHANGED;
+                }
+                if (flush) {
+                    mmu.kvm.flushRemoteTlbsRange(FlushSite.COLLAPSE_BATCH);
                 }
                 mmu.kvm.rcu().readUnlock();
             } finally {
@@ -151,6 +201,28 @@ public final class TdpDirtyLog {
                 mmu.putRoot(root);
             }
         }
+    }
+
+    /**
+     * tdp_mmu_make_huge_spte() and make_huge_spte(): the huge SPTE the table at {@code it} can become, made from
+     * the first present leaf below it: PS set, the address aligned down to the huge page, and X cleared while
+     * the NX huge page mitigation is on. NONPRESENT if no leaf is present (nothing to recover from).
+     */
+    static long makeHugeSpte(TdpMmu mmu, TdpIter it) {
+        int level = it.level();
+        long start = Spte.alignDown(it.gfn(), level);
+        for (TdpIter child = new TdpIter(mmu.tables, it.root(), Spte.PG_LEVEL_4K, start, start + Spte.pagesPerEntry(level));
+             child.hasCurrent(); child.next()) {
+            mmu.sched.charge(Cost.SPTE_READ);
+            long small = child.oldSpte;
+            if (child.level() >= level || !Spte.isLeaf(small, child.level())) {
+                continue;
+            }
+            long pfn = Spte.pfn(small) & -Spte.pagesPerEntry(level);
+            long huge = (small & ~Spte.PFN_MASK) | Spte.LARGE | (pfn << 12);
+            return mmu.kvm.nxHugePages() ? huge & ~Spte.EXECUTABLE : huge;
+        }
+        return Spte.NONPRESENT;
     }
 
     /** kvm_mmu_max_mapping_level(): the lpage_info and host mapping limits for gfn. */

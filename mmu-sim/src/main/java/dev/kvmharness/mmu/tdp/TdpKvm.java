@@ -60,4 +60,7 @@ public interface TdpKvm {
 
     /** The lpage_info check of kvm_mmu_max_mapping_level(): may gfn be mapped at {@code level} in slot? */
     boolean lpageAllowed(Memslot slot, long gfn, int level);
+
+    /** kvm.nx_huge_pages: huge pages are mapped non-executable, so an exec fault splits them. */
+    boolean nxHugePages();
 }

@@ -13,7 +13,7 @@ import net.jqwik.api.Provide;
 
 /**
  * {@link ConcurrentMmuHistory}: vCPUs, the host mm, memslot updates and zaps on their own simulated threads.
- * Under every policy that models a real kernel the oracle finds nothing, pages_* match the SPTEs,
+ * Under every policy that models a real kernel (6.15's lockless aging included) the oracle finds nothing, pages_* match the SPTEs,
  * invalidations balance and teardown leaves nothing. A failure prints the command that replays its seed.
  */
 class ConcurrentMmuHistoryProperties {
@@ -34,6 +34,18 @@ class ConcurrentMmuHistoryProperties {
     @Property(tries = 150)
     void currentKernelNeverUsesAStaleTranslation(@ForAll("seeds") long seed) {
         check(seed, "current");
+    }
+
+    /** 6.15: aging without mmu_lock races the faults, zaps, splits and huge page recovery on the other threads. */
+    @Property(tries = 150)
+    void newestKernelNeverUsesAStaleTranslation(@ForAll("seeds") long seed) {
+        check(seed, "6.15");
+    }
+
+    /** Lockless aging on 6.12's zap path, which still freezes SPTEs while it flushes. */
+    @Property(tries = 60)
+    void locklessAgingOnTheOlderZapPathNeverUsesAStaleTranslation(@ForAll("seeds") long seed) {
+        check(seed, "6.12,+lockless_aging");
     }
 
     @Property(tries = 100)

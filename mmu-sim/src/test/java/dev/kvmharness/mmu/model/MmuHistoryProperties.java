@@ -36,6 +36,11 @@ class MmuHistoryProperties {
     }
 
     @Property(tries = 150)
+    void newestKernelNeverUsesAStaleTranslation(@ForAll("seeds") long seed) {
+        check(seed, Policy.newest());
+    }
+
+    @Property(tries = 150)
     void legacyKernelNeverUsesAStaleTranslation(@ForAll("seeds") long seed) {
         check(seed, Policy.legacy());
     }
