@@ -42,13 +42,30 @@ class PolicyTest {
         assertThatThrownBy(() -> Policy.parse("legacy,+nonsense"))
                 .hasMessageContaining("unknown behaviour 'nonsense' in policy 'legacy,+nonsense'")
                 .hasMessageContaining(Arrays.stream(Behaviour.values()).map(Behaviour::key).collect(Collectors.joining(", ")))
-                .hasMessageContaining("the policies are: current, legacy, pre-tdp");
+                .hasMessageContaining("the policies are: 6.15, 6.13, 6.12 (current), 5.16 (legacy), pre-tdp");
         assertThatThrownBy(() -> Policy.parse("current,-Nonsense")).hasMessageContaining("unknown behaviour 'nonsense'");
         assertThatThrownBy(() -> Policy.parse("current,!nonsense"))
                 .hasMessageContaining("unknown flush site 'nonsense'")
                 .hasMessageContaining(Arrays.stream(FlushSite.values()).map(f -> f.name().toLowerCase(Locale.ROOT))
                         .collect(Collectors.joining(", ")));
-        assertThatThrownBy(() -> Policy.parse("ancient")).hasMessageContaining("(expected current, legacy, pre-tdp");
+        assertThatThrownBy(() -> Policy.parse("ancient")).hasMessageContaining("(expected 6.15, 6.13, 6.12 (current), 5.16 (legacy), pre-tdp");
+    }
+
+    /** The version names: 6.13 and 6.15 add the behaviours merged in those kernels to 6.12's, the aliases keep working. */
+    @Test
+    void policiesAreNamedByKernelVersion() {
+        assertThat(Policy.parse("6.12").behaviours()).isEqualTo(Policy.current().behaviours());
+        assertThat(Policy.parse("5.16").behaviours()).isEqualTo(Policy.legacy().behaviours());
+        assertThat(Policy.parse("current").name()).isEqualTo("current");
+        Policy v613 = Policy.parse("6.13");
+        assertThat(v613.behaviours()).containsAll(Policy.current().behaviours())
+                .contains(Behaviour.AGE_WITHOUT_FLUSH, Behaviour.BATCH_COLLAPSIBLE_ZAP_FLUSH, Behaviour.RECOVER_HUGE_PAGES_IN_PLACE)
+                .doesNotContain(Behaviour.LOCKLESS_AGING);
+        assertThat(Policy.parse("6.15").behaviours()).containsAll(v613.behaviours()).contains(Behaviour.LOCKLESS_AGING);
+        assertThat(Policy.newest().behaviours()).isEqualTo(Policy.parse(Policy.NEWEST).behaviours());
+        assertThat(Policy.parse("6.15,-lockless_aging").behaviours()).isEqualTo(v613.behaviours());
+        assertThat(Policy.current().behaviours()).doesNotContain(Behaviour.AGE_WITHOUT_FLUSH, Behaviour.LOCKLESS_AGING);
+        assertThat(Policy.names()).containsExactly("6.15", "6.13", "6.12", "5.16", "pre-tdp");
     }
 
     @Test
