@@ -42,6 +42,14 @@ public interface MmuObserver {
     default void checkpoint(String where) {
     }
 
+    /**
+     * Aging cleared the Accessed bit of the leaf mapping [gfn, gfn + pages) in address space {@code asId}, leaving
+     * the translation in place: vCPUs that cache it keep using it without setting the bit again until their
+     * next TLB flush.
+     */
+    default void accessedCleared(int asId, long gfn, long pages) {
+    }
+
     /** A guest access of vCPU {@code vcpuId} hit its TLB entry for gfn, mapping pfn. */
     default void tlbEntryUsed(int vcpuId, long gfn, long pfn, boolean write) {
     }

@@ -40,6 +40,9 @@ public final class TdpAge {
                 // tdp_mmu_clear_spte_bits(_atomic)(): no handle_changed_spte, the page stays mapped.
                 if (Spte.isAccessed(old)) {
                     mmu.tables.store(it.table(), it.index(), old & ~Spte.ACCESSED);
+                    if (mmu.kvm.debugChecks() && Spte.isLeaf(old, it.level())) {
+                        mmu.kvm.observer().accessedCleared(root.asId, it.gfn(), Spte.pagesPerEntry(it.level()));
+                    }
                 }
                 it.setOldSpte(old & ~Spte.ACCESSED);
                 mmu.sched.charge(Cost.SPTE_CMPXCHG);

@@ -9,8 +9,8 @@ import java.util.SplittableRandom;
 
 /**
  * Random MMU histories run by several simulated threads at once on the deterministic scheduler: each vCPU
- * faulting on its own thread, a host thread (MADV_DONTNEED, partial ones splitting THPs, reclaim aging), a
- * memslot thread (moves, deletes, creates over cached MMIO, dirty-log toggles and ioctls) and a KVM thread
+ * faulting on its own thread, a host thread (MADV_DONTNEED, partial ones splitting THPs), a reclaim thread
+ * aging the guest's memory (clear_flush_young, which 6.15 runs without mmu_lock), a memslot thread (moves, deletes, creates over cached MMIO, dirty-log toggles and ioctls) and a KVM thread
  * (fast zaps whose invalidated roots are zapped with yields or by the async worker, kvm_zap_gfn_range, NX
  * recovery). Every operation is preceded by a drawn delay, so different seeds interleave them differently, and
  * the threads meet at the model's scheduling points: between kvm_faultin_pfn() and taking mmu_lock, in a
@@ -22,8 +22,8 @@ public final class ConcurrentMmuHistory {
     public record Step(long delayNs, MmuOp op) {
     }
 
-    /** The threads' scripts, by role: one per vCPU, then host, memslots, kvm. */
-    public record Case(MmuHistory.Setup setup, List<List<Step>> vcpus, List<Step> host, List<Step> memslots,
+    /** The threads' scripts, by role: one per vCPU, then host, reclaim, memslots, kvm. */
+    public record Case(MmuHistory.Setup setup, List<List<Step>> vcpus, List<Step> host, List<Step> reclaim, List<Step> memslots,
                        List<Step> kvm) {
     }
 
@@ -37,6 +37,7 @@ public final class ConcurrentMmuHistory {
             vcpus.add(new ArrayList<>());
         }
         List<Step> host = new ArrayList<>();
+        List<Step> reclaim = new ArrayList<>();
         List<Step> memslots = new ArrayList<>();
         List<Step> kvm = new ArrayList<>();
         for (int i = 0; i < length; i++) {
@@ -45,15 +46,17 @@ public final class ConcurrentMmuHistory {
             Step step = new Step(r.nextInt(4) == 0 ? 0 : r.nextLong(3000), op);
             if (op instanceof MmuOp.Access a) {
                 vcpus.get(a.vcpu()).add(step);
-            } else if (op instanceof MmuOp.Dontneed || op instanceof MmuOp.Age) {
+            } else if (op instanceof MmuOp.Dontneed) {
                 host.add(step);
+            } else if (op instanceof MmuOp.Age) {
+                reclaim.add(step);
             } else if (op instanceof MmuOp.NxRecover || op instanceof MmuOp.ZapAllFast || op instanceof MmuOp.ZapGfnRange) {
                 kvm.add(step);
             } else {
                 memslots.add(step);
             }
         }
-        return new Case(s, vcpus, host, memslots, kvm);
+        return new Case(s, vcpus, host, reclaim, memslots, kvm);
     }
 
     /**
@@ -69,6 +72,7 @@ public final class ConcurrentMmuHistory {
                 threads.add(spawn(w, "vcpu" + i, c.vcpus().get(i)));
             }
             threads.add(spawn(w, "host", c.host()));
+            threads.add(spawn(w, "reclaim", c.reclaim()));
             threads.add(spawn(w, "memslots", c.memslots()));
             threads.add(spawn(w, "kvm", c.kvm()));
             problems.addAll(w.joinAll(threads));
