@@ -10,6 +10,8 @@ import dev.kvmharness.mmu.model.MmuWorld;
 import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.Policy;
 import dev.kvmharness.mmu.spte.Spte;
+import dev.kvmharness.mmu.sched.SimThread;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,6 +66,37 @@ class NewestMmuBehavioursTest {
                         .isEqualTo(lockless ? 0 : 3);
                 assertThat(w.kvm.notifier().lockedCallbacks() - locked).isEqualTo(lockless ? 0 : 3);
             }
+        }
+    }
+
+    /**
+     * Lockless aging reads an SPTE, and other CPUs may change it before the atomic AND clears the Accessed bit.
+     * Here MADV_DONTNEED unmaps the whole slot in the middle of an aging pass over it: the AND must land on the
+     * zapped SPTE and leave it zapped. An ager writing back what it read would map freed pages again.
+     */
+    @Test
+    void locklessAgingRacingAZapLeavesTheSpteZapped() {
+        try (MmuWorld w = new MmuWorld(29, SimConfig.defaults().withPolicy(Policy.newest()).withOracle(true), 1,
+                new MmuWorld.Layout(MmuWorld.SLOT1_GPA, MmuWorld.SLOT1_SIZE >>> 12, 0, 0, dev.kvmharness.mmu.host.Backing.ANON, false))) {
+            for (int page = 0; page < 512; page++) {
+                assertThat(Guest.write(w, 0, gpa(page), page)).isNull();
+            }
+            long start = w.sched.now();
+            boolean[] young = new boolean[1];
+            List<SimThread> threads = List.of(
+                    w.sched.spawn("reclaim", () -> young[0] = w.mm.ageRange(w.hva1, w.hva1 + MmuWorld.SLOT1_SIZE)),
+                    w.sched.spawn("vmm", () -> {
+                        w.sched.sleep(2_000);
+                        w.mm.madviseDontneed(w.hva1, MmuWorld.SLOT1_SIZE);
+                    }));
+            assertThat(w.joinAll(threads)).isEmpty();
+            assertThat(young[0]).isTrue();
+            assertThat(w.kvm.notifier().callbacks()).as("both ran").isGreaterThanOrEqualTo(3);
+            assertThat(Guest.stillMapped(w.kvm, w.slot1Gpa >>> 12, (w.slot1Gpa >>> 12) + 512))
+                    .as("an SPTE the zap cleared while aging was between its read and its AND").isNull();
+            assertThat(w.oracle.checkPageStats()).isNull();
+            assertThat(w.oracle.violations()).isEmpty();
+            assertThat(w.sched.now() - start).as("virtual time the race took").isPositive();
         }
     }
 
