@@ -17,12 +17,19 @@
 #                                       (--policy SPEC, repeatable; --seed N; --vcpus N; --ram-mib N)
 #   ci/bench.sh seed-notifier [ARGS]    (c) notifier lock elision: callbacks that take mmu_lock per policy
 #                                       (--policy SPEC; --seed N; --vcpus N; --outside N; --inside N)
-#   ci/bench.sh seed-eager-split [ARGS] (d) eager split on enabling dirty logging: flushes, time, oracle (--seed N; --vcpus N; --mib N; --thp 0|1)
+#   ci/bench.sh seed-eager-split [ARGS] (d) eager split on enabling dirty logging: flushes, time, oracle (--seed N; --vcpus N; --mib N; --thp 0|1;
+#                                       --policy SPEC: the base, default current)
 #   ci/bench.sh seed-416 [POLICY...]    the seed's 416 vCPUs x 4 GiB (436 M 4K pages) per policy (default: current
 #                                       pre-tdp), 20 GiB of heap on THP: wall, peak RSS, total virtual time, mmu_lock
 #                                       wait share (JAR=... runs another build's jar)
 #   ci/bench.sh seed-ablation           (e) each Behaviour toggled alone on legacy and current: workload (a), then
 #                                       demand_paging_test $SEED_DP_ARGS (default "-v 64 -b 2M") through the jar
+# The 6.13 and 6.15 changes, reproduced (docs/measurements.md, the newest MMU):
+#   ci/bench.sh newest-dirty-log [ARGS] dirty_log_perf_test on the simulator per policy (6.12, 6.12 with the batched
+#                                       collapsible zap, 6.13): disabling time, flushes, faults, huge pages at the end;
+#                                       ARGS replace the default "-v 16 -b 512M -s anonymous_hugetlb_2mb -i 2 -e -g"
+#   ci/bench.sh newest-aging [ARGS]     idle marking and aging while the vCPUs fault, per policy (6.12, 6.13, 6.15):
+#                                       mmu_lock wait, vCPU time, flushes (--seed N; --vcpus N; --mib N; --policy SPEC)
 set -eu
 cd "$(dirname "$0")/.."
 # The benchmarks run on the newest JDK the machine has (ci/java.sh; JAVA=... overrides).
@@ -101,7 +108,25 @@ syscalls)
     exec "$JAVA" -cp "kvm-native/target/test-classes:kvm-native/target/classes:$(cat kvm-native/target/bench.classpath)" \
         org.openjdk.jmh.Main SyscallBenchmark "$@"
     ;;
-seed-boot|seed-notifier|seed-eager-split|seed-ablation)
+newest-dirty-log)
+    [ -f selftests/target/selftests.jar ] || mvn -B -q -DskipTests package
+    args=${*:--v 16 -b 512M -s anonymous_hugetlb_2mb -i 2 -e -g}
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+    num() { grep -o "\"$1\" : [0-9]*" "$out/r.json" | grep -o '[0-9]*$'; }
+    echo "# newest-dirty-log: dirty_log_perf_test $args (virtual times; the runs are the same up to the disable, so the"
+    echo "# differences in flushes and faults are the disable's and what followed it)"
+    echo "| policy | disabling dirty logging | remote_tlb_flush_requests (run) | pf_taken (run) | pages_2m at the end |"
+    echo "|---|---|---|---|---|"
+    for p in 6.12 6.12,+batch_collapsible_zap_flush 6.13; do
+        # shellcheck disable=SC2086
+        "$JAVA" -Xmx4g -jar selftests/target/selftests.jar dirty_log_perf_test --backend sim $args --oracle off --policy "$p" \
+            --json "$out/r.json" >"$out/log" 2>&1 || { cat "$out/log" >&2; exit 1; }
+        echo "| \`$p\` | $(num disable_dirty_logging_ns) ns | $(num remote_tlb_flush_requests) | $(num pf_taken) | $(num pages_2m) |"
+    done
+    exit 0
+    ;;
+seed-boot|seed-notifier|seed-eager-split|seed-ablation|newest-aging)
     # The seed benchmarks use nothing but mmu-sim's own classes.
     mvn -B -q -pl mmu-sim test-compile
     cp="mmu-sim/target/test-classes:mmu-sim/target/classes"
@@ -109,6 +134,7 @@ seed-boot|seed-notifier|seed-eager-split|seed-ablation)
     seed-boot) exec "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.BootWorkload "$@" ;;
     seed-notifier) exec "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.NotifierElisionBench "$@" ;;
     seed-eager-split) exec "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.EagerSplitBench "$@" ;;
+    newest-aging) exec "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.AgingContentionBench "$@" ;;
     esac
     "$JAVA" -cp "$cp" dev.kvmharness.mmu.bench.SeedAblation "$@"
     [ -f selftests/target/selftests.jar ] || mvn -B -q -DskipTests package
@@ -129,11 +155,14 @@ seed-boot|seed-notifier|seed-eager-split|seed-ablation)
     echo "# base: legacy $(dp legacy); current $(dp current)"
     echo "| behaviour | on \`legacy\` | flushes (requests) | time (ns) | on \`current\` | flushes (requests) | time (ns) |"
     echo "|---|---|---|---|---|---|---|"
-    for b in $(grep -o '^    [A-Z_]*(' mmu-sim/src/main/java/dev/kvmharness/mmu/policy/Behaviour.java | tr -d ' (' | tr 'A-Z' 'a-z'); do
+    bfile=$(mktemp)
+    tr 'A-Z' 'a-z' < mmu-sim/src/main/java/dev/kvmharness/mmu/policy/Behaviour.java > "$bfile"
+    for b in $(grep -o '^    [a-z_]*(' "$bfile" | tr -d ' ('); do
         lp="legacy,+$b"; ls="+"
         [ "$b" = notifier_lock_elision ] || [ "$b" = faults_under_read_lock ] && { lp="legacy,-$b"; ls="−"; }
         cp_="current,-$b"; cs="−"
-        [ "$b" = async_zap_invalidated_roots ] && { cp_="current,+$b"; cs="+"; }
+        # behaviours 6.12 lacks (the async root zapper it dropped, the ones merged after it) are switched on
+        if [ "$b" = async_zap_invalidated_roots ] || grep -q "^    ${b}(\"" "$bfile"; then cp_="current,+$b"; cs="+"; fi
         echo "| \`$b\` | $ls | $(dp "$lp") | $cs | $(dp "$cp_") |"
     done
     exit 0

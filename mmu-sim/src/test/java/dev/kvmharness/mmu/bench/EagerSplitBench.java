@@ -215,8 +215,10 @@ public final class EagerSplitBench {
                 + " then %d KVM_GET_DIRTY_LOG; seed %d%n", cfg.vcpus(), cfg.bytes() >> 20, cfg.backing(), cfg.harvests(), seed);
         System.out.println("| variant | huge pages | remote_tlb_flush_requests | remote_tlb_flush | vCPU tlb_flush | pf_taken | enabling took | window | vCPU writes in the window | oracle violations |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
-        Object[][] variants = {{"current", Split.KVM}, {"current", Split.CHECKED}, {"current", Split.FLUSH_EACH},
-            {"current,-eager_page_split", Split.KVM}, {"legacy", Split.KVM}};
+        // --policy replaces the base the first four variants start from (default current)
+        String base = a.policies("current").get(0).name();
+        Object[][] variants = {{base, Split.KVM}, {base, Split.CHECKED}, {base, Split.FLUSH_EACH},
+            {base + ",-eager_page_split", Split.KVM}, {"legacy", Split.KVM}};
         for (Object[] v : variants) {
             Result r = run(cfg, Policy.parse((String) v[0]), (Split) v[1], seed);
             System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.3f ms | %.3f ms | %d | %d |%n", r.variant(), r.hugePages(), r.requests(),
