@@ -5,6 +5,7 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.kvm.KvmBackend;
 import dev.kvmharness.harness.sim.SimBackend;
 import dev.kvmharness.harness.sim.SimOptions;
+import dev.kvmharness.mmu.policy.Policy;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
@@ -22,6 +23,14 @@ final class Backends {
         if (!name.equals("kvm") && !name.equals("sim")) {
             throw new IllegalArgumentException("unknown backend '" + name + "' (expected kvm or sim)");
         }
+    }
+
+    /**
+     * Checks a --policy SPEC before anything runs; a usage error naming the policies (or the behaviours) for a bad
+     * one. For the commands that pass the spec on to the ports rather than build a simulator themselves.
+     */
+    static void checkPolicy(String spec) {
+        Policy.parse(spec);
     }
 
     /** The --oracle value: on or off; a usage error for anything else. */

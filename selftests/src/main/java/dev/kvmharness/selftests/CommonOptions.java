@@ -13,10 +13,24 @@ public final class CommonOptions {
     /** What the C tests print: glibc's random() is never seeded, so its first value is always this. */
     static final long C_DEFAULT_SEED = 0x6b8b4567L;
 
+    /**
+     * The base policies as {@code Policy.describeNames()} lists them, newest kernel first, with their aliases.
+     * Help texts must be constants, so this is a copy; {@code CliTest} checks it against the simulator's list,
+     * so a policy added there fails the build until it is named here too.
+     */
+    static final String POLICY_NAMES = "6.15, 6.13, 6.12 (current), 5.16 (legacy), pre-tdp";
+
+    /** What a --policy SPEC is, for every command that takes one. */
+    static final String POLICY_SPEC = "the kernel to model, by version: " + POLICY_NAMES
+            + "; pre-tdp is 6.12 with faults under the write lock. A base may be followed by ,+behaviour or"
+            + " ,-behaviour to add or drop one, e.g. 6.15,-lockless_aging (docs/BEHAVIOURS.md lists them)";
+
+    /** The ports' --policy default. */
+    static final String DEFAULT_POLICY = "current";
+
     @Option(names = "--policy", paramLabel = "SPEC",
-            description = "Simulator only: the kernel to model: current (6.12), legacy (~5.16) or pre-tdp, optionally "
-                    + "followed by ,+behaviour or ,-behaviour (see the README). Default: ${DEFAULT-VALUE}.")
-    String policy = "current";
+            description = "Simulator only: " + POLICY_SPEC + ". Default: ${DEFAULT-VALUE}.")
+    String policy = DEFAULT_POLICY;
 
     @Option(names = "--cost-model", paramLabel = "FILE",
             description = "Simulator only: per-operation costs in ns (key = ns lines) overriding the defaults.")

@@ -44,8 +44,9 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "PATH", description = "Write a self-contained HTML report (charts inlined).")
     Path html;
 
-    @Option(names = "--policy", paramLabel = "SPEC", description = "Simulator policy for the sim rounds. Default: ${DEFAULT-VALUE}.")
-    String policy = "current";
+    @Option(names = "--policy", paramLabel = "SPEC",
+            description = "The sim rounds' policy: " + CommonOptions.POLICY_SPEC + ". Default: ${DEFAULT-VALUE}.")
+    String policy = CommonOptions.DEFAULT_POLICY;
 
     @Option(names = "--cost-model", paramLabel = "FILE", description = "Cost model for the sim rounds.")
     Path costModel;
@@ -84,6 +85,7 @@ final class CompareCommand implements Callable<Integer> {
             return Usage.error(cmd, "cannot read --cost-model " + costModel);
         }
         try {
+            Backends.checkPolicy(policy);
             CliFiles.checkWritable("--json", json);
             CliFiles.checkWritable("--html", html);
         } catch (IllegalArgumentException e) {
@@ -111,7 +113,8 @@ final class CompareCommand implements Callable<Integer> {
         List<Map<String, Object>> sim = new ArrayList<>();
         List<Map<String, Object>> real = new ArrayList<>();
         HostKvm host = HostKvm.detect();
-        out.println("# compare " + test + " " + String.join(" ", testArgs) + ": " + rounds + " rounds per backend");
+        out.println("# compare " + test + " " + String.join(" ", testArgs) + ": " + rounds
+                + " rounds per backend, simulator policy " + policy);
         out.println("# host KVM: " + host.describe());
         Path work;
         try {

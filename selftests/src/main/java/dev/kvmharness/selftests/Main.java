@@ -38,6 +38,11 @@ public final class Main implements Callable<Integer> {
             description = "Simulator only: run every test once per seed A..B (a sweep; --shard splits it too).")
     String seeds;
 
+    @Option(names = "--policy", paramLabel = "SPEC",
+            description = "Simulator only: run every test with --policy SPEC, " + CommonOptions.POLICY_SPEC
+                    + ". Default: the tests' own, " + CommonOptions.DEFAULT_POLICY + ".")
+    String policy;
+
     @Option(names = "--list", description = "Print the items this run (and shard) would run, one per line, and exit.")
     boolean list;
 
@@ -63,6 +68,12 @@ public final class Main implements Callable<Integer> {
             if (seeds != null && !"sim".equals(backend)) {
                 throw new IllegalArgumentException("--seeds sweeps the simulator's seed: it needs --backend sim");
             }
+            if (policy != null) {
+                if (!"sim".equals(backend)) {
+                    throw new IllegalArgumentException("--policy is for the simulator: it needs --backend sim");
+                }
+                Backends.checkPolicy(policy);
+            }
             items = Shard.parse(shard).select(SuiteItem.of(TESTS, seeds == null ? List.of() : SuiteItem.seedRange(seeds)));
         } catch (IllegalArgumentException e) {
             return Usage.error(spec.commandLine(), e.getMessage());
@@ -71,7 +82,7 @@ public final class Main implements Callable<Integer> {
             items.forEach(it -> System.out.println(it.title()));
             return 0;
         }
-        return new SuiteRunner(backend, timeoutSeconds, System.out).run(items);
+        return new SuiteRunner(backend, policy, timeoutSeconds, System.out).run(items);
     }
 
     /** The CLI with the project's error handling: bad input gives one usage line and exit 2. */

@@ -18,13 +18,16 @@ import java.util.concurrent.TimeUnit;
  * then "ok N selftests: kvm: name" (or "# SKIP", "# TIMEOUT n seconds", "# exit=rc") and the totals. A test's
  * output is read as a terminal shows it ({@link TerminalLines}): a {@code \r} progress line is one comment.
  * Stopped by a signal (Ctrl-C), the runner ends the TAP stream properly: the totals so far and
- * {@code Bail out!}, after killing the test in flight.
+ * {@code Bail out!}, after killing the test in flight. With a simulator policy every test gets {@code --policy}
+ * and the stream's header says which ("# simulator policy: 6.15").
  */
 final class SuiteRunner {
     static final int DEFAULT_TIMEOUT_SECONDS = 120;
     private static final int EXIT_SKIP = 4;
 
     private final String backend;
+    /** The --policy every test runs with, or null for the tests' own default. */
+    private final String policy;
     private final int timeoutSeconds;
     private final PrintStream out;
     private int pass;
@@ -35,8 +38,9 @@ final class SuiteRunner {
     private Process running;
     private boolean finished;
 
-    SuiteRunner(String backend, int timeoutSeconds, PrintStream out) {
+    SuiteRunner(String backend, String policy, int timeoutSeconds, PrintStream out) {
         this.backend = backend;
+        this.policy = policy;
         this.timeoutSeconds = timeoutSeconds;
         this.out = out;
     }
@@ -62,6 +66,9 @@ final class SuiteRunner {
     private int runAll(List<SuiteItem> tests) {
         out.println("TAP version 13");
         out.println("1.." + tests.size());
+        if (policy != null) {
+            out.println("# simulator policy: " + policy);
+        }
         for (int i = 0; i < tests.size(); i++) {
             SuiteItem item = tests.get(i);
             String title = item.title();
@@ -144,6 +151,10 @@ final class SuiteRunner {
         if (item.seed() != null) {
             cmd.add("--seed");
             cmd.add(Long.toString(item.seed()));
+        }
+        if (policy != null) {
+            cmd.add("--policy");
+            cmd.add(policy);
         }
         cmd.addAll(extra);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

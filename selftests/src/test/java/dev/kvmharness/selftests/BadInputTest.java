@@ -9,6 +9,7 @@ import dev.kvmharness.harness.sim.SimBackend;
 import dev.kvmharness.harness.sim.SimOptions;
 import dev.kvmharness.mmu.policy.Behaviour;
 import dev.kvmharness.mmu.policy.FlushSite;
+import dev.kvmharness.mmu.policy.Policy;
 import dev.kvmharness.mmu.sched.Cost;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -190,9 +191,33 @@ class BadInputTest {
     void anUnknownPolicyBehaviourListsTheValidNames() {
         String behaviours = String.join(", ", Arrays.stream(Behaviour.values()).map(Behaviour::key).toList());
         assertUsageError(run("demand_paging_test", "--policy", "legacy,+nonsense"),
-                "unknown behaviour 'nonsense' in policy 'legacy,+nonsense'", behaviours, "current, legacy, pre-tdp");
+                "unknown behaviour 'nonsense' in policy 'legacy,+nonsense'", behaviours, Policy.describeNames());
         String sites = String.join(", ", Arrays.stream(FlushSite.values()).map(f -> f.name().toLowerCase(Locale.ROOT)).toList());
         assertUsageError(run("demand_paging_test", "--policy", "current,!nonsense"), "unknown flush site 'nonsense'", sites);
+    }
+
+    /** An unknown base policy lists the policies by kernel version, with the aliases, wherever --policy is taken. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            demand_paging_test --policy 6.14         | 6.14
+            set_memory_region_test --policy ancient  | ancient
+            --policy 6.14                            | 6.14
+            --backend sim --policy 6.14,+lockless_aging | 6.14
+            compare demand_paging_test -b 4M --policy 6.14 | 6.14
+            """)
+    void anUnknownPolicyListsThePolicies(String line, String base) {
+        assertUsageError(run(args(line)), "unknown policy '" + base + "' (expected " + Policy.describeNames() + ",");
+    }
+
+    /**
+     * The suite's simulator-only options with --backend kvm: --policy (which it passes to every test on the
+     * simulator) and --seeds are usage errors, not silently dropped.
+     */
+    @Test
+    void theSuitesSimulatorOptionsNeedTheSimulator() {
+        assertUsageError(run("--backend", "kvm", "--policy", "6.15"), "--policy is for the simulator: it needs --backend sim");
+        assertUsageError(run("--backend", "kvm", "--policy", Policy.NEWEST, "--list"), "--policy is for the simulator");
+        assertUsageError(run("--backend", "kvm", "--seeds", "1..2"), "--seeds sweeps the simulator's seed: it needs --backend sim");
     }
 
     // ------------------------------------------------------------------ test names

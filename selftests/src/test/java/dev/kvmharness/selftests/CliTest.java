@@ -3,8 +3,11 @@ package dev.kvmharness.selftests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kvmharness.mmu.policy.Policy;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -126,6 +129,36 @@ class CliTest {
         Run r = run("compare", "demand_paging_test", "-b", "64M", "--backend", "kvm");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("--backend is set by compare itself");
+    }
+
+    /**
+     * The help texts name the policies from a constant (annotation values must be); a policy the simulator gains
+     * must be added to it, or this fails.
+     */
+    @Test
+    void thePolicyNamesInTheHelpAreTheSimulatorsOwn() {
+        assertThat(CommonOptions.POLICY_NAMES)
+                .as("CommonOptions.POLICY_NAMES, which every --policy help lists, must be Policy.describeNames()")
+                .isEqualTo(Policy.describeNames());
+    }
+
+    /** Every port's --help, compare's and the suite runner's list the policies by version with their aliases. */
+    @Test
+    void everyPolicyHelpListsThePolicies() {
+        List<List<String>> commands = new ArrayList<>();
+        for (String test : Main.TESTS) {
+            commands.add(List.of(test, "--help"));
+        }
+        commands.add(List.of("compare", "--help"));
+        commands.add(List.of("--help"));
+        for (List<String> argv : commands) {
+            Run r = run(argv.toArray(String[]::new));
+            assertThat(r.exit()).as(String.join(" ", argv)).isZero();
+            // picocli wraps the description: a name and its alias may sit on two lines
+            String help = r.out().replaceAll("\\s+", " ");
+            assertThat(help).as("%s lists the policies; got:%n%s", String.join(" ", argv), r.out())
+                    .contains("--policy=SPEC").contains(Policy.describeNames());
+        }
     }
 
     @Test
