@@ -157,7 +157,7 @@ seed-boot|seed-notifier|seed-eager-split|seed-ablation|newest-aging)
     echo "|---|---|---|---|---|---|---|"
     bfile=$(mktemp)
     tr 'A-Z' 'a-z' < mmu-sim/src/main/java/dev/kvmharness/mmu/policy/Behaviour.java > "$bfile"
-    for b in $(grep -o '^    [a-z_]*(' "$bfile" | tr -d ' ('); do
+    for b in $(grep -oE '^    [a-z_]+\((true|false|")' "$bfile" | sed 's/(.*//' | tr -d ' '); do
         lp="legacy,+$b"; ls="+"
         [ "$b" = notifier_lock_elision ] || [ "$b" = faults_under_read_lock ] && { lp="legacy,-$b"; ls="−"; }
         cp_="current,-$b"; cs="−"
