@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
  * turn, each in its own JVM, reported as TAP the way the kselftest runner reports a directory.
  */
 @Command(name = "selftests.jar", sortOptions = false,
-        subcommands = {CompareCommand.class, CalibrateCommand.class},
+        subcommands = {CompareCommand.class, CalibrateCommand.class, ConformanceCommand.class},
         description = {"KVM selftests ported to Java, on real KVM (/dev/kvm) or the TDP MMU simulator.",
             "With no test name, runs every test (kselftest runner style, TAP output)."})
 public final class Main implements Callable<Integer> {

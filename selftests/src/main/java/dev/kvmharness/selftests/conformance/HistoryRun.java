@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+package dev.kvmharness.selftests.conformance;
+
+import dev.kvmharness.harness.Backend;
+import dev.kvmharness.harness.BackingSource;
+import dev.kvmharness.harness.Exit;
+import dev.kvmharness.harness.HostBuffer;
+import dev.kvmharness.harness.Ucall;
+import dev.kvmharness.harness.Vcpu;
+import dev.kvmharness.harness.Vm;
+import dev.kvmharness.harness.VmShape;
+import dev.kvmharness.harness.guest.Cond;
+import dev.kvmharness.harness.guest.GuestProgram;
+import dev.kvmharness.harness.guest.Reg;
+import dev.kvmharness.harness.guest.UcallSite;
+import dev.kvmharness.kvm.bindings.KvmApi;
+import dev.kvmharness.mmu.SimKvmException;
+import dev.kvmharness.sys.Errno;
+import dev.kvmharness.sys.SyscallException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a {@link History} on one backend and says what userspace saw at each step: "ok", an errno, the value
+ * a read returned, a dirty bitmap, or how KVM_RUN ended (a GUEST_SYNC with the value the guest read or wrote,
+ * KVM_EXIT_MMIO with its gpa, length and direction, an exit reason, KVM_RUN's errno). The guest is a mailbox:
+ * it reads {op, gva, value} from a page the host writes before each KVM_RUN, does the access and reports it.
+ * Every position of the test window is mapped gva == gpa, whether a memslot backs it or not.
+ */
+public final class HistoryRun {
+    /** Where position 0 starts; the window ends {@link #WINDOW_PAGES} pages later. */
+    public static final long BASE_GPA = 0xc0000000L;
+    static final long PAGE = 4096;
+    static final int WINDOW_PAGES = (History.POSITIONS - 1) * History.POSITION_PAGES + History.PAGES;
+    private static final int READ = 0;
+    private static final int WRITE = 1;
+    /** Marks a guest access to a memslot whose host memory this history unmapped (both sides know it). */
+    public static final String UNMAPPED_HVA = "unmapped hva: ";
+    /** An observation that ends the history: the vCPU cannot go on. */
+    static final String TERMINAL = " (end)";
+
+    /** {op, addr, value} at arg0; read or write; GUEST_SYNC(value); again. */
+    static final GuestProgram MAILBOX = GuestProgram.define("conformance-mailbox", g -> {
+        Reg box = g.arg(0);
+        Reg op = g.temp();
+        Reg addr = g.temp();
+        Reg val = g.temp();
+        g.loop(() -> {
+            g.load64(op, box, 0);
+            g.load64(addr, box, 8);
+            g.load64(val, box, 16);
+            g.ifElse(Cond.EQ, op, READ, () -> g.load64(val, addr, 0), () -> g.store64(addr, 0, val));
+            g.ucall(UcallSite.sync(val));
+        });
+    });
+
+    private final Vm vm;
+    private final Vcpu vcpu;
+    private final long box;
+    private final History history;
+    /** Slot id to position, for the slots that exist. */
+    private final Map<Integer, Integer> at = new HashMap<>();
+    private final Set<Integer> unmapped = new HashSet<>();
+    private HostBuffer scratch;
+
+    private HistoryRun(Vm vm, History history) {
+        this.vm = vm;
+        this.history = history;
+        this.box = vm.vaddrAlloc(PAGE);
+        vm.virtMap(BASE_GPA, BASE_GPA, WINDOW_PAGES * PAGE);
+        this.vcpu = vm.vcpu(0);
+        vcpu.setArgs(box);
+    }
+
+    /** The observations of {@code history} on {@code backend}, one per step, ending early where the vCPU cannot go on. */
+    public static List<String> observe(Backend backend, History history) {
+        try (Vm vm = backend.createVm(VmShape.of(MAILBOX, 1))) {
+            if (history.manualProtect()) {
+                vm.enableCap(KvmApi.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, KvmApi.KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
+            }
+            HistoryRun run = new HistoryRun(vm, history);
+            List<String> out = new ArrayList<>();
+            for (Op op : history.ops()) {
+                String o = run.step(op);
+                out.add(o);
+                if (o.endsWith(TERMINAL)) {
+                    break;
+                }
+            }
+            return out;
+        }
+    }
+
+    static long gpa(int pos, int page) {
+        return BASE_GPA + ((long) pos * History.POSITION_PAGES + page) * PAGE;
+    }
+
+    private String step(Op op) {
+        try {
+            return apply(op);
+        } catch (SyscallException e) {
+            return Errno.symbol(e.errno());
+        } catch (SimKvmException e) {
+            return e.errno().name();
+        }
+    }
+
+    private String apply(Op op) {
+        if (op instanceof Op.CreateSlot c) {
+            if (at.containsKey(c.slot())) {
+                return "skip";
+            }
+            int flags = c.logDirty() ? KvmApi.KVM_MEM_LOG_DIRTY_PAGES : 0;
+            if (!History.free(at, c.slot(), c.pos())) {
+                // kvm_util's region add refuses an overlap itself; the ioctl is what is being compared, so it is
+                // made directly, on scratch memory. Were it to succeed, the slot is deleted again at once.
+                vm.setUserMemoryRegion(c.slot(), flags, gpa(c.pos(), 0), History.PAGES * PAGE, scratch().hva());
+                vm.setUserMemoryRegion(c.slot(), flags, gpa(c.pos(), 0), 0, scratch().hva());
+                return "ok (over another slot)";
+            }
+            vm.addRegion(BackingSource.ANONYMOUS, gpa(c.pos(), 0), c.slot(), History.PAGES, flags);
+            at.put(c.slot(), c.pos());
+            unmapped.remove(c.slot());
+            return "ok";
+        }
+        if (op instanceof Op.DeleteSlot d) {
+            if (!hostMapped(d.slot())) {
+                // kvm_util needs the region's host address for these, which is gone after munmap
+                return "skip";
+            }
+            vm.memRegionDelete(d.slot());
+            at.remove(d.slot());
+            unmapped.remove(d.slot());
+            return "ok";
+        }
+        if (op instanceof Op.MoveSlot m) {
+            if (!hostMapped(m.slot())) {
+                // kvm_util needs the region's host address for these, which is gone after munmap
+                return "skip";
+            }
+            vm.memRegionMove(m.slot(), gpa(m.pos(), 0));
+            at.put(m.slot(), m.pos());
+            return "ok";
+        }
+        if (op instanceof Op.SetDirtyLogging s) {
+            if (!hostMapped(s.slot())) {
+                // kvm_util needs the region's host address for these, which is gone after munmap
+                return "skip";
+            }
+            vm.memRegionSetFlags(s.slot(), s.on() ? KvmApi.KVM_MEM_LOG_DIRTY_PAGES : 0);
+            return "ok";
+        }
+        if (op instanceof Op.GuestRead g) {
+            return unmappedMark(g.pos(), g.page()) + guest(READ, gpa(g.pos(), g.page()) + 8L * g.word(), 0);
+        }
+        if (op instanceof Op.GuestWrite g) {
+            return unmappedMark(g.pos(), g.page()) + guest(WRITE, gpa(g.pos(), g.page()) + 8L * g.word(), g.value());
+        }
+        if (op instanceof Op.HostWrite h) {
+            if (!hostMapped(h.slot())) {
+                return "skip";
+            }
+            vm.write64(gpa(at.get(h.slot()), h.page()), h.value());
+            return "ok";
+        }
+        if (op instanceof Op.HostRead h) {
+            return hostMapped(h.slot()) ? hex(vm.read64(gpa(at.get(h.slot()), h.page()))) : "skip";
+        }
+        if (op instanceof Op.GetDirtyLog d) {
+            return at.containsKey(d.slot()) ? "bitmap " + hex(vm.getDirtyLog(d.slot())[0]) : "skip";
+        }
+        if (op instanceof Op.ClearDirtyLog c) {
+            if (!at.containsKey(c.slot()) || !history.manualProtect()) {
+                return "skip";
+            }
+            vm.clearDirtyLog(c.slot(), 0, History.PAGES, new long[] {c.mask()});
+            return "ok";
+        }
+        if (op instanceof Op.Dontneed d) {
+            if (!hostMapped(d.slot())) {
+                return "skip";
+            }
+            vm.madviseDontneed(gpa(at.get(d.slot()), d.page()), d.pages() * PAGE);
+            return "ok";
+        }
+        if (op instanceof Op.Munmap m) {
+            if (!hostMapped(m.slot())) {
+                return "skip";
+            }
+            vm.munmapRegionMemory(m.slot());
+            unmapped.add(m.slot());
+            return "ok";
+        }
+        throw new IllegalArgumentException("unknown step " + op);
+    }
+
+    /** {@link #UNMAPPED_HVA} if the page at {@code pos}/{@code page} is in a slot whose host memory was unmapped. */
+    private String unmappedMark(int pos, int page) {
+        long g = gpa(pos, page);
+        for (Map.Entry<Integer, Integer> e : at.entrySet()) {
+            long start = gpa(e.getValue(), 0);
+            if (g >= start && g < start + History.PAGES * PAGE && unmapped.contains(e.getKey())) {
+                return UNMAPPED_HVA;
+            }
+        }
+        return "";
+    }
+
+    /** Host memory for region requests kvm_util would not make (one slot's worth, allocated on first use). */
+    private HostBuffer scratch() {
+        if (scratch == null) {
+            scratch = vm.memfdAlloc(History.PAGES * PAGE, false);
+        }
+        return scratch;
+    }
+
+    /** The slot exists and its host memory is mapped (userspace may touch it without faulting itself). */
+    private boolean hostMapped(int slot) {
+        return at.containsKey(slot) && !unmapped.contains(slot);
+    }
+
+    /** One mailbox request and the KVM_RUNs to its GUEST_SYNC; an MMIO read is answered with a value of the address. */
+    private String guest(int op, long addr, long value) {
+        vm.write64(box, op);
+        vm.write64(box + 8, addr);
+        vm.write64(box + 16, value);
+        StringBuilder sb = new StringBuilder();
+        for (int exits = 0; exits < 4; exits++) {
+            Exit e;
+            try {
+                e = vcpu.run();
+            } catch (SyscallException ex) {
+                return sb + "KVM_RUN " + Errno.symbol(ex.errno());
+            } catch (SimKvmException ex) {
+                return sb + "KVM_RUN " + ex.errno().name();
+            }
+            if (e.is(Exit.MMIO)) {
+                Exit.Mmio m = vcpu.mmio();
+                sb.append(String.format(Locale.ROOT, "MMIO gpa=0x%x len=%d %s; ", m.physAddr(), m.len(), m.isWrite() ? "write" : "read"));
+                vcpu.setMmioData(~addr);
+                continue;
+            }
+            if (e.is(Exit.IO)) {
+                Ucall uc = vcpu.ucall();
+                return sb + (uc.kind() == Ucall.Kind.SYNC ? "sync " + hex(uc.stage()) : "ucall " + uc.kind() + TERMINAL);
+            }
+            return sb + KvmApi.exitReasonName(e.reason()) + TERMINAL;
+        }
+        return sb + "no GUEST_SYNC after 4 exits" + TERMINAL;
+    }
+
+    private static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+}
