@@ -109,12 +109,23 @@ public final class Main implements Callable<Integer> {
         if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.isUnknownOption()
                 && u.getCommandLine().getCommandSpec().userObject() instanceof Main && !u.getUnmatched().isEmpty()) {
             List<String> others = u.getCommandLine().getSubcommands().keySet().stream().filter(n -> !TESTS.contains(n)).toList();
-            List<String> closest = u.getSuggestions();
-            return "unknown test '" + u.getUnmatched().get(0) + "'"
+            String typed = u.getUnmatched().get(0);
+            // picocli's bigram similarity also offers names that merely share a pair of letters ("foo" and
+            // "conformance"); a typo keeps at least the first half of the name
+            List<String> closest = u.getSuggestions().stream().filter(n -> commonPrefix(n, typed) * 2 >= typed.length()).toList();
+            return "unknown test '" + typed + "'"
                     + (closest.isEmpty() ? "" : " (did you mean " + closest.get(0) + "?)")
                     + "; the tests are: " + String.join(", ", TESTS) + "; the other commands: " + String.join(", ", others);
         }
         return ex.getMessage();
+    }
+
+    private static int commonPrefix(String a, String b) {
+        int n = 0;
+        while (n < a.length() && n < b.length() && a.charAt(n) == b.charAt(n)) {
+            n++;
+        }
+        return n;
     }
 
     public static void main(String[] args) {

@@ -153,6 +153,16 @@ class BadInputTest {
     }
 
     @Test
+    void conformanceChecksItsArgumentsFirst(@TempDir Path dir) throws IOException {
+        assertUsageError(run("conformance", "--steps", "0"), "--steps and --history-steps must be at least 1");
+        assertUsageError(run("conformance", "--policy", "6.99"), "unknown policy '6.99'");
+        assertUsageError(run("conformance", "--json", "/nonexistent-dir/c.json"), "cannot write --json /nonexistent-dir/c.json");
+        assertUsageError(run("conformance", "--replay", dir.resolve("missing.json").toString()), "cannot read --replay");
+        Path bad = Files.writeString(dir.resolve("bad.json"), "{\"ops\": [{\"op\": \"Reboot\", \"args\": []}]}");
+        assertUsageError(run("conformance", "--replay", bad.toString()), "unknown step 'Reboot'");
+    }
+
+    @Test
     void compareAndCalibrateCheckTheirOutputPathsFirst(@TempDir Path dir) throws IOException {
         assertUsageError(run("compare", "demand_paging_test", "-b", "4M", "--json", "/nonexistent-dir/c.json"),
                 "cannot write --json /nonexistent-dir/c.json");
@@ -226,7 +236,7 @@ class BadInputTest {
     void anUnknownTestNameListsTheTests() {
         CliRun r = run("foo");
         assertUsageError(r, "unknown test 'foo'; the tests are: " + String.join(", ", Main.TESTS),
-                "the other commands: compare, calibrate");
+                "the other commands: compare, calibrate, conformance");
         assertThat(r.err()).doesNotContain("Unmatched argument").doesNotContain("did you mean");
     }
 

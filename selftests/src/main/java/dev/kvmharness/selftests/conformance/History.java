@@ -58,7 +58,7 @@ public record History(long seed, boolean manualProtect, List<Op> ops) {
             if (!present && (k < 40 || at.isEmpty())) {
                 int pos = r.nextInt(POSITIONS);
                 boolean log = r.nextInt(4) == 0;
-                op = new Op.CreateSlot(slot, pos, log);
+                op = new Op.CreateSlot(slot, pos, log, r.nextInt(5) == 0);
                 if (free(at, slot, pos)) {
                     at.put(slot, pos);
                     if (log) {

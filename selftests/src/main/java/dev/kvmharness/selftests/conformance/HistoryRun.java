@@ -41,6 +41,12 @@ public final class HistoryRun {
     private static final int WRITE = 1;
     /** Marks a guest access to a memslot whose host memory this history unmapped (both sides know it). */
     public static final String UNMAPPED_HVA = "unmapped hva: ";
+    /**
+     * Follows a dirty bitmap: the pages the guest read, and of those the ones it read while nothing had written
+     * them (the zero page, on Linux): " (guest read 0x5, never-written 0x1)".
+     */
+    public static final String GUEST_READS = " (guest read ";
+    public static final String NEVER_WRITTEN = ", never-written ";
     /** An observation that ends the history: the vCPU cannot go on. */
     static final String TERMINAL = " (end)";
 
@@ -66,6 +72,15 @@ public final class HistoryRun {
     /** Slot id to position, for the slots that exist. */
     private final Map<Integer, Integer> at = new HashMap<>();
     private final Set<Integer> unmapped = new HashSet<>();
+    /**
+     * Per slot, the pages nothing has written since their memory was allocated (or dropped by MADV_DONTNEED), and
+     * the pages the guest read in that state: Linux maps such a read to the shared zero page, read-only.
+     */
+    private final Map<Integer, Integer> written = new HashMap<>();
+    private final Map<Integer, Integer> zeroReads = new HashMap<>();
+    private final Map<Integer, Boolean> readOnly = new HashMap<>();
+    /** Per slot, every page the guest has read since the slot was created. */
+    private final Map<Integer, Integer> reads = new HashMap<>();
     private HostBuffer scratch;
 
     private HistoryRun(Vm vm, History history) {
@@ -115,7 +130,8 @@ public final class HistoryRun {
             if (at.containsKey(c.slot())) {
                 return "skip";
             }
-            int flags = c.logDirty() ? KvmApi.KVM_MEM_LOG_DIRTY_PAGES : 0;
+            int flags = (c.logDirty() ? KvmApi.KVM_MEM_LOG_DIRTY_PAGES : 0) | (c.readOnly() ? KvmApi.KVM_MEM_READONLY : 0);
+            readOnly.put(c.slot(), c.readOnly());
             if (!History.free(at, c.slot(), c.pos())) {
                 // kvm_util's region add refuses an overlap itself; the ioctl is what is being compared, so it is
                 // made directly, on scratch memory. Were it to succeed, the slot is deleted again at once.
@@ -126,6 +142,9 @@ public final class HistoryRun {
             vm.addRegion(BackingSource.ANONYMOUS, gpa(c.pos(), 0), c.slot(), History.PAGES, flags);
             at.put(c.slot(), c.pos());
             unmapped.remove(c.slot());
+            written.put(c.slot(), 0);
+            zeroReads.put(c.slot(), 0);
+            reads.put(c.slot(), 0);
             return "ok";
         }
         if (op instanceof Op.DeleteSlot d) {
@@ -152,27 +171,39 @@ public final class HistoryRun {
                 // kvm_util needs the region's host address for these, which is gone after munmap
                 return "skip";
             }
-            vm.memRegionSetFlags(s.slot(), s.on() ? KvmApi.KVM_MEM_LOG_DIRTY_PAGES : 0);
+            // KVM_MEM_READONLY stays as the slot was created: changing it is refused, and that is not what this step is about
+            vm.memRegionSetFlags(s.slot(), (s.on() ? KvmApi.KVM_MEM_LOG_DIRTY_PAGES : 0)
+                    | (readOnly.getOrDefault(s.slot(), false) ? KvmApi.KVM_MEM_READONLY : 0));
             return "ok";
         }
         if (op instanceof Op.GuestRead g) {
-            return unmappedMark(g.pos(), g.page()) + guest(READ, gpa(g.pos(), g.page()) + 8L * g.word(), 0);
+            String o = unmappedMark(g.pos(), g.page()) + guest(READ, gpa(g.pos(), g.page()) + 8L * g.word(), 0);
+            track(g.pos(), g.page(), o, false);
+            return o;
         }
         if (op instanceof Op.GuestWrite g) {
-            return unmappedMark(g.pos(), g.page()) + guest(WRITE, gpa(g.pos(), g.page()) + 8L * g.word(), g.value());
+            String o = unmappedMark(g.pos(), g.page()) + guest(WRITE, gpa(g.pos(), g.page()) + 8L * g.word(), g.value());
+            track(g.pos(), g.page(), o, true);
+            return o;
         }
         if (op instanceof Op.HostWrite h) {
             if (!hostMapped(h.slot())) {
                 return "skip";
             }
             vm.write64(gpa(at.get(h.slot()), h.page()), h.value());
+            written.merge(h.slot(), 1 << h.page(), (a, b) -> a | b);
             return "ok";
         }
         if (op instanceof Op.HostRead h) {
             return hostMapped(h.slot()) ? hex(vm.read64(gpa(at.get(h.slot()), h.page()))) : "skip";
         }
         if (op instanceof Op.GetDirtyLog d) {
-            return at.containsKey(d.slot()) ? "bitmap " + hex(vm.getDirtyLog(d.slot())[0]) : "skip";
+            if (!at.containsKey(d.slot())) {
+                return "skip";
+            }
+            String bitmap = "bitmap " + hex(vm.getDirtyLog(d.slot())[0]);
+            int read = reads.getOrDefault(d.slot(), 0);
+            return read == 0 ? bitmap : bitmap + GUEST_READS + hex(read) + NEVER_WRITTEN + hex(zeroReads.getOrDefault(d.slot(), 0)) + ")";
         }
         if (op instanceof Op.ClearDirtyLog c) {
             if (!at.containsKey(c.slot()) || !history.manualProtect()) {
@@ -186,6 +217,7 @@ public final class HistoryRun {
                 return "skip";
             }
             vm.madviseDontneed(gpa(at.get(d.slot()), d.page()), d.pages() * PAGE);
+            written.merge(d.slot(), ((1 << d.pages()) - 1) << d.page(), (a, b) -> a & ~b);
             return "ok";
         }
         if (op instanceof Op.Munmap m) {
@@ -197,6 +229,28 @@ public final class HistoryRun {
             return "ok";
         }
         throw new IllegalArgumentException("unknown step " + op);
+    }
+
+    /** Follows which pages were written, and which the guest read while nothing had: see {@link #written}. */
+    private void track(int pos, int page, String outcome, boolean write) {
+        if (!outcome.startsWith("sync ")) {
+            return;
+        }
+        long g = gpa(pos, page);
+        for (Map.Entry<Integer, Integer> e : at.entrySet()) {
+            long start = gpa(e.getValue(), 0);
+            if (g >= start && g < start + History.PAGES * PAGE) {
+                int bit = 1 << (int) ((g - start) / PAGE);
+                if (write) {
+                    written.merge(e.getKey(), bit, (a, b) -> a | b);
+                    continue;
+                }
+                reads.merge(e.getKey(), bit, (a, b) -> a | b);
+                if ((written.getOrDefault(e.getKey(), 0) & bit) == 0) {
+                    zeroReads.merge(e.getKey(), bit, (a, b) -> a | b);
+                }
+            }
+        }
     }
 
     /** {@link #UNMAPPED_HVA} if the page at {@code pos}/{@code page} is in a slot whose host memory was unmapped. */

@@ -13,8 +13,11 @@ import java.util.Locale;
  * number, so a history is data: printed, written to a replay file, and pasted into a test as it is.
  */
 public sealed interface Op {
-    /** KVM_SET_USER_MEMORY_REGION creating {@code slot} at {@code pos} on fresh anonymous memory. */
-    record CreateSlot(int slot, int pos, boolean logDirty) implements Op {
+    /**
+     * KVM_SET_USER_MEMORY_REGION creating {@code slot} at {@code pos} on fresh anonymous memory, dirty-logged
+     * and/or read-only (a guest write to it exits to userspace as MMIO).
+     */
+    record CreateSlot(int slot, int pos, boolean logDirty, boolean readOnly) implements Op {
     }
 
     /** KVM_SET_USER_MEMORY_REGION with size 0. */
