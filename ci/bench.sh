@@ -24,6 +24,8 @@
 #                                       wait share (JAR=... runs another build's jar)
 #   ci/bench.sh seed-ablation           (e) each Behaviour toggled alone on legacy and current: workload (a), then
 #                                       demand_paging_test $SEED_DP_ARGS (default "-v 64 -b 2M") through the jar
+# The simulator against this host's /dev/kvm by random histories (docs/fidelity.md, conformance):
+#   ci/bench.sh conformance [ARGS]      conformance --steps 100000 (ARGS are added: --seed S, --policy SPEC, --json P)
 # The 6.13 and 6.15 changes, reproduced (docs/measurements.md, the newest MMU):
 #   ci/bench.sh newest-dirty-log [ARGS] dirty_log_perf_test on the simulator per policy (6.12, 6.12 with the batched
 #                                       collapsible zap, 6.13): disabling time, flushes, faults, huge pages at the end;
@@ -107,6 +109,10 @@ syscalls)
     mvn -B -q -pl kvm-native test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
     exec "$JAVA" -cp "kvm-native/target/test-classes:kvm-native/target/classes:$(cat kvm-native/target/bench.classpath)" \
         org.openjdk.jmh.Main SyscallBenchmark "$@"
+    ;;
+conformance)
+    [ -f selftests/target/selftests.jar ] || mvn -B -q -DskipTests package
+    exec "$JAVA" -jar selftests/target/selftests.jar conformance --steps 100000 "$@"
     ;;
 newest-dirty-log)
     [ -f selftests/target/selftests.jar ] || mvn -B -q -DskipTests package

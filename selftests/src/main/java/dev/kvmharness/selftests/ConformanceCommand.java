@@ -99,6 +99,13 @@ final class ConformanceCommand implements Callable<Integer> {
         for (Quirk q : quirks) {
             o.printf(Locale.ROOT, "# quirk %s hit %d times%n", q.name(), r.quirkHits().getOrDefault(q, 0L));
         }
+        o.print("# simulator paths reached (its KVM stats, summed):");
+        c.simCoverage().forEach((k, n) -> {
+            if (n != 0) {
+                o.printf(Locale.ROOT, " %s %d", k, n);
+            }
+        });
+        o.println();
         int i = 0;
         for (Conformance.Divergence d : r.minimized()) {
             printDivergence(d, o, ++i);
@@ -106,7 +113,7 @@ final class ConformanceCommand implements Callable<Integer> {
         r.bySignature().forEach((sig, n) -> o.printf(Locale.ROOT, "# %5d x %s%n", n, sig));
         o.printf(Locale.ROOT, "# %d unexplained divergence%s%n", r.divergences().size(), r.divergences().size() == 1 ? "" : "s");
         if (json != null) {
-            writeJson(r, quirks);
+            writeJson(r, quirks, c.simCoverage());
         }
         return r.divergences().isEmpty() ? Ksft.PASS : Ksft.FAIL;
     }
@@ -159,7 +166,7 @@ final class ConformanceCommand implements Callable<Integer> {
         }
     }
 
-    private void writeJson(Conformance.Report r, List<Quirk> quirks) {
+    private void writeJson(Conformance.Report r, List<Quirk> quirks, Map<String, Long> coverage) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
         root.put("command", "conformance");
@@ -175,6 +182,8 @@ final class ConformanceCommand implements Callable<Integer> {
         for (Quirk q : quirks) {
             qs.addObject().put("name", q.name()).put("description", q.description()).put("hits", r.quirkHits().getOrDefault(q, 0L));
         }
+        ObjectNode cov = root.putObject("simulator_stats");
+        coverage.forEach(cov::put);
         root.put("unexplained_divergences", r.divergences().size());
         ArrayNode ds = root.putArray("minimized");
         for (Conformance.Divergence d : r.minimized()) {

@@ -79,8 +79,19 @@ public final class Conformance {
      */
     public static Conformance simAgainstKvm(String policy) {
         Backend kvm = new KvmBackend();
-        return new Conformance(h -> HistoryRun.observe(new SimBackend(SimOptions.of(h.seed(), policy, null)), h),
+        Map<String, Long> coverage = new TreeMap<>();
+        Conformance c = new Conformance(h -> HistoryRun.observe(new SimBackend(SimOptions.of(h.seed(), policy, null)), h, coverage),
                 h -> HistoryRun.observe(kvm, h), Quirk.ofThisHost());
+        c.simCoverage = coverage;
+        return c;
+    }
+
+    /** The simulator's KVM stats summed over every history run (empty unless {@link #simAgainstKvm} made this). */
+    private Map<String, Long> simCoverage = new TreeMap<>();
+
+    /** What the histories reached in the simulator so far: its KVM stats, summed (pf_fast, mmio SPTEs, flushes...). */
+    public Map<String, Long> simCoverage() {
+        return new TreeMap<>(simCoverage);
     }
 
     /** The first divergence of {@code h}, or null if both sides saw the same at every step. */

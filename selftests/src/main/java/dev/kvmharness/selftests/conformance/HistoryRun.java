@@ -5,6 +5,7 @@ import dev.kvmharness.harness.Backend;
 import dev.kvmharness.harness.BackingSource;
 import dev.kvmharness.harness.Exit;
 import dev.kvmharness.harness.HostBuffer;
+import dev.kvmharness.harness.Stats;
 import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vcpu;
 import dev.kvmharness.harness.Vm;
@@ -94,6 +95,14 @@ public final class HistoryRun {
 
     /** The observations of {@code history} on {@code backend}, one per step, ending early where the vCPU cannot go on. */
     public static List<String> observe(Backend backend, History history) {
+        return observe(backend, history, null);
+    }
+
+    /**
+     * As above, adding the VM's KVM stats at the end of the history (the VM's, and the vCPU's) to {@code coverage}
+     * if it is not null: which fault paths, flushes and zaps the histories reached.
+     */
+    public static List<String> observe(Backend backend, History history, Map<String, Long> coverage) {
         try (Vm vm = backend.createVm(VmShape.of(MAILBOX, 1))) {
             if (history.manualProtect()) {
                 vm.enableCap(KvmApi.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, KvmApi.KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
@@ -106,6 +115,11 @@ public final class HistoryRun {
                 if (o.endsWith(TERMINAL)) {
                     break;
                 }
+            }
+            if (coverage != null) {
+                Stats s = vm.stats();
+                s.vm().forEach((name, v) -> coverage.merge(name, v.length == 0 ? 0 : v[0], Long::sum));
+                s.vcpus().forEach(m -> m.forEach((name, v) -> coverage.merge(name, v.length == 0 ? 0 : v[0], Long::sum)));
             }
             return out;
         }
