@@ -53,6 +53,9 @@ final class ConformanceCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "PATH", description = "Write the report as JSON to PATH.")
     Path json;
 
+    @Option(names = "--html", paramLabel = "PATH", description = "Write the report as a self-contained HTML page to PATH.")
+    Path html;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
@@ -71,6 +74,7 @@ final class ConformanceCommand implements Callable<Integer> {
         try {
             Backends.checkPolicy(policy);
             CliFiles.checkWritable("--json", json);
+            CliFiles.checkWritable("--html", html);
             replayed = replay == null ? null : History.read(replay);
         } catch (IllegalArgumentException e) {
             return Usage.error(cmd, e.getMessage());
@@ -114,6 +118,9 @@ final class ConformanceCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "# %d unexplained divergence%s%n", r.divergences().size(), r.divergences().size() == 1 ? "" : "s");
         if (json != null) {
             writeJson(r, quirks, c.simCoverage());
+        }
+        if (html != null) {
+            writeHtml(r, quirks, c.simCoverage());
         }
         return r.divergences().isEmpty() ? Ksft.PASS : Ksft.FAIL;
     }
@@ -164,6 +171,47 @@ final class ConformanceCommand implements Callable<Integer> {
             String b = i < kvm.size() ? kvm.get(i) : "-";
             o.printf(Locale.ROOT, "#   %2d %-34s sim: %-28s kvm: %s%s%n", i, op.describe(), a, b, a.equals(b) ? "" : "   <-- differs");
         }
+    }
+
+    /** The report as one HTML page: totals, quirks, the divergences' minimized histories step by step. */
+    private void writeHtml(Conformance.Report r, List<Quirk> quirks, Map<String, Long> coverage) {
+        StringBuilder b = new StringBuilder("<!doctype html><meta charset=utf-8><title>conformance</title>\n");
+        b.append("<style>body{font-family:sans-serif} td,th{padding:2px 8px;text-align:left} .d{background:#fdd}</style>\n");
+        b.append("<h1>conformance: the simulator (policy ").append(esc(policy)).append(") against /dev/kvm</h1>\n<p>")
+                .append(esc(HostKvm.detect().describe())).append("</p>\n<p>").append(r.histories()).append(" histories from seed ")
+                .append(seed).append(", ").append(r.steps()).append(" steps; <b>").append(r.divergences().size())
+                .append(" unexplained divergences</b></p>\n<h2>Steps by kind</h2>\n<table>");
+        r.stepsByKind().forEach((k, n) -> b.append("<tr><td>").append(esc(k)).append("</td><td>").append(n).append("</td></tr>"));
+        b.append("</table>\n<h2>Quirks</h2>\n<table><tr><th>quirk</th><th>hits</th><th>what</th></tr>");
+        for (Quirk q : quirks) {
+            b.append("<tr><td>").append(q.name()).append("</td><td>").append(r.quirkHits().getOrDefault(q, 0L)).append("</td><td>")
+                    .append(esc(q.description())).append("</td></tr>");
+        }
+        b.append("</table>\n<h2>Simulator paths reached</h2>\n<table>");
+        coverage.forEach((k, n) -> b.append("<tr><td>").append(esc(k)).append("</td><td>").append(n).append("</td></tr>"));
+        b.append("</table>\n<h2>Divergences</h2>\n");
+        r.bySignature().forEach((sig, n) -> b.append("<p>").append(n).append(" &times; ").append(esc(sig)).append("</p>\n"));
+        for (Conformance.Divergence d : r.minimized()) {
+            History h = d.prefix();
+            b.append("<h3>history seed ").append(h.seed()).append(", ").append(h.ops().size()).append(" steps</h3>\n<table>")
+                    .append("<tr><th>#</th><th>step</th><th>simulator</th><th>kvm</th></tr>");
+            for (int i = 0; i < h.ops().size(); i++) {
+                String a = i < d.simObservations().size() ? d.simObservations().get(i) : "-";
+                String k = i < d.kvmObservations().size() ? d.kvmObservations().get(i) : "-";
+                b.append(a.equals(k) ? "<tr>" : "<tr class=d>").append("<td>").append(i).append("</td><td>").append(esc(h.ops().get(i).describe()))
+                        .append("</td><td>").append(esc(a)).append("</td><td>").append(esc(k)).append("</td></tr>");
+            }
+            b.append("</table>\n");
+        }
+        try {
+            Files.writeString(html, b);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write --html " + html, e);
+        }
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     private void writeJson(Conformance.Report r, List<Quirk> quirks, Map<String, Long> coverage) {

@@ -42,13 +42,17 @@ class ConformanceIT {
     @Test
     void theCommandReportsAndReplays(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("c.json");
-        SelftestsJar.Result r = SelftestsJar.run(300, "conformance", "--steps", "300", "--seed", "5", "--json", json.toString());
+        Path html = dir.resolve("c.html");
+        SelftestsJar.Result r = SelftestsJar.run(300, "conformance", "--steps", "300", "--seed", "5", "--json", json.toString(),
+                "--html", html.toString());
         assertThat(r.exit()).as(r.all()).isZero();
         assertThat(r.out()).contains("# conformance: the simulator (policy current) against /dev/kvm", "# 0 unexplained divergences");
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         assertThat(report.get("steps").asLong()).isEqualTo(300);
         assertThat(report.get("unexplained_divergences").asInt()).isZero();
         assertThat(report.get("quirks")).hasSize(Quirk.ofThisHost().size());
+        assertThat(report.get("simulator_stats").get("pf_fixed").asLong()).as("the histories made the simulator fault").isPositive();
+        assertThat(java.nio.file.Files.readString(html)).contains("300 steps", "<b>0 unexplained divergences</b>", "GuestRead");
         Path history = dir.resolve("h.json");
         History h = new History(5, false, List.of(new Op.CreateSlot(10, 0, true, false), new Op.GuestWrite(0, 1, 0, 0x1234L),
                 new Op.GetDirtyLog(10), new Op.HostRead(10, 1)));
