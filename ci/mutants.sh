@@ -15,6 +15,7 @@
 #   --list      print the mutants and exit
 #   --keep      keep the working copy (its path is printed)
 #   --first-failure  stop each mutant's run at its first failing test (faster; "failing tests" is then 1)
+#   --check     only check that every patch still applies to the tree and is in INDEX (seconds; CI runs it)
 # Environment: MUTANT_TIMEOUT (seconds per mutant run, default 240; a hang counts as killed), MUTANT_TESTS (surefire -Dtest pattern,
 #   default '*Test,*Tests,*Properties'), MUTANTS_OUT (directory for mutants.txt/.json and logs, default target/).
 # Exit: 0 every mutant killed, 1 some survived (or did not apply/compile), 2 usage error.
@@ -26,15 +27,17 @@ OUT=${MUTANTS_OUT:-$ROOT/target}
 TIMEOUT=${MUTANT_TIMEOUT:-240}
 TESTS=${MUTANT_TESTS:-'*Test,*Tests,*Properties'}
 MODULE=mmu-sim
-usage() { echo "usage: ci/mutants.sh [--list] [--keep] [--first-failure] [NAME...]" >&2; }
+usage() { echo "usage: ci/mutants.sh [--list] [--check] [--keep] [--first-failure] [NAME...]" >&2; }
 
 keep=0
 list=0
+check=0
 FIRST_FAILURE=""
 names=()
 for a in "$@"; do
     case $a in
         --list) list=1 ;;
+        --check) check=1 ;;
         --keep) keep=1 ;;
         --first-failure) FIRST_FAILURE=1 ;;
         -h|--help) awk 'NR > 2 && /^#/ { sub(/^# ?/, ""); print; next } NR > 2 { exit }' "$0"; exit 0 ;;
@@ -47,6 +50,22 @@ done
 all=()
 for p in "$MDIR"/*.patch; do all+=("$(basename "$p" .patch)"); done
 index_field() { awk -F'\t' -v n="$1" -v f="$2" '$1 == n { print $f }' "$MDIR/INDEX"; }
+if [ "$check" = 1 ]; then
+    # A mutant whose patch no longer applies tests nothing: the code it mutated moved on without it.
+    stale=0
+    for n in "${all[@]}"; do
+        if ! sed -n '/^diff --git/,$p' "$MDIR/$n.patch" | (cd "$ROOT" && git apply --check 2>/dev/null); then
+            echo "ci/mutants.sh: $n.patch no longer applies to the tree: regenerate it against the current code" >&2
+            stale=1
+        fi
+        if [ -z "$(index_field "$n" 2)" ]; then
+            echo "ci/mutants.sh: $n is not in ci/mutants/INDEX" >&2
+            stale=1
+        fi
+    done
+    [ "$stale" = 0 ] && echo "ci/mutants.sh: all ${#all[@]} mutants apply and are indexed"
+    exit "$stale"
+fi
 if [ "$list" = 1 ]; then
     for n in "${all[@]}"; do printf '%-40s %s\n' "$n" "$(index_field "$n" 3)"; done
     exit 0
