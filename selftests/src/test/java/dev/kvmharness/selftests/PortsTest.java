@@ -18,7 +18,7 @@ class PortsTest {
         CommandLine cmd = Main.commandLine();
         List<String> subcommands = new ArrayList<>(cmd.getSubcommands().keySet());
         List<String> expected = new ArrayList<>(Ports.names());
-        expected.addAll(List.of("compare", "calibrate"));
+        expected.addAll(List.of("compare", "calibrate", "conformance"));
         assertThat(subcommands).as("selftests.jar's subcommands: the registry's ports, in order, then the tools")
                 .containsExactlyElementsOf(expected);
         for (Ports.Entry p : Ports.ALL) {
