@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * --json: one object per run with test, backend, result (pass|fail|skip), the options as understood, timings,
- * rates, latency percentiles and the stats deltas by KVM name. Timings fields (ending in _ns) are host wall-clock time on kvm and virtual time on sim, so a
+ * rates, latency percentiles, the stats deltas by KVM name, and the port's own sections (max_guest_memory_test's
+ * teardown). Timings fields (ending in _ns) are host wall-clock time on kvm and virtual time on sim, so a
  * sim report depends only on the options and the seed.
  */
 final class JsonReport {
@@ -44,6 +45,7 @@ final class JsonReport {
         }
         root.put("stats", stats);
         root.put("backend_report", result.backendReport());
+        result.sections().forEach(root::putIfAbsent);
         return root;
     }
 

@@ -7,6 +7,7 @@ import dev.kvmharness.harness.GuestLog;
 import dev.kvmharness.harness.GuestMode;
 import dev.kvmharness.harness.Host;
 import dev.kvmharness.harness.HostBuffer;
+import dev.kvmharness.harness.HostPages;
 import dev.kvmharness.harness.Sregs;
 import dev.kvmharness.harness.Stats;
 import dev.kvmharness.harness.TestAssertionFailure;
@@ -43,7 +44,9 @@ import picocli.CommandLine.Spec;
  * maps them all, and the vCPUs store each page's address into their chunk, with an MMU context reset (a
  * CR0.WP toggle) between two runs; mmu_stress_test adds a read pass, writes under mprotect(PROT_READ) that
  * KVM_RUN must fail with EFAULT, and writes after mprotect back. Then the even slots are deleted, the first
- * half of the backing is unmapped, and the process "exits" without cleanup.
+ * half of the backing is unmapped, and the process "exits" without cleanup. Beyond the C lines, {@code --json} has a
+ * {@code teardown} section saying what that step did (slots deleted, bytes unmapped, what the MMU zapped, which
+ * sampled pages of the backing are still mapped), so that a port skipping it would show.
  *
  * <p>Unlike the C test, which maps the guest with 1 GiB pages and dies where the vCPU has none, the port maps
  * with the largest page the vCPU's CPUID offers and says which.
@@ -433,11 +436,21 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
 
         // Delete even numbered slots (arbitrary) and unmap the first half of the backing (also arbitrary) to
         // verify KVM correctly drops all references to the removed regions.
+        // Not in C: what the step did, for the JSON report's "teardown" (the MMU's stats around each half, and
+        // which sampled pages of the backing the host still maps).
         int lastSlot = slot;
+        PagemapSample present = PagemapSample.of(vm, mem, stride);
+        Stats beforeDelete = vm.stats();
+        int deleted = 0;
         for (slot = (slot - 1) & ~1; slot >= FIRST_SLOT; slot -= 2) {
             vm.setUserMemoryRegion(slot, 0, 0, 0, 0);
+            deleted++;
         }
+        Stats afterDelete = vm.stats();
         mem.munmap(0, p.slotSize() / 2);
+        Stats afterMunmap = vm.stats();
+        Map<String, Object> teardown = teardownReport(deleted, lastSlot - FIRST_SLOT - deleted, p.slotSize() / 2,
+                beforeDelete, afterDelete, afterMunmap, present, PagemapSample.of(vm, mem, stride));
 
         // Sanity check that the vCPUs actually ran.
         for (Host.HostThread t : threads) {
@@ -453,7 +466,82 @@ public class MaxGuestMemoryTest implements Callable<Integer>, Port {
         rates.put("memslots", lastSlot - FIRST_SLOT);
         rates.put("guest_page_size", mapWith.bytes());
         rates.put("stride", stride);
-        return new Result(timings, rates, Map.of(), delta, report);
+        return new Result(timings, rates, Map.of(), delta, report, Map.of("teardown", teardown));
+    }
+
+    /** The VM stats whose change the teardown reports: the MMU's leaf SPTEs by size, its zaps and flushes. */
+    static final List<String> TEARDOWN_STATS = List.of("pages_4k", "pages_2m", "pages_1g", "mmu_shadow_zapped",
+            "remote_tlb_flush", "remote_tlb_flush_requests");
+
+    /**
+     * What the step after run 2 did: the slots deleted and kept, the bytes (and 4K host pages) unmapped, the
+     * change of {@link #TEARDOWN_STATS} across the deletion and across the munmap (after − before, instant stats
+     * included: a negative pages_4k is 4K SPTEs zapped), and how many sampled host pages of each half of the
+     * backing pagemap shows present before the deletion and after the munmap.
+     */
+    private static Map<String, Object> teardownReport(int deleted, int kept, long unmapped, Stats beforeDelete,
+                                                      Stats afterDelete, Stats afterMunmap, PagemapSample before,
+                                                      PagemapSample after) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("slots_deleted", deleted);
+        m.put("slots_kept", kept);
+        m.put("bytes_unmapped", unmapped);
+        m.put("pages_unmapped", unmapped / HostPages.PAGE_SIZE);
+        m.put("delete_stats", statChanges(beforeDelete, afterDelete));
+        m.put("munmap_stats", statChanges(afterDelete, afterMunmap));
+        m.put("pagemap_sample_step", before.step());
+        m.put("unmapped_half", presence(before.sampledLow(), before.presentLow(), after.presentLow()));
+        m.put("kept_half", presence(before.sampledHigh(), before.presentHigh(), after.presentHigh()));
+        return m;
+    }
+
+    private static Map<String, Object> presence(int sampled, int presentBefore, int presentAfter) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("sampled", sampled);
+        m.put("present_before", presentBefore);
+        m.put("present_after", presentAfter);
+        return m;
+    }
+
+    private static Map<String, Object> statChanges(Stats before, Stats after) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (String name : TEARDOWN_STATS) {
+            long[] b = before.vm().get(name);
+            long[] a = after.vm().get(name);
+            if (a != null && b != null && a.length > 0 && b.length > 0) {
+                m.put(name, a[0] - b[0]);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * Which host pages of the memfd mapping pagemap shows present, sampled at most {@link #MAX_SAMPLES} times at
+     * a multiple of the pre-fault stride (so every sampled page was pre-faulted), split at the half the test
+     * unmaps.
+     */
+    record PagemapSample(long step, int sampledLow, int presentLow, int sampledHigh, int presentHigh) {
+        static final int MAX_SAMPLES = 512;
+
+        static PagemapSample of(Vm vm, HostBuffer mem, long stride) {
+            HostPages pages = vm.hostPages();
+            long step = stride * Math.max(1, mem.size() / stride / MAX_SAMPLES);
+            int sampledLow = 0;
+            int presentLow = 0;
+            int sampledHigh = 0;
+            int presentHigh = 0;
+            for (long off = 0; off < mem.size(); off += step) {
+                boolean present = (pages.pagemapEntry(mem.hva() + off) & HostPages.PAGEMAP_PRESENT) != 0;
+                if (off < mem.size() / 2) {
+                    sampledLow++;
+                    presentLow += present ? 1 : 0;
+                } else {
+                    sampledHigh++;
+                    presentHigh += present ? 1 : 0;
+                }
+            }
+            return new PagemapSample(step, sampledLow, presentLow, sampledHigh, presentHigh);
+        }
     }
 
     /** "%ld.%.9lds" of a timespec difference. */

@@ -38,10 +38,18 @@ interface Port {
 
     /**
      * What a run measured: timings in ns, rates, latency distributions (name to count, mean and percentiles in
-     * ns), the stats deltas by KVM name, and the backend's own report ({@code Vm.backendReport()}).
+     * ns), the stats deltas by KVM name, the backend's own report ({@code Vm.backendReport()}), and sections of
+     * the JSON report a port adds beyond those (key to value, written after {@code backend_report}; e.g.
+     * max_guest_memory_test's {@code teardown}).
      */
     record Result(Map<String, Object> timings, Map<String, Object> rates, Map<String, Object> latencies,
-                  Stats.Delta stats, Map<String, Object> backendReport) {
+                  Stats.Delta stats, Map<String, Object> backendReport, Map<String, Object> sections) {
         static final Result NONE = new Result(Map.of(), Map.of(), Map.of(), null, Map.of());
+
+        /** A result with no sections of its own. */
+        Result(Map<String, Object> timings, Map<String, Object> rates, Map<String, Object> latencies,
+               Stats.Delta stats, Map<String, Object> backendReport) {
+            this(timings, rates, latencies, stats, backendReport, Map.of());
+        }
     }
 }

@@ -9,9 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Comparison rows built from synthetic rounds whose verdicts are known. */
 class ComparisonTest {
@@ -27,6 +30,55 @@ class ComparisonTest {
         // Histogram stats are not rows.
         assertThat(((List<?>) res.get("stats")).stream().map(r -> String.valueOf(((Map<?, ?>) r).get("name"))).toList())
                 .doesNotContain("halt_poll_fail_hist");
+    }
+
+    /**
+     * A comparable stat matches when |sim - real| is within its relative tolerance (a fraction of real) or within its
+     * absolute one, as the report's tolerance column says ("±1% or ±1"): either suffices, so a stat outside one but
+     * inside the other matches, and only one outside both differs. A bound itself is inside.
+     */
+    @ParameterizedTest(name = "{0}: sim {2} vs real {3} -> {5} ({6})")
+    @CsvSource(delimiter = '|', value = {
+        "pf_fixed         | vcpu | 51   | 50   | ±1% or ±1  | match   | outside ±1% (0.5), inside ±1",
+        "pf_fixed         | vcpu | 1005 | 1000 | ±1% or ±1  | match   | inside ±1% (10), outside ±1",
+        "pf_fixed         | vcpu | 1010 | 1000 | ±1% or ±1  | match   | on the relative bound",
+        "pf_fixed         | vcpu | 1011 | 1000 | ±1% or ±1  | differs | outside both",
+        "pf_fixed         | vcpu | 52   | 50   | ±1% or ±1  | differs | outside both",
+        "pages_4k         | vm   | 49   | 50   | ±1% or ±1  | match   | outside ±1% (0.5), inside ±1",
+        "pages_4k         | vm   | 995  | 1000 | ±1% or ±1  | match   | inside ±1% (10), outside ±1",
+        "pages_4k         | vm   | 989  | 1000 | ±1% or ±1  | differs | outside both",
+        "remote_tlb_flush | vm   | 12   | 10   | ±10% or ±2 | match   | outside ±10% (1), inside ±2",
+        "remote_tlb_flush | vm   | 108  | 100  | ±10% or ±2 | match   | inside ±10% (10), outside ±2",
+        "remote_tlb_flush | vm   | 13   | 10   | ±10% or ±2 | differs | outside both",
+        "remote_tlb_flush | vm   | 111  | 100  | ±10% or ±2 | differs | outside both",
+        "exits            | vcpu | 3    | 1    | ±5% or ±2  | match   | outside ±5% (0.05), inside ±2",
+        "exits            | vcpu | 1040 | 1000 | ±5% or ±2  | match   | inside ±5% (50), outside ±2",
+        "exits            | vcpu | 1051 | 1000 | ±5% or ±2  | differs | outside both",
+        "tlb_flush        | vcpu | 1002 | 1000 | ±2         | match   | absolute only, on the bound",
+        "tlb_flush        | vcpu | 1003 | 1000 | ±2         | differs | absolute only: 0.3% apart is still outside ±2",
+        "io_exits         | vcpu | 1001 | 1000 | exact      | differs | exact",
+    })
+    void aComparableStatMatchesWithinItsRelativeOrItsAbsoluteTolerance(String name, String scope, long sim, long real,
+                                                                     String tolerance, String verdict, String why) {
+        Map<String, Object> res = Comparison.build("demand_paging_test", List.of(), 1, TDP,
+                List.of(withStat(scope, name, sim)), List.of(withStat(scope, name, real)));
+        Map<String, Object> r = row(res, "stats", name);
+        assertThat(r.get("comparable")).isEqualTo(true);
+        assertThat(r.get("tolerance")).isEqualTo(tolerance);
+        assertThat(r.get("verdict")).as("%s: sim %d, real %d, %s: %s", name, sim, real, tolerance, why).isEqualTo(verdict);
+    }
+
+    /** A round of the fixtures with one stat more (or replaced). */
+    private static Map<String, Object> withStat(String scope, String name, long value) {
+        Map<String, Object> round = new LinkedHashMap<>(CompareFixtures.round(16384, 1, 1_000_000, 2000));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> stats = new LinkedHashMap<>((Map<String, Object>) round.get("stats"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> scoped = new LinkedHashMap<>((Map<String, Object>) stats.get(scope));
+        scoped.put(name, value);
+        stats.put(scope, scoped);
+        round.put("stats", stats);
+        return round;
     }
 
     @Test

@@ -32,6 +32,40 @@ class MaxGuestMemoryIT {
         assertThat(root.at("/stats/vcpu/exits").asLong()).isPositive();
     }
 
+    /**
+     * The step after run 2: the even slots deleted, then the first half of the backing unmapped. Deleting a slot
+     * zaps every root (KVM_X86_QUIRK_SLOT_ZAP_ALL, on by default): shadow pages on a shadow-paging host (this
+     * one's pages_* stay 0), leaf SPTEs on a TDP one; the munmap then finds nothing mapped to zap.
+     */
+    @Test
+    void teardownDeletesTheEvenSlotsAndUnmapsHalfTheBacking(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("out.json");
+        SelftestsJar.Result r = SelftestsJar.run(300, "max_guest_memory_test", "--backend", "kvm", "-m", "4", "-s", "1", "-c", "1",
+                "--json", json.toString());
+        assertThat(r.exit()).as("exit code; output:\n%s", r.all()).isZero();
+        JsonNode t = new ObjectMapper().readTree(json.toFile()).get("teardown");
+        assertThat(t).as("--json has the teardown section").isNotNull();
+        assertThat(t.get("slots_deleted").asLong()).as("teardown.slots_deleted: the even slots deleted after run 2").isEqualTo(2);
+        assertThat(t.get("slots_kept").asLong()).as("teardown.slots_kept").isEqualTo(2);
+        assertThat(zapped(t.get("delete_stats")))
+                .as("teardown.delete_stats: shadow pages and SPTEs zapped by deleting the even memslots after run 2 (%s)",
+                        t.get("delete_stats"))
+                .isPositive();
+        assertThat(zapped(t.get("munmap_stats")))
+                .as("teardown.munmap_stats: zapped by the munmap, after the slot deletion zapped every root (%s)",
+                        t.get("munmap_stats"))
+                .isZero();
+        assertThat(t.get("bytes_unmapped").asLong()).as("teardown.bytes_unmapped").isEqualTo(1L << 29);
+        assertThat(t.get("pages_unmapped").asLong()).as("teardown.pages_unmapped").isEqualTo((1L << 29) / 4096);
+        MaxGuestMemorySimIT.assertUnmappedFirstHalf(t);
+    }
+
+    /** Shadow pages zapped plus leaf SPTEs of every size dropped, from a teardown stats change. */
+    private static long zapped(JsonNode change) {
+        return change.get("mmu_shadow_zapped").asLong() - change.get("pages_4k").asLong()
+                - change.get("pages_2m").asLong() - change.get("pages_1g").asLong();
+    }
+
     @Test
     void twoVcpusOverSmallSlots() throws Exception {
         SelftestsJar.Result r = SelftestsJar.run(300, "max_guest_memory_test", "--backend", "kvm", "-m", "2", "-s", "1", "-c", "2");

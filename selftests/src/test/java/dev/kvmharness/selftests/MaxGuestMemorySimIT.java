@@ -41,6 +41,49 @@ class MaxGuestMemorySimIT {
         assertThat(root.at("/rates/memslots").asLong()).isEqualTo(bytes / root.at("/options/slot_size").asLong());
     }
 
+    /**
+     * After run 2 the test deletes the even slots and unmaps the first half of the backing. With
+     * KVM_X86_QUIRK_SLOT_ZAP_ALL (on by default) the first deletion zaps every root, so every SPTE of the run goes
+     * then and the munmap finds nothing left to zap; the munmap itself shows in pagemap.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"-m 4 -s 1 -c 2", "-m 6 -s 2 -c 1 -H --stride 2M"})
+    void teardownDeletesTheEvenSlotsAndUnmapsHalfTheBacking(String options, @TempDir Path dir) throws Exception {
+        JsonNode root = run(dir, "max_guest_memory_test", options);
+        JsonNode t = root.get("teardown");
+        assertThat(t).as("--json has the teardown section").isNotNull();
+        long slotSize = root.at("/options/slot_size").asLong();
+        long slots = root.at("/rates/memslots").asLong();
+        assertThat(t.get("slots_deleted").asLong()).as("teardown.slots_deleted: the even slots deleted after run 2")
+                .isEqualTo(slots / 2);
+        assertThat(t.get("slots_kept").asLong()).as("teardown.slots_kept").isEqualTo(slots - slots / 2);
+        // Every SPTE the run left (4K, or 2M with -H) is zapped by deleting the even slots, none by the munmap.
+        String size = options.contains("-H") ? "pages_2m" : "pages_4k";
+        long sptes = root.at("/stats/vm/" + size).asLong();
+        assertThat(sptes).isGreaterThanOrEqualTo(root.at("/rates/guest_memory_bytes").asLong() / (size.equals("pages_2m") ? 1L << 21 : 4096));
+        assertThat(t.at("/delete_stats/" + size).asLong())
+                .as("teardown.delete_stats.%s: SPTEs zapped by deleting the even memslots after run 2", size).isEqualTo(-sptes);
+        assertThat(t.at("/munmap_stats/pages_4k").asLong() + t.at("/munmap_stats/pages_2m").asLong()
+                + t.at("/munmap_stats/pages_1g").asLong())
+                .as("teardown.munmap_stats: SPTEs zapped by the munmap, after the slot deletion zapped every root").isZero();
+        assertThat(t.get("bytes_unmapped").asLong()).as("teardown.bytes_unmapped").isEqualTo(slotSize / 2);
+        assertThat(t.get("pages_unmapped").asLong()).as("teardown.pages_unmapped").isEqualTo(slotSize / 2 / 4096);
+        assertUnmappedFirstHalf(t);
+    }
+
+    /** pagemap, sampled: the first half of the backing present before and gone after the munmap, the rest kept. */
+    static void assertUnmappedFirstHalf(JsonNode t) {
+        long low = t.at("/unmapped_half/sampled").asLong();
+        long high = t.at("/kept_half/sampled").asLong();
+        assertThat(low).isPositive();
+        assertThat(high).isPositive();
+        assertThat(t.at("/unmapped_half/present_before").asLong()).as("teardown.unmapped_half.present_before").isEqualTo(low);
+        assertThat(t.at("/unmapped_half/present_after").asLong())
+                .as("teardown.unmapped_half.present_after: sampled pages of the half munmap()ed after run 2 still mapped")
+                .isZero();
+        assertThat(t.at("/kept_half/present_after").asLong()).as("teardown.kept_half.present_after").isEqualTo(high);
+    }
+
     @Test
     void hugetlbBackingMapsHugeSptes(@TempDir Path dir) throws Exception {
         JsonNode two = run(dir, "max_guest_memory_test", "-m 8 -s 2 -c 1 -H --stride 2M");
