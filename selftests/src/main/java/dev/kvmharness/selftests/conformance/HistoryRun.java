@@ -48,6 +48,8 @@ public final class HistoryRun {
      */
     public static final String GUEST_READS = " (guest read ";
     public static final String NEVER_WRITTEN = ", never-written ";
+    /** Starts the observation of a step that threw something other than an errno (the side's VM is broken). */
+    static final String ERROR = "error ";
     /** An observation that ends the history: the vCPU cannot go on. */
     static final String TERMINAL = " (end)";
 
@@ -103,26 +105,54 @@ public final class HistoryRun {
      * if it is not null: which fault paths, flushes and zaps the histories reached.
      */
     public static List<String> observe(Backend backend, History history, Map<String, Long> coverage) {
-        try (Vm vm = backend.createVm(VmShape.of(MAILBOX, 1))) {
-            if (history.manualProtect()) {
-                vm.enableCap(KvmApi.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, KvmApi.KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
+        Vm vm = backend.createVm(VmShape.of(MAILBOX, 1));
+        List<String> out = new ArrayList<>();
+        boolean broken;
+        try {
+            broken = runAll(vm, history, coverage, out);
+        } catch (RuntimeException e) {
+            try {
+                vm.close();
+            } catch (RuntimeException c) {
+                e.addSuppressed(c);
             }
-            HistoryRun run = new HistoryRun(vm, history);
-            List<String> out = new ArrayList<>();
-            for (Op op : history.ops()) {
-                String o = run.step(op);
-                out.add(o);
-                if (o.endsWith(TERMINAL)) {
-                    break;
-                }
-            }
-            if (coverage != null) {
-                Stats s = vm.stats();
-                s.vm().forEach((name, v) -> coverage.merge(name, v.length == 0 ? 0 : v[0], Long::sum));
-                s.vcpus().forEach(m -> m.forEach((name, v) -> coverage.merge(name, v.length == 0 ? 0 : v[0], Long::sum)));
-            }
-            return out;
+            throw e;
         }
+        try {
+            vm.close();
+        } catch (RuntimeException e) {
+            // A VM that failed inside (the model's own check threw mid-operation) may not close cleanly either;
+            // its observation already says what went wrong. One that fails only now left something inconsistent
+            // behind (a lock or an RCU read section held): that is an observation of its own, after the last step.
+            if (!broken) {
+                out.add(ERROR + "closing the VM: " + e.getClass().getSimpleName() + ": " + e.getMessage() + TERMINAL);
+            }
+        }
+        return out;
+    }
+
+    /** Runs the steps into {@code out}; whether the last one broke the VM (an {@link #ERROR} observation). */
+    private static boolean runAll(Vm vm, History history, Map<String, Long> coverage, List<String> out) {
+        if (history.manualProtect()) {
+            vm.enableCap(KvmApi.KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, KvmApi.KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
+        }
+        HistoryRun run = new HistoryRun(vm, history);
+        for (Op op : history.ops()) {
+            String o = run.step(op);
+            out.add(o);
+            if (o.startsWith(ERROR)) {
+                return true;
+            }
+            if (o.endsWith(TERMINAL)) {
+                break;
+            }
+        }
+        if (coverage != null) {
+            Stats s = vm.stats();
+            s.vm().forEach((name, v) -> coverage.merge(name, v.length == 0 ? 0 : v[0], Long::sum));
+            s.vcpus().forEach(m -> m.forEach((name, v) -> coverage.merge(name, v.length == 0 ? 0 : v[0], Long::sum)));
+        }
+        return false;
     }
 
     static long gpa(int pos, int page) {
@@ -136,6 +166,10 @@ public final class HistoryRun {
             return Errno.symbol(e.errno());
         } catch (SimKvmException e) {
             return e.errno().name();
+        } catch (RuntimeException e) {
+            // Anything else (the model's own checks, say "pfn ... was freed (use after free)") is what this side
+            // did at this step, and the VM cannot be trusted further.
+            return ERROR + e.getClass().getSimpleName() + ": " + e.getMessage() + TERMINAL;
         }
     }
 
