@@ -44,7 +44,7 @@ def main():
             base = os.path.join(out, "compare-" + row)
             args = ["compare", p["name"]] + shlex.split(opts) + ["--rounds", rounds, "--json", base + ".json", "--html", base + ".html"]
             rc, secs = run(args, base + ".txt")
-            headline = next((l.strip() for l in open(base + ".txt") if l.startswith(p["name"])), "")
+            headline = next((l.strip() for l in open(base + ".txt") if l.startswith(p["name"]) or "# SKIP" in l), "")
             rows.append(("compare " + row, rc, secs, headline, os.path.basename(base + ".html"), os.path.basename(base + ".txt")))
             print(f"fidelity: compare {row}: exit {rc}, {secs:.0f} s", flush=True)
     base = os.path.join(out, "calibrate")
@@ -61,8 +61,10 @@ def main():
         f.write("<h1>Simulator fidelity on this host</h1>\n<p>" + html.escape(host) + "</p>\n")
         f.write("<table border=1 cellpadding=4><tr><th>check</th><th>exit</th><th>seconds</th><th>result</th><th>report</th><th>log</th></tr>\n")
         for name, rc, secs, result, report, log in rows:
+            # a skipped check (exit 4) writes no report
+            link = f"<a href='{report}'>{report}</a>" if os.path.exists(os.path.join(out, report)) else "-"
             f.write(f"<tr><td>{html.escape(name)}</td><td>{rc}</td><td>{secs:.0f}</td><td>{html.escape(result)}</td>"
-                    f"<td><a href='{report}'>{report}</a></td><td><a href='{log}'>{log}</a></td></tr>\n")
+                    f"<td>{link}</td><td><a href='{log}'>{log}</a></td></tr>\n")
         f.write("</table>\n<p>Exit codes are kselftest's: 0 pass, 1 fail, 4 skip.</p>\n")
     print(f"fidelity: {os.path.join(out, 'index.html')}")
     return 0 if all(r[1] in (0, 4) for r in rows) else 1
