@@ -31,6 +31,26 @@ public final class PageFault {
     private final KvmPageFault fault = new KvmPageFault(0, false, false, Spte.PG_LEVEL_1G);
     /** fast_page_fault()'s walker, reused. */
     private final EptWalk fastWalk;
+    /**
+     * Which check made the last fault return RET_PF_RETRY, for a livelock report: a constant, so a retry costs
+     * no allocation; {@link #describeRetry()} adds the state behind it when a report is made.
+     */
+    private RetryCause retryCause;
+
+    /** The checks that return RET_PF_RETRY, in the order the fault path makes them. */
+    private enum RetryCause {
+        SLOT_INVALID("the memslot is KVM_MEMSLOT_INVALID (being deleted or moved)"),
+        INVALIDATION_UNSAFE("mmu_invalidate_retry_gfn_unsafe() before kvm_faultin_pfn(): an invalidation covers the gfn"),
+        ROOT_INVALID("is_page_fault_stale(): the vCPU's root is invalid"),
+        INVALIDATION("is_page_fault_stale(): mmu_invalidate_retry_gfn() under mmu_lock"),
+        MAP("kvm_tdp_mmu_map(): an SPTE on the walk was frozen, or another update won the cmpxchg");
+
+        final String what;
+
+        RetryCause(String what) {
+            this.what = what;
+        }
+    }
 
     public PageFault(SimKvm kvm, SimVcpu vcpu) {
         this.kvm = kvm;
@@ -41,10 +61,10 @@ public final class PageFault {
 
     /**
      * One EPT violation (or misconfiguration, when {@code spte} is an MMIO SPTE) at {@code gfn}; {@code spte} is
-     * what the hardware walk found. Returns when the vCPU should re-enter and retry the access; throws
-     * {@link GuestExit} when userspace must handle it.
+     * what the hardware walk found. Returns how the fault ended (RET_PF_*) when the vCPU should re-enter and retry
+     * the access; throws {@link GuestExit} when userspace must handle it.
      */
-    public void handle(long gfn, boolean write, boolean exec, long spte) {
+    public PfResult handle(long gfn, boolean write, boolean exec, long spte) {
         VcpuStats st = vcpu.stats();
         if (Spte.isMmio(spte)) {
             handleMmioPageFault(gfn, write, spte);
@@ -72,6 +92,28 @@ public final class PageFault {
             default -> {
             }
         }
+        return r;
+    }
+
+    /**
+     * Why the last fault that returned RET_PF_RETRY did: the check, and for the invalidation checks the state it
+     * saw (still the current state when the vCPU reports a livelock right after the fault; the vCPU's report
+     * names its root itself).
+     */
+    public String describeRetry() {
+        if (retryCause == null) {
+            return "no fault returned RET_PF_RETRY";
+        }
+        return switch (retryCause) {
+            case INVALIDATION_UNSAFE, INVALIDATION -> retryCause.what + " (the fault's mmu_seq " + fault.mmuSeq + "; "
+                    + kvm.invalidate() + ")";
+            default -> retryCause.what;
+        };
+    }
+
+    private PfResult retry(RetryCause cause) {
+        retryCause = cause;
+        return PfResult.RETRY;
     }
 
     /** handle_mmio_page_fault(): a cached MMIO SPTE of the current generation means "emulate", no fault taken. */
@@ -148,10 +190,10 @@ public final class PageFault {
             }
         } else {
             if (kvm.memslots().isInvalid(slot)) {
-                return PfResult.RETRY;
+                return retry(RetryCause.SLOT_INVALID);
             }
             if (kvm.invalidate().inProgress() > 0 && kvm.invalidate().retryGfn(f.mmuSeq, gfn)) {
-                return PfResult.RETRY;
+                return retry(RetryCause.INVALIDATION_UNSAFE);
             }
             if (write && slot.readOnly()) {
                 return PfResult.EMULATE;
@@ -182,10 +224,10 @@ public final class PageFault {
             // is_page_fault_stale().
             KvmMmuPage root = vcpu.root();
             if (root.isInvalid() && kvm.policy().has(Behaviour.RETRY_FAULT_ON_INVALID_ROOT)) {
-                return PfResult.RETRY;
+                return retry(RetryCause.ROOT_INVALID);
             }
             if (f.slot != null && kvm.invalidate().retryGfn(f.mmuSeq, gfn)) {
-                return PfResult.RETRY;
+                return retry(RetryCause.INVALIDATION);
             }
             kvm.sched().charge(Cost.FAULT_MAP);
             if (!shared) {
@@ -194,6 +236,8 @@ public final class PageFault {
             PfResult r = tdpFault.map(root, f, f.memslotsGeneration, shared);
             if (r == PfResult.EMULATE && f.slot == null) {
                 vcpu.stats().pfMmioSpteCreated++;
+            } else if (r == PfResult.RETRY) {
+                retryCause = RetryCause.MAP;
             }
             return r;
         } finally {

@@ -49,6 +49,14 @@ public final class MmuInvalidate {
         return inProgress;
     }
 
+    /** The state a fault checks, for reports: the sequence, the count and the range in progress. */
+    @Override
+    public String toString() {
+        return "mmu_invalidate_seq " + seq + ", mmu_invalidate_in_progress " + inProgress + (inProgress == 0 ? ""
+                : rangeStart == INVALID_GPA ? ", no range yet"
+                : ", range [0x" + Long.toHexString(rangeStart) + ", 0x" + Long.toHexString(rangeEnd) + ")");
+    }
+
     /** mmu_invalidate_retry_gfn(): an invalidation covers gfn now, or one completed since {@code mmuSeq}. */
     public boolean retryGfn(long mmuSeq, long gfn) {
         if (inProgress > 0 && (rangeStart == INVALID_GPA || (gfn >= rangeStart && gfn < rangeEnd))) {

@@ -21,10 +21,32 @@ import dev.kvmharness.mmu.policy.Policy;
  *     the lock; 0 never yields
  * @param oracle check every translation the guest uses against the host pages and SPTEs (the stale-translation
  *     oracle); costs host time, not virtual time
+ * @param livelockFaults page faults one guest access may take in a row, with nothing the fault path checks
+ *     changing and no other thread left to change it, before the simulator calls it a livelock
+ *     ({@link dev.kvmharness.mmu.sched.SimLivelockException}) instead of retrying forever;
+ *     {@link #LIVELOCK_BACKSTOP} times as many while other threads still run; not a KVM knob
  */
 public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nxHugePages, int nxRecoveryRatio,
                         boolean eagerPageSplit, boolean mmioCaching, boolean slotZapAllQuirk, int yieldEvery,
-                        boolean oracle, Policy policy) {
+                        boolean oracle, Policy policy, int livelockFaults) {
+    /**
+     * The default of {@link #livelockFaults}. With no other thread left to act, only the vCPU itself could end the
+     * retries, and a fault path that found the same state 10 000 times running will find it forever: in the
+     * module's tests, the selftests suite and demand_paging_test with 416 vCPUs, no fault retried even 50 times
+     * that way. A model bug that retries forever then fails in milliseconds of wall time.
+     */
+    public static final int DEFAULT_LIVELOCK_FAULTS = 10_000;
+
+    /**
+     * How many times {@link #livelockFaults} faults in a row make a livelock while other threads still run (a
+     * host thread polling for the vCPU, other vCPUs working). A fault legitimately retries for as long as another
+     * thread holds an invalidation of its gfn, which grows with the host's work: mmu_stress_test's mprotect() of
+     * its default 128 GiB keeps one write fault retrying about 205 000 times, the most those runs showed. The
+     * default bound, 100 million, is 500 times that; the simulator takes that many faults in a few seconds of
+     * wall time, so a livelock next to a polling thread fails soon instead of hanging.
+     */
+    public static final long LIVELOCK_BACKSTOP = 10_000;
+
     public SimConfig {
         if (Integer.bitCount(tlbEntries) != 1) {
             throw new IllegalArgumentException("tlbEntries must be a power of two, got " + tlbEntries);
@@ -34,6 +56,9 @@ public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nx
         }
         if (policy == null) {
             throw new IllegalArgumentException("policy is null");
+        }
+        if (livelockFaults < 1) {
+            throw new IllegalArgumentException("livelockFaults must be at least 1, got " + livelockFaults);
         }
     }
 
@@ -74,6 +99,10 @@ public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nx
         return toBuilder().physBits(bits).build();
     }
 
+    public SimConfig withLivelockFaults(int n) {
+        return toBuilder().livelockFaults(n).build();
+    }
+
     /** The EPT root level: 5 when MAXPHYADDR needs more than 48 bits. */
     public int rootLevel() {
         return physBits > 48 ? 5 : 4;
@@ -97,6 +126,7 @@ public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nx
         private int yieldEvery = 64;
         private boolean oracle = true;
         private Policy policy = Policy.current();
+        private int livelockFaults = DEFAULT_LIVELOCK_FAULTS;
 
         /** The defaults. */
         public Builder() {
@@ -114,6 +144,7 @@ public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nx
             yieldEvery = c.yieldEvery;
             oracle = c.oracle;
             policy = c.policy;
+            livelockFaults = c.livelockFaults;
         }
 
         public Builder physBits(int v) {
@@ -171,9 +202,14 @@ public record SimConfig(int physBits, int nrVcpusMax, int tlbEntries, boolean nx
             return this;
         }
 
+        public Builder livelockFaults(int v) {
+            livelockFaults = v;
+            return this;
+        }
+
         public SimConfig build() {
             return new SimConfig(physBits, nrVcpusMax, tlbEntries, nxHugePages, nxRecoveryRatio, eagerPageSplit, mmioCaching,
-                    slotZapAllQuirk, yieldEvery, oracle, policy);
+                    slotZapAllQuirk, yieldEvery, oracle, policy, livelockFaults);
         }
     }
 }

@@ -4,10 +4,12 @@ package dev.kvmharness.mmu.kvm;
 import dev.kvmharness.mmu.fault.PageFault;
 import dev.kvmharness.mmu.policy.FlushSite;
 import dev.kvmharness.mmu.sched.Cost;
+import dev.kvmharness.mmu.sched.SimLivelockException;
 import dev.kvmharness.mmu.sched.WaitQueue;
 import dev.kvmharness.mmu.spte.Spte;
 import dev.kvmharness.mmu.tdp.EptWalk;
 import dev.kvmharness.mmu.tdp.KvmMmuPage;
+import dev.kvmharness.mmu.tdp.PfResult;
 import dev.kvmharness.mmu.tlb.Tlb;
 
 /**
@@ -460,11 +462,26 @@ public final class SimVcpu {
 
     /**
      * The EPT half of a translation: walks this vCPU's root for {@code gfn}; on an EPT violation (or
-     * misconfiguration, for MMIO SPTEs) runs the fault path and walks again.
+     * misconfiguration, for MMIO SPTEs) runs the fault path and walks again. An access that takes
+     * {@link SimConfig#livelockFaults()} faults in a row while nothing the fault path checks changes (another
+     * invalidation, a memslot update) and no other thread is left to change it is a livelock: the fault path
+     * keeps sending the vCPU back (a RET_PF_RETRY that nothing will clear) while the vCPU stays runnable, so
+     * nothing else would stop it. While other threads still run, the bound is {@link SimConfig#LIVELOCK_BACKSTOP}
+     * times higher: one of them may hold the invalidation the fault waits for, for as long as its work takes.
      *
      * @return this vCPU's walker, holding the present leaf that allows the access (valid until the next walk)
+     * @throws SimLivelockException past that bound
      */
     EptWalk eptTranslate(long gfn, boolean write, boolean exec) {
+        // The faults of this access in a row, since the state the fault path checks last changed, how many of them
+        // retried and how the last one ended; kept only on the fault path, so an access that hits in the EPT pays
+        // nothing for the bound.
+        long faults = 0;
+        long retries = 0;
+        PfResult last = null;
+        long seq = 0;
+        int inProgress = 0;
+        long generation = 0;
         for (;;) {
             if (root == null || requests != 0) {
                 exitGuest();
@@ -491,15 +508,63 @@ public final class SimVcpu {
                 return leaf;
             }
             exitGuest();
+            if (faults > 0) {
+                MmuInvalidate inv = kvm.invalidate();
+                if (inv.seq() != seq || inv.inProgress() != inProgress || kvm.memslots().generation(asId()) != generation) {
+                    // Another thread invalidated or updated memslots since this run of faults began: the next try
+                    // may see a different world (a stream of invalidations can keep a fault retrying for long, and
+                    // ends), so the count starts again; only retries in an unchanging world add up to a livelock.
+                    faults = 0;
+                    retries = 0;
+                } else if (faults >= kvm.config().livelockFaults()) {
+                    boolean others = kvm.sched().othersMayAct();
+                    if (!others || faults >= kvm.config().livelockFaults() * SimConfig.LIVELOCK_BACKSTOP) {
+                        throw livelock(gfn, write, exec, faults, retries, last, others);
+                    }
+                }
+            }
+            if (faults == 0) {
+                seq = kvm.invalidate().seq();
+                inProgress = kvm.invalidate().inProgress();
+                generation = kvm.memslots().generation(asId());
+            }
             // vcpu_run() holds kvm->srcu outside guest mode: the fault's memslot lookups are SRCU readers
             int srcuIdx = kvm.srcu().readLock();
             try {
-                pageFault.handle(gfn, write, exec, spte);
+                last = pageFault.handle(gfn, write, exec, spte);
             } finally {
                 kvm.srcu().readUnlock(srcuIdx);
             }
+            faults++;
+            if (last == PfResult.RETRY) {
+                retries++;
+            }
             enterGuest();
         }
+    }
+
+    /**
+     * The report of an access that took {@code faults} page faults in a row in an unchanging world without
+     * completing, {@code retries} of them RET_PF_RETRY, the last ending in {@code last}; {@code others}: other
+     * threads still ran.
+     */
+    private SimLivelockException livelock(long gfn, boolean write, boolean exec, long faults, long retries, PfResult last,
+                                          boolean others) {
+        String results;
+        if (retries == faults) {
+            results = "RET_PF_RETRY each time, the last from " + pageFault.describeRetry();
+        } else if (retries == 0) {
+            results = "never RET_PF_RETRY, yet the walk after each fault found no SPTE that allows the access (the last"
+                    + " fault RET_PF_" + last + ")";
+        } else {
+            results = "RET_PF_RETRY " + retries + " times (the last from " + pageFault.describeRetry()
+                    + "), the last fault RET_PF_" + last;
+        }
+        return kvm.sched().livelock(String.format("vCPU %d took the page fault at gfn 0x%x (%s) %d times in a row in one"
+                + " guest access without completing it, while mmu_invalidate_seq, mmu_invalidate_in_progress and the"
+                + " memslots stayed the same%s: %s; %s", id, gfn, exec ? "fetch" : write ? "write" : "read", faults,
+                others ? " though other threads ran" : " and no other thread was left to change them", results,
+                describeMmuState()));
     }
 
     /**

@@ -98,6 +98,11 @@ final class HostCpus {
         waiters.add(t);
     }
 
+    /** Whether a thread that could run waits for a CPU. */
+    boolean hasWaiters() {
+        return !waiters.isEmpty();
+    }
+
     /** Whether t has used up its slice while others wait for a CPU. */
     boolean sliceOver(SimThread t, long sliceNs) {
         return t.cpu >= 0 && !waiters.isEmpty() && t.now - t.cpuSince >= sliceNs;

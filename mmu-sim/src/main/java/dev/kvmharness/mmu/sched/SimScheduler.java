@@ -291,6 +291,33 @@ public final class SimScheduler implements AutoCloseable {
         return Math.min(top == null ? Long.MAX_VALUE : top.key, rcuNextDue);
     }
 
+    /**
+     * What a simulated thread throws when a loop the model bounds went past its bound without progress (a vCPU's
+     * page fault retried 10 000 times in one guest access with nothing changing and no other thread left to
+     * change it): a livelock, which the scheduler cannot see by itself, since the looping thread stays runnable
+     * and its clock keeps moving. {@code what} says what looped, how often and why; the message adds the thread,
+     * its virtual time and the seed, as a deadlock report does. The caller throws it, so the loop ends in the
+     * thread that runs it; the other threads run on and see that thread fail like any other ({@link #join} throws
+     * {@link SimThreadFailedException} with it as the cause).
+     */
+    public SimLivelockException livelock(String what) {
+        Objects.requireNonNull(what, "what");
+        SimThread cur = current();
+        return new SimLivelockException(seed, cur.name, cur.now, "livelock in the simulation, seed " + seedString()
+                + ": thread '" + cur.name + "' at " + cur.now + " ns: " + what);
+    }
+
+    /**
+     * Whether anything but the caller can still happen: another thread runnable or waiting with a deadline, one
+     * waiting for a host CPU, or RCU work pending. False means every other thread waits for something only the
+     * caller could do, so only the caller can change the simulated world from here on: a loop of the caller's
+     * that keeps finding the same state will find it forever ({@link #livelock}).
+     */
+    public boolean othersMayAct() {
+        current();
+        return ready.peek() != null || rcuNextDue != Long.MAX_VALUE || (cpus != null && cpus.hasWaiters());
+    }
+
     /** advance(ns) then yieldPoint(). */
     public void sleep(long ns) {
         advance(ns);

@@ -39,14 +39,21 @@
  * not block or yield.</li>
  * </ul>
  *
- * <h2>Deadlock and shutdown</h2>
+ * <h2>Deadlock, livelock and shutdown</h2>
  * When a thread blocks (or ends) and no thread is runnable and none waits with a deadline, while the attached
  * thread is still in the simulation, every blocked thread gets
  * {@link dev.kvmharness.mmu.sched.SimDeadlockException} from its blocking call. Its message names the seed and,
  * for each blocked thread, what it waits on and its virtual time, so a failing test prints the seed that replays
- * it instead of hanging. After the attached thread detaches, blocked threads simply wait for
- * {@link dev.kvmharness.mmu.sched.SimScheduler#close()}, which makes every remaining thread throw
- * {@link dev.kvmharness.mmu.sched.SimShutdownException} from its blocking call or next scheduling point, and waits
- * (in real time, bounded) for them to end. Shutdown itself is not part of the deterministic run.
+ * it instead of hanging. A livelock (a thread that stays runnable but repeats the same step forever, such as a
+ * page fault that returns RET_PF_RETRY without end) looks like progress to the scheduler: the thread runs and its
+ * clock moves. The loops that can spin that way therefore count their iterations that found nothing changed and,
+ * past a bound (a low one once {@link dev.kvmharness.mmu.sched.SimScheduler#othersMayAct} says no other thread
+ * is left to change anything), throw {@link dev.kvmharness.mmu.sched.SimLivelockException}
+ * ({@link dev.kvmharness.mmu.sched.SimScheduler#livelock}), naming what looped, the thread, its virtual time and
+ * the seed; the bounds count iterations, not wall time, so the same seed fails at the same point. After the
+ * attached thread detaches, blocked threads simply wait for {@link dev.kvmharness.mmu.sched.SimScheduler#close()},
+ * which makes every remaining thread throw {@link dev.kvmharness.mmu.sched.SimShutdownException} from its blocking
+ * call or next scheduling point, and waits (in real time, bounded) for them to end. Shutdown itself is not part of
+ * the deterministic run.
  */
 package dev.kvmharness.mmu.sched;

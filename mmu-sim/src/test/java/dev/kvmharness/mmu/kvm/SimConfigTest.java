@@ -12,7 +12,8 @@ class SimConfigTest {
     @Test
     void defaultsAreA612HostWithoutHyperV() {
         SimConfig d = SimConfig.defaults();
-        assertThat(d).isEqualTo(new SimConfig(48, 4096, 2048, false, 60, true, true, true, 64, true, Policy.current()));
+        assertThat(d).isEqualTo(new SimConfig(48, 4096, 2048, false, 60, true, true, true, 64, true, Policy.current(),
+                SimConfig.DEFAULT_LIVELOCK_FAULTS));
         assertThat(d.rootLevel()).isEqualTo(4);
     }
 
@@ -29,6 +30,8 @@ class SimConfigTest {
         assertThat(d.withOracle(false).withNxHugePages(true).withSlotZapAllQuirk(false))
                 .isEqualTo(d.toBuilder().oracle(false).nxHugePages(true).slotZapAllQuirk(false).build());
         assertThat(d.withPolicy(Policy.legacy()).policy()).isEqualTo(Policy.legacy());
+        assertThat(d.withLivelockFaults(5).livelockFaults()).isEqualTo(5);
+        assertThat(d.withLivelockFaults(5).withLivelockFaults(SimConfig.DEFAULT_LIVELOCK_FAULTS)).isEqualTo(d);
     }
 
     @Test
@@ -39,5 +42,7 @@ class SimConfigTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("physBits");
         assertThatThrownBy(() -> SimConfig.defaults().withPolicy(null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("policy");
+        assertThatThrownBy(() -> SimConfig.defaults().withLivelockFaults(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("livelockFaults");
     }
 }
