@@ -9,9 +9,8 @@ import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vcpu;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
-import dev.kvmharness.harness.guest.Cond;
 import dev.kvmharness.harness.guest.GuestProgram;
-import dev.kvmharness.harness.guest.Reg;
+import dev.kvmharness.harness.guest.MailboxGuest;
 import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.sys.Errno;
@@ -35,25 +34,13 @@ final class RunOutcomeSequence {
     static final int SLOT = 10;
     static final long PAGE = 4096;
     static final long NONCANONICAL = 0xaaaaaaaaaaaaaaaaL;
-    private static final int READ = 0, WRITE = 1;
+    private static final int READ = MailboxGuest.READ;
+    private static final int WRITE = MailboxGuest.WRITE;
 
     private RunOutcomeSequence() {
     }
 
-    /** The mailbox guest: {op, addr, value} at arg0; read or write, then GUEST_SYNC(value); forever. */
-    static final GuestProgram MAILBOX = GuestProgram.define("mailbox", g -> {
-        Reg box = g.arg(0);
-        Reg op = g.temp();
-        Reg addr = g.temp();
-        Reg val = g.temp();
-        g.loop(() -> {
-            g.load64(op, box, 0);
-            g.load64(addr, box, 8);
-            g.load64(val, box, 16);
-            g.ifElse(Cond.EQ, op, READ, () -> g.load64(val, addr, 0), () -> g.store64(addr, 0, val));
-            g.ucall(dev.kvmharness.harness.guest.UcallSite.sync(val));
-        });
-    });
+    static final GuestProgram MAILBOX = MailboxGuest.PROGRAM;
 
     /** A seeded sequence of steps on one VM; ends early at a shutdown. */
     static List<String> mailbox(Backend backend, long seed, int steps) {

@@ -72,8 +72,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
                                           boolean mayBlock, boolean lockless) {
         kvm.sched().charge(Cost.HOST_NOTIFIER);
         callbacks++;
-        // Lockless: as if already locked, so no path below takes the lock or counts a locked callback.
-        boolean locked = lockless;
+        boolean locked = false;
         boolean ret = false;
         boolean elide = kvm.policy().has(Behaviour.NOTIFIER_LOCK_ELISION);
         if (!elide && !lockless) {
@@ -96,7 +95,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
                 found = true;
                 long gfnStart = slot.baseGfn() + ((hvaStart - sStart) >>> 12);
                 long gfnEnd = slot.baseGfn() + ((hvaEnd + 4095 - sStart) >>> 12);
-                if (!locked) {
+                if (!locked && !lockless) {
                     locked = true;
                     kvm.mmuLock().writeLock();
                     if (onLock != null) {
@@ -111,7 +110,7 @@ public final class KvmMmuNotifier implements MmuNotifierOps {
         if (flushOnRet != null && ret) {
             kvm.flushRemoteTlbs(flushOnRet);
         }
-        if (locked && !lockless) {
+        if (locked) {
             lockedCallbacks++;
             kvm.mmuLock().writeUnlock();
         }

@@ -67,10 +67,18 @@ public final class Conformance {
     private final Observer kvm;
     private final List<Quirk> quirks;
 
+    /** The simulator's KVM stats summed over every history run: filled by the sim observer {@link #simAgainstKvm} makes. */
+    private final Map<String, Long> simCoverage;
+
     public Conformance(Observer sim, Observer kvm, List<Quirk> quirks) {
+        this(sim, kvm, quirks, new TreeMap<>());
+    }
+
+    private Conformance(Observer sim, Observer kvm, List<Quirk> quirks, Map<String, Long> simCoverage) {
         this.sim = sim;
         this.kvm = kvm;
         this.quirks = List.copyOf(quirks);
+        this.simCoverage = simCoverage;
     }
 
     /**
@@ -80,14 +88,9 @@ public final class Conformance {
     public static Conformance simAgainstKvm(String policy) {
         Backend kvm = new KvmBackend();
         Map<String, Long> coverage = new TreeMap<>();
-        Conformance c = new Conformance(h -> HistoryRun.observe(new SimBackend(SimOptions.of(h.seed(), policy, null)), h, coverage),
-                h -> HistoryRun.observe(kvm, h), Quirk.ofThisHost());
-        c.simCoverage = coverage;
-        return c;
+        return new Conformance(h -> HistoryRun.observe(new SimBackend(SimOptions.of(h.seed(), policy, null)), h, coverage),
+                h -> HistoryRun.observe(kvm, h), Quirk.ofThisHost(), coverage);
     }
-
-    /** The simulator's KVM stats summed over every history run (empty unless {@link #simAgainstKvm} made this). */
-    private Map<String, Long> simCoverage = new TreeMap<>();
 
     /** What the histories reached in the simulator so far: its KVM stats, summed (pf_fast, mmio SPTEs, flushes...). */
     public Map<String, Long> simCoverage() {

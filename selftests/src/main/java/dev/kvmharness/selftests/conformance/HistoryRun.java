@@ -10,10 +10,7 @@ import dev.kvmharness.harness.Ucall;
 import dev.kvmharness.harness.Vcpu;
 import dev.kvmharness.harness.Vm;
 import dev.kvmharness.harness.VmShape;
-import dev.kvmharness.harness.guest.Cond;
-import dev.kvmharness.harness.guest.GuestProgram;
-import dev.kvmharness.harness.guest.Reg;
-import dev.kvmharness.harness.guest.UcallSite;
+import dev.kvmharness.harness.guest.MailboxGuest;
 import dev.kvmharness.kvm.bindings.KvmApi;
 import dev.kvmharness.mmu.SimKvmException;
 import dev.kvmharness.sys.Errno;
@@ -30,7 +27,7 @@ import java.util.Set;
  * Runs a {@link History} on one backend and says what userspace saw at each step: "ok", an errno, the value
  * a read returned, a dirty bitmap, or how KVM_RUN ended (a GUEST_SYNC with the value the guest read or wrote,
  * KVM_EXIT_MMIO with its gpa, length and direction, an exit reason, KVM_RUN's errno). The guest is a mailbox:
- * it reads {op, gva, value} from a page the host writes before each KVM_RUN, does the access and reports it.
+ * {@link MailboxGuest}, told before each KVM_RUN which access to make.
  * Every position of the test window is mapped gva == gpa, whether a memslot backs it or not.
  */
 public final class HistoryRun {
@@ -38,8 +35,8 @@ public final class HistoryRun {
     public static final long BASE_GPA = 0xc0000000L;
     static final long PAGE = 4096;
     static final int WINDOW_PAGES = (History.POSITIONS - 1) * History.POSITION_PAGES + History.PAGES;
-    private static final int READ = 0;
-    private static final int WRITE = 1;
+    private static final int READ = MailboxGuest.READ;
+    private static final int WRITE = MailboxGuest.WRITE;
     /** Marks a guest access to a memslot whose host memory this history unmapped (both sides know it). */
     public static final String UNMAPPED_HVA = "unmapped hva: ";
     /**
@@ -52,21 +49,6 @@ public final class HistoryRun {
     static final String ERROR = "error ";
     /** An observation that ends the history: the vCPU cannot go on. */
     static final String TERMINAL = " (end)";
-
-    /** {op, addr, value} at arg0; read or write; GUEST_SYNC(value); again. */
-    static final GuestProgram MAILBOX = GuestProgram.define("conformance-mailbox", g -> {
-        Reg box = g.arg(0);
-        Reg op = g.temp();
-        Reg addr = g.temp();
-        Reg val = g.temp();
-        g.loop(() -> {
-            g.load64(op, box, 0);
-            g.load64(addr, box, 8);
-            g.load64(val, box, 16);
-            g.ifElse(Cond.EQ, op, READ, () -> g.load64(val, addr, 0), () -> g.store64(addr, 0, val));
-            g.ucall(UcallSite.sync(val));
-        });
-    });
 
     private final Vm vm;
     private final Vcpu vcpu;
@@ -105,7 +87,7 @@ public final class HistoryRun {
      * if it is not null: which fault paths, flushes and zaps the histories reached.
      */
     public static List<String> observe(Backend backend, History history, Map<String, Long> coverage) {
-        Vm vm = backend.createVm(VmShape.of(MAILBOX, 1));
+        Vm vm = backend.createVm(VmShape.of(MailboxGuest.PROGRAM, 1));
         List<String> out = new ArrayList<>();
         boolean broken;
         try {
@@ -162,10 +144,8 @@ public final class HistoryRun {
     private String step(Op op) {
         try {
             return apply(op);
-        } catch (SyscallException e) {
-            return Errno.symbol(e.errno());
-        } catch (SimKvmException e) {
-            return e.errno().name();
+        } catch (SyscallException | SimKvmException e) {
+            return errno(e);
         } catch (RuntimeException e) {
             // Anything else (the model's own checks, say "pfn ... was freed (use after free)") is what this side
             // did at this step, and the VM cannot be trusted further.
@@ -281,36 +261,36 @@ public final class HistoryRun {
 
     /** Follows which pages were written, and which the guest read while nothing had: see {@link #written}. */
     private void track(int pos, int page, String outcome, boolean write) {
-        if (!outcome.startsWith("sync ")) {
+        int slot = slotAt(gpa(pos, page));
+        if (!outcome.startsWith("sync ") || slot < 0) {
             return;
         }
-        long g = gpa(pos, page);
-        for (Map.Entry<Integer, Integer> e : at.entrySet()) {
-            long start = gpa(e.getValue(), 0);
-            if (g >= start && g < start + History.PAGES * PAGE) {
-                int bit = 1 << (int) ((g - start) / PAGE);
-                if (write) {
-                    written.merge(e.getKey(), bit, (a, b) -> a | b);
-                    continue;
-                }
-                reads.merge(e.getKey(), bit, (a, b) -> a | b);
-                if ((written.getOrDefault(e.getKey(), 0) & bit) == 0) {
-                    zeroReads.merge(e.getKey(), bit, (a, b) -> a | b);
-                }
-            }
+        int bit = 1 << (int) ((gpa(pos, page) - gpa(at.get(slot), 0)) / PAGE);
+        if (write) {
+            written.merge(slot, bit, (a, b) -> a | b);
+            return;
+        }
+        reads.merge(slot, bit, (a, b) -> a | b);
+        if ((written.getOrDefault(slot, 0) & bit) == 0) {
+            zeroReads.merge(slot, bit, (a, b) -> a | b);
         }
     }
 
     /** {@link #UNMAPPED_HVA} if the page at {@code pos}/{@code page} is in a slot whose host memory was unmapped. */
     private String unmappedMark(int pos, int page) {
-        long g = gpa(pos, page);
+        int slot = slotAt(gpa(pos, page));
+        return slot >= 0 && unmapped.contains(slot) ? UNMAPPED_HVA : "";
+    }
+
+    /** The slot that holds guest-physical {@code gpa} now, or -1 (slots never overlap). */
+    private int slotAt(long gpa) {
         for (Map.Entry<Integer, Integer> e : at.entrySet()) {
             long start = gpa(e.getValue(), 0);
-            if (g >= start && g < start + History.PAGES * PAGE && unmapped.contains(e.getKey())) {
-                return UNMAPPED_HVA;
+            if (gpa >= start && gpa < start + History.PAGES * PAGE) {
+                return e.getKey();
             }
         }
-        return "";
+        return -1;
     }
 
     /** Host memory for region requests kvm_util would not make (one slot's worth, allocated on first use). */
@@ -328,18 +308,16 @@ public final class HistoryRun {
 
     /** One mailbox request and the KVM_RUNs to its GUEST_SYNC; an MMIO read is answered with a value of the address. */
     private String guest(int op, long addr, long value) {
-        vm.write64(box, op);
-        vm.write64(box + 8, addr);
-        vm.write64(box + 16, value);
+        vm.write64(box + MailboxGuest.OP, op);
+        vm.write64(box + MailboxGuest.ADDR, addr);
+        vm.write64(box + MailboxGuest.VALUE, value);
         StringBuilder sb = new StringBuilder();
         for (int exits = 0; exits < 4; exits++) {
             Exit e;
             try {
                 e = vcpu.run();
-            } catch (SyscallException ex) {
-                return sb + "KVM_RUN " + Errno.symbol(ex.errno());
-            } catch (SimKvmException ex) {
-                return sb + "KVM_RUN " + ex.errno().name();
+            } catch (SyscallException | SimKvmException ex) {
+                return sb + "KVM_RUN " + errno(ex);
             }
             if (e.is(Exit.MMIO)) {
                 Exit.Mmio m = vcpu.mmio();
@@ -354,6 +332,11 @@ public final class HistoryRun {
             return sb + KvmApi.exitReasonName(e.reason()) + TERMINAL;
         }
         return sb + "no GUEST_SYNC after 4 exits" + TERMINAL;
+    }
+
+    /** The errno a failed ioctl gave, by its symbol, the same way from either backend: "EEXIST". */
+    private static String errno(RuntimeException e) {
+        return e instanceof SyscallException s ? Errno.symbol(s.errno()) : ((SimKvmException) e).errno().name();
     }
 
     private static String hex(long v) {
